@@ -1,0 +1,49 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { db } from "@/db";
+import { saveConfiguration as saveConfigurationQuery } from "@/db/queries/configurations";
+import { cancelResult } from "@/db/queries/results";
+import { withActionUser } from "@/lib/auth/guards";
+import { configurationInputSchema, idSchema, type ConfigurationField } from "@/lib/validation/configuration";
+
+export type SaveConfigurationState = {
+  fieldErrors?: Partial<Record<ConfigurationField, string[]>>;
+  formError?: string;
+  /** What the person typed, so a rejected form keeps their input. */
+  values?: Record<string, string>;
+  saved?: { resultId: string; isNewRender: boolean; at: number };
+};
+
+/** Creates (no id) or updates a configuration and queues its render, in one transaction. */
+export const saveConfiguration = withActionUser(
+  async (user, configurationId: string | null, _previous: SaveConfigurationState, formData: FormData): Promise<SaveConfigurationState> => {
+    const values = Object.fromEntries([...formData].filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+    if (configurationId !== null && !idSchema.safeParse(configurationId).success) {
+      return { formError: "This configuration does not exist", values };
+    }
+    const parsed = configurationInputSchema.safeParse(values);
+    if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, values };
+
+    const saved = await saveConfigurationQuery(db, {
+      ownerId: user.id,
+      configurationId: configurationId ?? undefined,
+      input: parsed.data,
+    });
+    if (!saved.ok) return { formError: "This configuration does not exist", values };
+    if (configurationId === null) redirect(`/configurations/${saved.configurationId}`);
+    return { values, saved: { resultId: saved.resultId, isNewRender: saved.isNewRender, at: Date.now() } };
+  },
+);
+
+export type CancelRenderState = { ok: true } | { ok: false; message: string };
+
+export const cancelRender = withActionUser(async (user, resultId: string): Promise<CancelRenderState> => {
+  if (!idSchema.safeParse(resultId).success) return { ok: false, message: "This render does not exist" };
+  const cancelled = await cancelResult(db, { resultId, ownerId: user.id });
+  if (cancelled.ok) return { ok: true };
+  return {
+    ok: false,
+    message: cancelled.code === "not_found" ? "This render does not exist" : `This render already finished (${cancelled.status})`,
+  };
+});

@@ -1,0 +1,102 @@
+"use client";
+
+import { useQueryClient } from "@tanstack/react-query";
+import { useActionState, useEffect } from "react";
+import { toast } from "sonner";
+import { saveConfiguration, type SaveConfigurationState } from "@/app/(app)/configurations/actions";
+import { COLORMAP_NAMES } from "@/lib/render/colormaps";
+import type { ConfigurationField, ConfigurationInput } from "@/lib/validation/configuration";
+import { queryKeys } from "../query-client";
+
+const NUMBER_FIELDS: { name: Exclude<ConfigurationField, "name" | "colormap">; label: string }[] = [
+  { name: "re", label: "Real part" },
+  { name: "im", label: "Imaginary part" },
+  { name: "depth", label: "Depth" },
+  { name: "width", label: "Width" },
+  { name: "height", label: "Height" },
+  { name: "zoom", label: "Zoom" },
+  { name: "cx", label: "Center X" },
+  { name: "cy", label: "Center Y" },
+];
+
+type Props = { configurationId: string | null; initialValues: ConfigurationInput };
+
+export function ConfigurationForm({ configurationId, initialValues }: Props) {
+  const queryClient = useQueryClient();
+  const [state, formAction, isPending] = useActionState<SaveConfigurationState, FormData>(
+    saveConfiguration.bind(null, configurationId),
+    {},
+  );
+
+  useEffect(() => {
+    if (!state.saved) return;
+    void queryClient.invalidateQueries({ queryKey: queryKeys.allConfigurations });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.activity });
+    toast(state.saved.isNewRender ? "Saved; rendering the new settings" : "Saved; these settings are already rendered");
+  }, [state.saved, queryClient]);
+
+  // After a submit, show what was typed (React resets uncontrolled forms after an action).
+  const value = (name: ConfigurationField) => state.values?.[name] ?? String(initialValues[name]);
+  const errorOf = (name: ConfigurationField) => state.fieldErrors?.[name]?.[0];
+
+  return (
+    <form action={formAction} noValidate className="space-y-4" aria-label="Configuration">
+      {state.formError && (
+        <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-700">
+          {state.formError}
+        </p>
+      )}
+      <Field name="name" label="Name" error={errorOf("name")}>
+        <input id="name" name="name" className="input" defaultValue={value("name")} key={`name-${value("name")}`} maxLength={100} {...describedBy("name", errorOf("name"))} />
+      </Field>
+      <div className="grid grid-cols-2 gap-3">
+        {NUMBER_FIELDS.map((field) => (
+          <Field key={field.name} name={field.name} label={field.label} error={errorOf(field.name)}>
+            <input
+              id={field.name}
+              name={field.name}
+              inputMode="decimal"
+              autoComplete="off"
+              className="input font-mono"
+              defaultValue={value(field.name)}
+              key={`${field.name}-${value(field.name)}`}
+              {...describedBy(field.name, errorOf(field.name))}
+            />
+          </Field>
+        ))}
+      </div>
+      <Field name="colormap" label="Colormap" error={errorOf("colormap")}>
+        <select id="colormap" name="colormap" className="input" defaultValue={value("colormap")} key={`colormap-${value("colormap")}`} {...describedBy("colormap", errorOf("colormap"))}>
+          {COLORMAP_NAMES.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <button type="submit" className="button button-primary" disabled={isPending}>
+        {isPending ? "Saving…" : "Save"}
+      </button>
+    </form>
+  );
+}
+
+function describedBy(name: string, error: string | undefined) {
+  return { "aria-invalid": error ? true : undefined, "aria-describedby": error ? `${name}-error` : undefined };
+}
+
+function Field({ name, label, error, children }: { name: string; label: string; error?: string; children: React.ReactNode }) {
+  return (
+    <div className="space-y-1">
+      <label htmlFor={name} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      {children}
+      {error && (
+        <p id={`${name}-error`} className="text-sm text-red-600">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,91 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Executor } from "../client";
+import { blobs, results, UNFINISHED_STATUSES } from "../schema";
+
+/**
+ * The worker's side of a result's life. Every update is conditional on the
+ * status, so a re-delivered job (at-least-once) or a result cancelled or
+ * superseded meanwhile never produces a second picture or revives a result.
+ */
+export async function claimRender(executor: Executor, args: { resultId: string; workerId: string }) {
+  const [claimed] = await executor
+    .update(results)
+    .set({
+      status: "running",
+      startedAt: sql`now()`,
+      attempts: sql`${results.attempts} + 1`,
+      workerId: args.workerId,
+      progress: 0,
+      message: "Rendering",
+    })
+    .where(and(eq(results.id, args.resultId), inArray(results.status, UNFINISHED_STATUSES)))
+    .returning({ params: results.params, attempts: results.attempts });
+  return claimed ?? null;
+}
+
+/** Writes progress; false when the result is no longer wanted (cancelled or superseded). */
+export async function reportRenderProgress(executor: Executor, args: { resultId: string; progress: number; message: string }) {
+  const updated = await executor
+    .update(results)
+    .set({ progress: args.progress, message: args.message })
+    .where(and(eq(results.id, args.resultId), eq(results.status, "running")))
+    .returning({ id: results.id });
+  return updated.length > 0;
+}
+
+export async function isRenderWanted(executor: Executor, args: { resultId: string }) {
+  const [row] = await executor.select({ status: results.status }).from(results).where(eq(results.id, args.resultId));
+  return row?.status === "running";
+}
+
+type StoredImage = { sha256: string; contentType: string; data: Buffer };
+
+export async function completeRender(
+  executor: Executor,
+  args: { resultId: string; image: StoredImage; thumbnail: StoredImage; iterations: number; wallMs: number; cpuMs: number },
+) {
+  return executor.transaction(async (tx) => {
+    await tx
+      .insert(blobs)
+      .values([args.image, args.thumbnail].map((blob) => ({ ...blob, size: blob.data.length })))
+      .onConflictDoNothing();
+    const updated = await tx
+      .update(results)
+      .set({
+        status: "succeeded",
+        progress: 1,
+        message: "Done",
+        error: null,
+        imageSha256: args.image.sha256,
+        thumbnailSha256: args.thumbnail.sha256,
+        imageBytes: args.image.data.length,
+        iterations: args.iterations,
+        finishedAt: sql`now()`,
+        wallMs: Math.round(args.wallMs),
+        cpuMs: Math.round(args.cpuMs),
+      })
+      .where(and(eq(results.id, args.resultId), eq(results.status, "running")))
+      .returning({ id: results.id });
+    return updated.length > 0;
+  });
+}
+
+/** A failed attempt: back to queued while graphile-worker will retry, failed after the last attempt. */
+export async function recordRenderFailure(executor: Executor, args: { resultId: string; error: string; isFinal: boolean; retryInSeconds: number }) {
+  await executor
+    .update(results)
+    .set(
+      args.isFinal
+        ? { status: "failed", error: args.error, message: `Failed: ${args.error}`, finishedAt: sql`now()` }
+        : { status: "queued", error: args.error, message: `Attempt failed (${args.error}); retrying in about ${args.retryInSeconds} s` },
+    )
+    .where(and(eq(results.id, args.resultId), eq(results.status, "running")));
+}
+
+/** A graceful worker shutdown interrupted the render: it goes back to the queue for another worker. */
+export async function requeueRender(executor: Executor, args: { resultId: string; message: string }) {
+  await executor
+    .update(results)
+    .set({ status: "queued", progress: 0, message: args.message })
+    .where(and(eq(results.id, args.resultId), eq(results.status, "running")));
+}

@@ -1,0 +1,93 @@
+import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { removeJob } from "@/jobs/enqueue";
+import { renderJobKey } from "@/jobs/payloads";
+import type { Executor } from "../client";
+import { blobs, configurations, results, UNFINISHED_STATUSES } from "../schema";
+
+/**
+ * Cancels a queued or running render of the owner. The queued job is removed;
+ * a running render sees the status at its next band and stops.
+ */
+export async function cancelResult(executor: Executor, args: { resultId: string; ownerId: string }) {
+  return executor.transaction(async (tx) => {
+    const [cancelled] = await tx
+      .update(results)
+      .set({ status: "cancelled", finishedAt: sql`now()`, message: "Cancelled" })
+      .where(and(eq(results.id, args.resultId), eq(results.ownerId, args.ownerId), inArray(results.status, UNFINISHED_STATUSES)))
+      .returning({ id: results.id, configurationId: results.configurationId });
+    if (!cancelled) {
+      const [existing] = await tx
+        .select({ status: results.status })
+        .from(results)
+        .where(and(eq(results.id, args.resultId), eq(results.ownerId, args.ownerId)));
+      return existing ? ({ ok: false, code: "already_finished", status: existing.status } as const) : ({ ok: false, code: "not_found" } as const);
+    }
+    // Only the newest result of a configuration can be unfinished, so the key's job is this one's.
+    await removeJob(tx, renderJobKey(cancelled.configurationId));
+    return { ok: true } as const;
+  });
+}
+
+export type ActivityItem = {
+  id: string;
+  configurationId: string;
+  configurationName: string;
+  status: (typeof results.$inferSelect)["status"];
+  progress: number;
+  finishedAt: string | null;
+};
+
+/** A person's unfinished results and those finished since `since` (the app-wide toasts). */
+export async function listActivity(executor: Executor, args: { ownerId: string; since: Date }): Promise<ActivityItem[]> {
+  const rows = await executor
+    .select({
+      id: results.id,
+      configurationId: results.configurationId,
+      configurationName: configurations.name,
+      status: results.status,
+      progress: results.progress,
+      finishedAt: results.finishedAt,
+    })
+    .from(results)
+    .innerJoin(configurations, eq(configurations.id, results.configurationId))
+    .where(
+      and(
+        eq(results.ownerId, args.ownerId),
+        or(inArray(results.status, UNFINISHED_STATUSES), sql`${results.finishedAt} > ${args.since.toISOString()}`),
+      ),
+    )
+    .limit(200);
+  return rows.map((row) => ({ ...row, finishedAt: row.finishedAt?.toISOString() ?? null }));
+}
+
+/** An image or thumbnail, only if one of the owner's results references it. */
+export async function getOwnedImage(executor: Executor, args: { sha256: string; ownerId: string }) {
+  const [row] = await executor
+    .select({ data: blobs.data, contentType: blobs.contentType, size: blobs.size })
+    .from(blobs)
+    .where(
+      and(
+        eq(blobs.sha256, args.sha256),
+        sql`exists (select 1 from ${results} r where r.owner_id = ${args.ownerId}
+          and (r.image_sha256 = ${args.sha256} or r.thumbnail_sha256 = ${args.sha256}))`,
+      ),
+    );
+  return row ?? null;
+}
+
+/** A finished render's PNG with what its download name is made from. */
+export async function getResultDownload(executor: Executor, args: { resultId: string; ownerId: string }) {
+  const [row] = await executor
+    .select({
+      status: results.status,
+      params: results.params,
+      configurationName: configurations.name,
+      data: blobs.data,
+      sha256: blobs.sha256,
+    })
+    .from(results)
+    .innerJoin(configurations, eq(configurations.id, results.configurationId))
+    .leftJoin(blobs, eq(blobs.sha256, results.imageSha256))
+    .where(and(eq(results.id, args.resultId), eq(results.ownerId, args.ownerId)));
+  return row ?? null;
+}

@@ -1,0 +1,4 @@
+export * from "./users";
+export * from "./blobs";
+export * from "./configurations";
+export * from "./results";

@@ -1,0 +1,120 @@
+import { expect, test } from "@playwright/test";
+import { assertLocalDatabase } from "./assert-local-database";
+import { AuthPage, ConfigurationPage, uniqueEmail } from "./pages/app";
+
+assertLocalDatabase(process.env.E2E_DATABASE_URL);
+
+// Sizes chosen so a render takes a few seconds on two cores: long enough to watch.
+const SLOW = { Width: "3000", Height: "3000", Depth: "3000" };
+const VERY_SLOW = { Width: "4096", Height: "4096", Depth: "5000" };
+
+test("sign up, render, edit, see the stale picture replaced, cancel, download", async ({ page }) => {
+  await new AuthPage(page).signUp(uniqueEmail("core"));
+  await expect(page.getByText("No configurations yet.")).toBeVisible();
+
+  const configuration = new ConfigurationPage(page);
+  await configuration.create({ Name: "First light", ...SLOW });
+
+  // Before the first picture: a placeholder under a progress overlay that moves.
+  await expect(page.getByTestId("render-placeholder")).toBeVisible();
+  await expect(configuration.progressBar).toBeVisible();
+  await expect(configuration.statusBadge).toHaveText(/Running [1-9]\d?%/);
+  await configuration.waitForFreshPicture();
+  await expect(page.getByText(/“First light” finished rendering/)).toBeVisible();
+  const firstResultId = await configuration.image.getAttribute("data-result-id");
+
+  // Edit: the old picture stays, marked out of date, under the progress overlay…
+  await configuration.save({ "Real part": "-0.7", "Imaginary part": "0.27015" });
+  await expect(configuration.staleNotice).toBeVisible();
+  await expect(configuration.image).toHaveAttribute("data-result-id", firstResultId!);
+  await expect(configuration.progressBar).toBeVisible();
+  // …and is replaced, without a reload, when the new one is ready.
+  await configuration.waitForFreshPicture();
+  await expect(configuration.staleNotice).toBeHidden();
+  await expect(configuration.image).not.toHaveAttribute("data-result-id", firstResultId!);
+  const secondResultId = await configuration.image.getAttribute("data-result-id");
+
+  // The picture downloads as a PNG named after the configuration and its parameters.
+  const downloadPromise = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Download PNG" }).click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toBe("first-light_c-0.7+0.27015i_d3000_3000x3000_z1_nipy_spectral.png");
+
+  // Cancel a long render: status cancelled, the previous picture stays.
+  await configuration.save({ ...VERY_SLOW });
+  await expect(configuration.progressBar).toBeVisible();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(configuration.statusBadge).toHaveText("Cancelled", { timeout: 5_000 });
+  await expect(configuration.progressBar).toBeHidden();
+  await expect(configuration.image).toHaveAttribute("data-result-id", secondResultId!);
+  await expect(configuration.staleNotice).toBeVisible();
+
+  // The list shows it with its thumbnail and status.
+  await page.getByRole("link", { name: "Configurations" }).click();
+  const item = page.getByTestId("configuration-item").filter({ hasText: "First light" });
+  await expect(item.getByTestId("status-badge")).toHaveText("Cancelled");
+  await expect(item.getByRole("img", { name: "Thumbnail of First light" })).toBeVisible();
+});
+
+test("invalid values show field errors and change nothing", async ({ page }) => {
+  await new AuthPage(page).signUp(uniqueEmail("invalid"));
+  await page.goto("/configurations/new");
+  const configuration = new ConfigurationPage(page);
+  await configuration.fill({ Depth: "0", Width: "NaN", Zoom: "-1", "Center X": "Infinity", "Real part": "" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Depth must be between 1 and 5000")).toBeVisible();
+  await expect(page.getByText("Width must be a number")).toBeVisible();
+  await expect(page.getByText("Zoom must be greater than 0")).toBeVisible();
+  await expect(page.getByText("Center X must be a finite number")).toBeVisible();
+  await expect(page.getByText("Real part is required")).toBeVisible();
+  // What was typed is kept, and nothing was created.
+  await expect(page.getByLabel("Depth")).toHaveValue("0");
+  await expect(page).toHaveURL(/\/configurations\/new$/);
+  await page.goto("/configurations");
+  await expect(page.getByText("No configurations yet.")).toBeVisible();
+});
+
+test("a finished render is announced on another page of the app", async ({ page }) => {
+  await new AuthPage(page).signUp(uniqueEmail("toast"));
+  await new ConfigurationPage(page).create({ Name: "Background", ...SLOW });
+  await page.getByRole("link", { name: "Configurations" }).click();
+  await expect(page.getByText("“Background” finished rendering")).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("configuration-item").getByTestId("status-badge")).toHaveText("Done");
+});
+
+test("another user cannot open someone else's configuration", async ({ page, browser }) => {
+  await new AuthPage(page).signUp(uniqueEmail("owner"));
+  const url = await new ConfigurationPage(page).create({ Name: "Private", Width: "64", Height: "64" });
+  const id = url.split("/").pop();
+
+  const otherContext = await browser.newContext();
+  const other = await otherContext.newPage();
+  await new AuthPage(other).signUp(uniqueEmail("intruder"));
+  await other.goto(url);
+  await expect(other.getByRole("heading", { name: "Not found" })).toBeVisible();
+  await expect(other.getByText("Private")).toHaveCount(0);
+  const status = await other.request.get(`/api/configurations/${id}/status`);
+  expect(status.status()).toBe(404);
+  expect(await status.json()).toEqual({ error: { code: "not_found", message: "No such configuration" } });
+  await otherContext.close();
+
+  // Signed out, pages send you to sign in and routes answer 401.
+  const anonymous = await browser.newContext();
+  const anonymousPage = await anonymous.newPage();
+  await anonymousPage.goto(url);
+  await expect(anonymousPage).toHaveURL(/\/sign-in/);
+  expect((await anonymousPage.request.get(`/api/configurations/${id}/status`)).status()).toBe(401);
+  await anonymous.close();
+});
+
+test("sign out, and sign in again with the wrong and the right password", async ({ page }) => {
+  const email = uniqueEmail("session");
+  const auth = new AuthPage(page);
+  await auth.signUp(email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await auth.signIn(email, "wrong password!");
+  await expect(page.getByText("Wrong email or password")).toBeVisible();
+  await auth.signIn(email);
+  await expect(page).toHaveURL(/\/configurations$/);
+});

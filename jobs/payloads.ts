@@ -1,0 +1,16 @@
+import { z } from "zod";
+
+/**
+ * Payload schemas of every task, by task identifier. The web imports only this
+ * (through enqueue.ts), so it never pulls the renderer or sharp into its bundle;
+ * each task's handler parses its payload with the same schema.
+ */
+export const taskPayloads = {
+  render: z.object({ resultId: z.uuid() }),
+} as const;
+
+export type TaskName = keyof typeof taskPayloads;
+export type TaskPayload<T extends TaskName> = z.infer<(typeof taskPayloads)[T]>;
+
+/** One job key per configuration: a new save replaces its queued render. */
+export const renderJobKey = (configurationId: string) => `render:configuration:${configurationId}`;

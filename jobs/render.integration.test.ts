@@ -1,0 +1,134 @@
+import { eq, sql } from "drizzle-orm";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getConfigurationStatus, saveConfiguration } from "@/db/queries/configurations";
+import { cancelResult } from "@/db/queries/results";
+import { blobs, results } from "@/db/schema";
+import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { DEFAULT_CONFIGURATION, type ConfigurationInput } from "@/lib/validation/configuration";
+import { startWorker, type RunningWorker } from "@/worker/start-worker";
+import { enqueue } from "./enqueue";
+
+let test: TestDatabase;
+let worker: RunningWorker;
+const workerLog: string[] = [];
+
+beforeAll(async () => {
+  test = await createTestDatabase();
+  worker = await startWorker({ databaseUrl: test.url, concurrency: 2, log: (line) => workerLog.push(line) });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await test?.drop();
+});
+
+const input = (overrides: Partial<ConfigurationInput> = {}): ConfigurationInput => ({ ...DEFAULT_CONFIGURATION, ...overrides });
+// About ten seconds of work on two cores: long enough to interrupt.
+const LONG = { width: 4096, height: 4096, depth: 5000 };
+
+async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (isDone(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const readResult = async (id: string) => (await test.db.select().from(results).where(eq(results.id, id)))[0];
+const pendingJobs = async () =>
+  Number((await test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`))[0].count);
+
+async function save(ownerId: string, overrides: Partial<ConfigurationInput>, configurationId?: string) {
+  const saved = await saveConfiguration(test.db, { ownerId, configurationId, input: input(overrides) });
+  if (!saved.ok) throw new Error("save failed");
+  return saved;
+}
+
+describe("render task through a real worker", () => {
+  it("renders, stores the PNG and a thumbnail, and records timings and the worker", async () => {
+    const user = await createTestUser(test.db);
+    const saved = await save(user.id, { width: 320, height: 200 });
+    const result = await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+
+    expect(result).toMatchObject({ progress: 1, attempts: 1, workerId: worker.id, error: null });
+    expect(result.wallMs).toBeGreaterThan(0);
+    expect(result.cpuMs).toBeGreaterThanOrEqual(0);
+    expect(result.startedAt!.getTime()).toBeGreaterThanOrEqual(result.queuedAt.getTime());
+    const [image] = await test.db.select().from(blobs).where(eq(blobs.sha256, result.imageSha256!));
+    expect(await sharp(image.data).metadata()).toMatchObject({ format: "png", width: 320, height: 200 });
+    const [thumbnail] = await test.db.select().from(blobs).where(eq(blobs.sha256, result.thumbnailSha256!));
+    expect(await sharp(thumbnail.data).metadata()).toMatchObject({ format: "webp", width: 256, height: 160 });
+
+    const status = await getConfigurationStatus(test.db, { id: saved.configurationId, ownerId: user.id });
+    expect(status?.shown).toMatchObject({ id: saved.resultId, isStale: false });
+  });
+
+  it("a re-delivered job leaves the same single result", async () => {
+    const user = await createTestUser(test.db);
+    const saved = await save(user.id, { width: 64, height: 64 });
+    const done = await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+    await test.db.transaction((tx) => enqueue(tx, "render", { resultId: saved.resultId }));
+    await waitFor(pendingJobs, (count) => count === 0);
+    const again = await readResult(saved.resultId);
+    expect(again).toEqual(done);
+    expect(await test.db.select().from(results).where(eq(results.configurationId, saved.configurationId))).toHaveLength(1);
+  });
+
+  it("stops a running render that a newer save superseded, and renders the newer one", async () => {
+    const user = await createTestUser(test.db);
+    const first = await save(user.id, { name: "Picture", width: 128, height: 128 });
+    await waitFor(() => readResult(first.resultId), (row) => row.status === "succeeded");
+
+    const long = await save(user.id, LONG, first.configurationId);
+    await waitFor(() => readResult(long.resultId), (row) => row.status === "running" && row.progress > 0);
+    // While it computes, the last picture is what shows, marked stale.
+    const during = await getConfigurationStatus(test.db, { id: first.configurationId, ownerId: user.id });
+    expect(during?.shown).toMatchObject({ id: first.resultId, isStale: true });
+    expect(during?.current).toMatchObject({ id: long.resultId, status: "running" });
+
+    const newer = await save(user.id, { width: 96, height: 96 }, first.configurationId);
+    const startedAt = Date.now();
+    await waitFor(() => readResult(newer.resultId), (row) => row.status === "succeeded");
+    const superseded = await readResult(long.resultId);
+    expect(superseded.status).toBe("superseded");
+    expect(superseded.imageSha256).toBeNull();
+    // The worker let go of the superseded render well before it could have finished.
+    await waitFor(pendingJobs, (count) => count === 0, 5_000);
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(workerLog.some((line) => line.includes(`result ${long.resultId} stopped early`))).toBe(true);
+  });
+
+  it("cancels a running render: the worker stops and the previous picture stays", async () => {
+    const user = await createTestUser(test.db);
+    const first = await save(user.id, { width: 64, height: 64 });
+    await waitFor(() => readResult(first.resultId), (row) => row.status === "succeeded");
+    const long = await save(user.id, LONG, first.configurationId);
+    await waitFor(() => readResult(long.resultId), (row) => row.status === "running" && row.progress > 0);
+
+    expect(await cancelResult(test.db, { resultId: long.resultId, ownerId: user.id })).toEqual({ ok: true });
+    await waitFor(pendingJobs, (count) => count === 0, 5_000);
+    const cancelled = await readResult(long.resultId);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.progress).toBeLessThan(1);
+    const status = await getConfigurationStatus(test.db, { id: first.configurationId, ownerId: user.id });
+    expect(status?.shown).toMatchObject({ id: first.resultId, isStale: true });
+  });
+
+  it("records a readable error and fails the result after its last attempt", async () => {
+    const user = await createTestUser(test.db);
+    const saved = await save(user.id, { width: 64, height: 64 });
+    await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+    // A result whose stored params cannot be rendered (bypassing validation), with a single attempt.
+    const [broken] = await test.db
+      .insert(results)
+      .values({ configurationId: saved.configurationId, ownerId: user.id, params: { ...DEFAULT_CONFIGURATION, width: 0 }, paramsHash: "broken" })
+      .returning();
+    await test.db.transaction((tx) => enqueue(tx, "render", { resultId: broken.id }, { maxAttempts: 1 }));
+    const failed = await waitFor(() => readResult(broken.id), (row) => row.status === "failed");
+    expect(failed.error).toMatch(/width/);
+    expect(failed.message).toMatch(/^Failed: /);
+    expect(failed.finishedAt).not.toBeNull();
+  });
+});

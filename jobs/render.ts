@@ -1,0 +1,107 @@
+import { createHash } from "node:crypto";
+import type { JobHelpers, Task } from "graphile-worker";
+import sharp from "sharp";
+import type { Database } from "@/db/client";
+import { claimRender, completeRender, recordRenderFailure, reportRenderProgress, requeueRender } from "@/db/queries/render-jobs";
+import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
+import { taskPayloads } from "./payloads";
+
+export const identifier = "render";
+export const payloadSchema = taskPayloads.render;
+
+/** How often a render writes progress; each write also tells it whether it is still wanted. */
+const PROGRESS_INTERVAL_MS = 250;
+const THUMBNAIL_SIZE = 256;
+
+export type RenderTaskDependencies = { db: Database; renderPool: RenderPool; workerId: string };
+
+export function createRenderTask({ db, renderPool, workerId }: RenderTaskDependencies): Task {
+  return async (rawPayload, helpers) => {
+    const { resultId } = payloadSchema.parse(rawPayload);
+    const claimed = await claimRender(db, { resultId, workerId });
+    if (!claimed) {
+      // Cancelled, superseded or already done: at-least-once delivery makes this normal.
+      helpers.logger.info(`result ${resultId} needs no render`);
+      return;
+    }
+
+    const stop = new AbortController();
+    const onShutdown = () => stop.abort(new Error("worker shutting down"));
+    helpers.abortSignal.addEventListener("abort", onShutdown, { once: true });
+    const progress = throttledProgress(db, resultId, () => stop.abort(new Error("no longer wanted")));
+
+    try {
+      const outcome = await renderPng(renderPool, claimed.params, {
+        signal: stop.signal,
+        onProgress: ({ fraction }) => progress.report(fraction),
+      });
+      await progress.settled();
+      const thumbnail = await sharp(outcome.png).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside" }).webp().toBuffer();
+      const isStored = await completeRender(db, {
+        resultId,
+        image: { sha256: sha256(outcome.png), contentType: "image/png", data: outcome.png },
+        thumbnail: { sha256: sha256(thumbnail), contentType: "image/webp", data: thumbnail },
+        iterations: outcome.iterations,
+        wallMs: outcome.wallMs,
+        cpuMs: outcome.cpuMs,
+      });
+      helpers.logger.info(`result ${resultId} ${isStored ? "rendered" : "finished after it was cancelled"} in ${Math.round(outcome.wallMs)} ms`);
+    } catch (error) {
+      await progress.settled();
+      if (isRenderAborted(error) && !helpers.abortSignal.aborted) {
+        helpers.logger.info(`result ${resultId} stopped early: cancelled or superseded`);
+        return;
+      }
+      if (helpers.abortSignal.aborted) {
+        await requeueRender(db, { resultId, message: "Interrupted by a worker shutdown; waiting for a worker" });
+        throw error;
+      }
+      await recordFailure(db, resultId, error, helpers);
+      throw error;
+    } finally {
+      helpers.abortSignal.removeEventListener("abort", onShutdown);
+    }
+  };
+}
+
+async function recordFailure(db: Database, resultId: string, error: unknown, helpers: JobHelpers) {
+  const { attempts, max_attempts: maxAttempts } = helpers.job;
+  await recordRenderFailure(db, {
+    resultId,
+    error: error instanceof Error ? error.message : String(error),
+    isFinal: attempts >= maxAttempts,
+    // graphile-worker's backoff: run_at += exp(min(attempts, 10)) seconds.
+    retryInSeconds: Math.ceil(Math.exp(Math.min(attempts, 10))),
+  });
+}
+
+/**
+ * Progress arrives after every band; write at most every PROGRESS_INTERVAL_MS,
+ * one write at a time. A write that finds the result no longer running stops the render.
+ */
+function throttledProgress(db: Database, resultId: string, onUnwanted: () => void) {
+  let lastWriteAt = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  let isWriting = false;
+  return {
+    report(fraction: number) {
+      const now = performance.now();
+      if (isWriting || now - lastWriteAt < PROGRESS_INTERVAL_MS) return;
+      lastWriteAt = now;
+      isWriting = true;
+      inFlight = reportRenderProgress(db, { resultId, progress: fraction, message: `Rendering ${Math.floor(fraction * 100)}%` })
+        .then((isWanted) => {
+          if (!isWanted) onUnwanted();
+        })
+        .catch(() => {}) // a missed progress write is harmless; the next one retries
+        .finally(() => {
+          isWriting = false;
+        });
+    },
+    settled: () => inFlight,
+  };
+}
+
+function sha256(data: Buffer) {
+  return createHash("sha256").update(data).digest("hex");
+}

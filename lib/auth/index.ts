@@ -1,0 +1,54 @@
+import { eq } from "drizzle-orm";
+import NextAuth from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { db } from "@/db";
+import { users } from "@/db/schema";
+import { getWebEnv } from "@/lib/env";
+import { credentialsSchema } from "@/lib/validation/auth";
+import { getUnknownUserHash, verifyPassword } from "./password";
+
+declare module "next-auth" {
+  interface Session {
+    user: { id: string; email: string };
+  }
+}
+
+const THIRTY_DAYS_IN_SECONDS = 30 * 24 * 60 * 60;
+
+/**
+ * next-auth with email + password. Sessions are signed JWT cookies: no table,
+ * and they survive restarts because AUTH_SECRET is persisted (.data/ locally).
+ * Config is built lazily so `next build` needs no secret.
+ */
+export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+  secret: getWebEnv().AUTH_SECRET,
+  trustHost: true,
+  session: { strategy: "jwt", maxAge: THIRTY_DAYS_IN_SECONDS },
+  pages: { signIn: "/sign-in" },
+  providers: [
+    Credentials({
+      credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
+      authorize: async (raw) => {
+        const parsed = credentialsSchema.safeParse(raw);
+        if (!parsed.success) return null;
+        const [user] = await db
+          .select({ id: users.id, email: users.email, passwordHash: users.passwordHash })
+          .from(users)
+          .where(eq(users.email, parsed.data.email));
+        const isValid = await verifyPassword(user?.passwordHash ?? (await getUnknownUserHash()), parsed.data.password);
+        return user && isValid ? { id: user.id, email: user.email } : null;
+      },
+    }),
+  ],
+  callbacks: {
+    jwt: ({ token, user }) => {
+      if (user?.id) token.sub = user.id;
+      return token;
+    },
+    // The default session drops the user id; every owner-scoped query needs it.
+    session: ({ session, token }) => {
+      session.user.id = token.sub!;
+      return session;
+    },
+  },
+}));

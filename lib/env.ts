@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * The one place that reads process.env. Each process parses what it needs,
+ * lazily on first use, so `next build` can import server modules without a
+ * database configured, and the worker does not need the web's secrets.
+ */
+const databaseSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z.url({ message: "DATABASE_URL must be a postgres:// connection URL" }),
+});
+
+const webSchema = databaseSchema.extend({
+  /** Pool size of the web's postgres.js client (keep it small per serverless function). */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters (openssl rand -base64 32)"),
+});
+
+const workerSchema = databaseSchema.extend({
+  /** Jobs run at once per worker process; renders share one thread pool per process. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Render threads per worker process (default: every core). */
+  RENDER_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+});
+
+export type WebEnv = z.infer<typeof webSchema>;
+export type WorkerEnv = z.infer<typeof workerSchema>;
+
+function parseEnv<T extends z.ZodType>(schema: T, processName: string): z.infer<T> {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    throw new Error(`Invalid environment for the ${processName}:\n${problems}`);
+  }
+  return parsed.data;
+}
+
+let web: WebEnv | undefined;
+let worker: WorkerEnv | undefined;
+
+export const getWebEnv = (): WebEnv => (web ??= parseEnv(webSchema, "web"));
+export const getWorkerEnv = (): WorkerEnv => (worker ??= parseEnv(workerSchema, "worker"));

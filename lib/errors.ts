@@ -1,0 +1,25 @@
+/** Stable error codes of JSON responses; clients may switch on them. */
+export type ErrorCode = "unauthorized" | "not_found" | "bad_request" | "conflict" | "internal";
+
+const STATUS: Record<ErrorCode, number> = {
+  unauthorized: 401,
+  not_found: 404,
+  bad_request: 400,
+  conflict: 409,
+  internal: 500,
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errorResponse(code: ErrorCode, message: string) {
+  return Response.json({ error: { code, message } }, { status: STATUS[code], headers: { "Cache-Control": "no-store" } });
+}
+
+export const notFound = (what = "Not found") => errorResponse("not_found", what);

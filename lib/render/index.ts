@@ -1,0 +1,303 @@
+// The multi-threaded renderer: a persistent pool of worker threads that render
+// Julia sets in bands of rows into shared memory, with progress and cancellation.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import sharp from "sharp";
+import { colorize, type ColormapName } from "./colormaps";
+import { assertRenderable, type JuliaParams } from "./julia";
+import { CONTROL_CANCELLED, CONTROL_NEXT_BAND, CONTROL_SLOTS } from "./protocol.mjs";
+import type { RenderMessage, ThreadData, ThreadMessage } from "./protocol.mjs";
+
+export { COLORMAP_NAMES, colorize, colormapLut, type ColormapName } from "./colormaps";
+export { computeImage, computeRows, type JuliaParams } from "./julia";
+
+export type RenderProgress = { rowsDone: number; rows: number; fraction: number };
+export type RenderOptions = { signal?: AbortSignal; onProgress?: (progress: RenderProgress) => void };
+export type RenderOutcome = {
+  /** width*height counts, row-major, row 0 at the top; backed by a SharedArrayBuffer. */
+  counts: Uint32Array;
+  /** Sum of the counts: the number of iterations done. */
+  iterations: number;
+  /** From the call to render() until the last band was in. */
+  wallMs: number;
+  /** Sum over threads of the time spent computing bands (wall time inside the kernel). */
+  cpuMs: number;
+};
+export type RenderPoolOptions = { threads?: number; niceness?: number };
+
+// Where the threads come from: a plain .mjs file next to this one, which Node loads
+// as is whether this module runs under tsx, vitest or from a bundle that keeps it.
+const THREAD_URL = new URL("./render-thread.mjs", import.meta.url);
+
+/** Upper bound on the work in one band (pixels * depth), so cancelling is quick. */
+const BAND_WORK = 2 ** 22;
+const MAX_BAND_ROWS = 16;
+const MIN_BANDS = 64;
+
+/** Rows per band: at least ~64 bands (load balance), each small enough to stop soon. */
+export function bandRowsFor(params: JuliaParams): number {
+  const byCount = Math.floor(params.height / MIN_BANDS);
+  const byWork = Math.floor(BAND_WORK / (params.width * Math.max(1, params.depth)));
+  return Math.max(1, Math.min(MAX_BAND_ROWS, byCount, byWork));
+}
+
+/** The error a render rejects with when its signal's reason is not an object. */
+export class RenderAbortedError extends Error {
+  override name = "AbortError";
+  constructor(reason?: unknown) {
+    super(reason === undefined ? "The render was aborted" : `The render was aborted: ${String(reason)}`, { cause: reason });
+  }
+}
+
+// Signal reasons a render rejected with, so that isRenderAborted recognises a
+// custom reason (e.g. abort(new Error("superseded"))) as a cancellation.
+const abortReasons = new WeakSet<object>();
+
+/** True if a render rejected because its signal was aborted (not because it failed). */
+export function isRenderAborted(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  return abortReasons.has(error) || (error as { name?: unknown }).name === "AbortError";
+}
+
+function abortError(signal: AbortSignal): unknown {
+  const reason: unknown = signal.reason;
+  if (typeof reason === "object" && reason !== null) {
+    abortReasons.add(reason);
+    return reason;
+  }
+  return new RenderAbortedError(reason);
+}
+
+type Job = {
+  id: number;
+  params: JuliaParams;
+  counts: Uint32Array;
+  control: Int32Array;
+  bandRows: number;
+  bands: number;
+  started: number;
+  rowsDone: number;
+  iterations: number;
+  busyMs: number;
+  /** Threads working on this render right now. */
+  activeThreads: number;
+  /** Why the render will reject; set once, then no more bands are started. */
+  failure?: { error: unknown };
+  isSettled: boolean;
+  onProgress?: (progress: RenderProgress) => void;
+  resolve: (outcome: RenderOutcome) => void;
+  reject: (error: unknown) => void;
+  cleanup: () => void;
+};
+
+type Thread = { worker: Worker; job: Job | null; error?: unknown };
+
+/**
+ * A fixed set of render threads, created once per process and reused. Renders
+ * queue first in, first out: a render takes every idle thread while it has bands
+ * left, and threads move to the next render as soon as the current one has none.
+ */
+export class RenderPool {
+  readonly threads: number;
+  private readonly niceness: number;
+  private readonly slots: (Thread | null)[];
+  private readonly queue: Job[] = [];
+  private readonly active = new Set<Job>();
+  private nextJobId = 1;
+  private isClosed = false;
+
+  constructor(options: RenderPoolOptions = {}) {
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    this.threads = threads;
+    this.niceness = options.niceness ?? 10;
+    this.slots = Array.from({ length: threads }, () => this.startThread());
+  }
+
+  render(params: JuliaParams, options: RenderOptions = {}): Promise<RenderOutcome> {
+    const { signal, onProgress } = options;
+    if (this.isClosed) return Promise.reject(new Error("RenderPool is closed"));
+    try {
+      assertRenderable(params);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+
+    // Copy the params: the caller may reuse its object, and extra fields would be cloned to every thread.
+    const { re, im, depth, width, height, zoom, cx, cy } = params;
+    const ownParams = { re, im, depth, width, height, zoom, cx, cy };
+    const bandRows = bandRowsFor(ownParams);
+    return new Promise<RenderOutcome>((resolve, reject) => {
+      const job: Job = {
+        id: this.nextJobId++,
+        params: ownParams,
+        counts: new Uint32Array(new SharedArrayBuffer(width * height * Uint32Array.BYTES_PER_ELEMENT)),
+        control: new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT)),
+        bandRows,
+        bands: Math.ceil(height / bandRows),
+        started: performance.now(),
+        rowsDone: 0,
+        iterations: 0,
+        busyMs: 0,
+        activeThreads: 0,
+        isSettled: false,
+        onProgress,
+        resolve,
+        reject,
+        cleanup: () => {},
+      };
+      if (signal) {
+        const onAbort = () => this.fail(job, abortError(signal));
+        signal.addEventListener("abort", onAbort, { once: true });
+        job.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      this.queue.push(job);
+      this.active.add(job);
+      this.dispatch();
+    });
+  }
+
+  /** Rejects every unfinished render and terminates the threads. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const job of [...this.active]) {
+      this.fail(job, new Error("RenderPool was closed"));
+      job.activeThreads = 0;
+      this.settle(job);
+    }
+    this.queue.length = 0;
+    const workers = this.slots.flatMap((thread) => (thread ? [thread.worker] : []));
+    this.slots.fill(null);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+
+  private startThread(): Thread {
+    const workerData: ThreadData = { niceness: this.niceness };
+    // execArgv: [] keeps a TypeScript loader (tsx) out of the threads: they run plain JavaScript.
+    const worker = new Worker(THREAD_URL, { workerData, execArgv: [], name: "render" });
+    const thread: Thread = { worker, job: null };
+    // Idle threads must not keep the process alive; a thread is ref'd while it renders.
+    worker.unref();
+    worker.on("message", (message: ThreadMessage) => this.onMessage(thread, message));
+    worker.on("error", (error) => {
+      thread.error = error;
+    });
+    worker.on("exit", (code) => this.onExit(thread, code));
+    return thread;
+  }
+
+  private onMessage(thread: Thread, message: ThreadMessage): void {
+    if (message.type === "ready") return;
+    const job = thread.job;
+    if (!job || job.id !== message.id) return;
+    if (message.type === "band") {
+      job.rowsDone += message.rows;
+      job.iterations += message.iterations;
+      job.busyMs += message.busyMs;
+      if (job.failure || !job.onProgress) return;
+      try {
+        job.onProgress({ rowsDone: job.rowsDone, rows: job.params.height, fraction: job.rowsDone / job.params.height });
+      } catch (error) {
+        this.fail(job, error);
+      }
+      return;
+    }
+    // "done": the thread found no band left (or the render was cancelled).
+    thread.job = null;
+    thread.worker.unref();
+    job.activeThreads--;
+    this.settle(job);
+    this.dispatch();
+  }
+
+  private onExit(thread: Thread, code: number): void {
+    const index = this.slots.indexOf(thread);
+    if (index === -1) return; // terminated by close()
+    this.slots[index] = null; // restarted by dispatch() when there is work
+    const job = thread.job;
+    if (job) {
+      thread.job = null;
+      job.activeThreads--;
+      this.fail(job, thread.error ?? new Error(`render thread exited with code ${code}`));
+      this.settle(job);
+    }
+    this.dispatch();
+  }
+
+  /** Stops handing out the render's bands; it rejects once its threads have stopped. */
+  private fail(job: Job, error: unknown): void {
+    if (job.isSettled || job.failure) return;
+    job.failure = { error };
+    Atomics.store(job.control, CONTROL_CANCELLED, 1);
+    this.settle(job);
+  }
+
+  private settle(job: Job): void {
+    if (job.isSettled || job.activeThreads > 0) return;
+    const hasBandsLeft = Atomics.load(job.control, CONTROL_NEXT_BAND) < job.bands;
+    if (!job.failure && hasBandsLeft) return; // waiting in the queue for threads
+    job.isSettled = true;
+    job.cleanup();
+    this.active.delete(job);
+    const queued = this.queue.indexOf(job);
+    if (queued !== -1) this.queue.splice(queued, 1);
+    if (job.failure) {
+      job.reject(job.failure.error);
+    } else if (job.rowsDone !== job.params.height) {
+      job.reject(new Error(`render ended with ${job.rowsDone} of ${job.params.height} rows`));
+    } else {
+      const { counts, iterations, busyMs } = job;
+      job.resolve({ counts, iterations, wallMs: performance.now() - job.started, cpuMs: busyMs });
+    }
+  }
+
+  /** Gives each idle thread the oldest render that still has bands to hand out. */
+  private dispatch(): void {
+    if (this.isClosed) return;
+    for (let index = 0; index < this.slots.length; index++) {
+      while (this.queue.length > 0) {
+        const job = this.queue[0];
+        if (!job.failure && Atomics.load(job.control, CONTROL_NEXT_BAND) < job.bands) break;
+        this.queue.shift(); // every band handed out (or cancelled): its threads finish it
+      }
+      const job = this.queue[0];
+      if (!job) return;
+      let thread = this.slots[index];
+      if (thread?.job) continue;
+      thread ??= this.slots[index] = this.startThread();
+      thread.job = job;
+      job.activeThreads++;
+      thread.worker.ref();
+      const message: RenderMessage = {
+        type: "render",
+        id: job.id,
+        params: job.params,
+        counts: job.counts.buffer as SharedArrayBuffer,
+        control: job.control.buffer as SharedArrayBuffer,
+        bandRows: job.bandRows,
+        bands: job.bands,
+      };
+      thread.worker.postMessage(message);
+    }
+  }
+}
+
+/** PNG of raw RGB pixels (3 bytes a pixel, row-major, row 0 at the top). */
+export async function encodePng(rgb: Uint8Array, width: number, height: number): Promise<Buffer> {
+  if (rgb.length !== width * height * 3) throw new RangeError(`expected ${width * height * 3} bytes of RGB, got ${rgb.length}`);
+  const pixels = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+/** Renders, colours as matplotlib's imsave would, and encodes a PNG. */
+export async function renderPng(
+  pool: RenderPool,
+  params: JuliaParams & { colormap: ColormapName },
+  options: RenderOptions = {},
+): Promise<RenderOutcome & { png: Buffer }> {
+  const outcome = await pool.render(params, options);
+  const png = await encodePng(colorize(outcome.counts, params.colormap), params.width, params.height);
+  return { ...outcome, png };
+}

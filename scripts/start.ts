@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import postgres from "postgres";
+import { migrateDatabase } from "@/db/migrate";
+import { buildWebIfNeeded } from "./lib/build";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "./lib/embedded-postgres";
+import { NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+
+/**
+ * `npm start`: everything on one machine. Without DATABASE_URL, an embedded
+ * Postgres keeps its data under .data/; then migrations, a build if sources
+ * changed, the web and one worker. Ctrl-C stops them in order.
+ */
+const DATA_DIR = ".data";
+const port = Number(process.env.PORT ?? 3000);
+const embeddedPostgresPort = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
+const isDev = process.argv.includes("--dev");
+
+mkdirSync(DATA_DIR, { recursive: true });
+
+let embedded: EmbeddedPostgres | undefined;
+let services: Service[] = [];
+let isStopping = false;
+
+async function stopAll(exitCode: number) {
+  if (isStopping) return;
+  isStopping = true;
+  console.log("Stopping…");
+  // Web and worker first (the worker finishes or hands back its jobs), the database last.
+  await Promise.all(services.map((service) => stopService(service)));
+  await embedded?.stop();
+  process.exit(exitCode);
+}
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+
+async function main() {
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    console.log(`Starting embedded Postgres (data in ${DATA_DIR}/postgres, port ${embeddedPostgresPort})…`);
+    embedded = await startEmbeddedPostgres({ dataDir: `${DATA_DIR}/postgres`, port: embeddedPostgresPort });
+    await ensureDatabase(embedded.url(), "longrun");
+    databaseUrl = embedded.url("longrun");
+  }
+  await migrateDatabase(databaseUrl);
+
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    AUTH_SECRET: process.env.AUTH_SECRET ?? persistedSecret(`${DATA_DIR}/auth-secret`),
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  if (!isDev) buildWebIfNeeded();
+
+  const web = startService("web", process.execPath, [NEXT_BIN, isDev ? "dev" : "start", "--port", String(port)], env);
+  const worker = startService("worker", ...nodeWithTsx("worker/main.ts"), env);
+  services = [web, worker];
+  for (const service of services) {
+    void service.exited.then((code) => {
+      if (!isStopping) {
+        console.error(`${service.name} exited unexpectedly (code ${code}); stopping everything.`);
+        void stopAll(1);
+      }
+    });
+  }
+  await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
+  console.log(`\nLongrun is ready at http://localhost:${port}  (Ctrl-C to stop)\n`);
+}
+
+async function ensureDatabase(serverUrl: string, name: string) {
+  const sql = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [exists] = await sql`select 1 from pg_database where datname = ${name}`;
+    if (!exists) await sql.unsafe(`create database "${name}"`);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** A session secret generated once, so sessions survive restarts. */
+function persistedSecret(file: string) {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  void stopAll(1);
+});

@@ -1,0 +1,101 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { migrateDatabase } from "@/db/migrate";
+import { withDatabase } from "@/db/test/global-setup";
+import { buildWebIfNeeded } from "./lib/build";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "./lib/embedded-postgres";
+import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+
+/**
+ * `npm test`: unit, integration and end-to-end tests against real parts.
+ * Postgres is a throwaway embedded one unless TEST_DATABASE_URL names a server
+ * (its role must be allowed to create databases). Exits non-zero on any failure.
+ */
+const steps = new Set(process.argv.slice(2).filter((arg) => !arg.startsWith("-")));
+const shouldRun = (step: "unit" | "integration" | "e2e") => steps.size === 0 || steps.has(step);
+
+let embedded: EmbeddedPostgres | undefined;
+const services: Service[] = [];
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const result = spawnSync(command, args, { stdio: "inherit", env });
+  return result.status === 0;
+}
+
+async function serverUrl(): Promise<string> {
+  if (process.env.TEST_DATABASE_URL) return process.env.TEST_DATABASE_URL;
+  const parent = mkdtempSync(path.join(tmpdir(), "longrun-test-"));
+  chmodSync(parent, 0o755); // as root, Postgres runs as the postgres user and must reach its data
+  const dataDir = path.join(parent, "postgres");
+  embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), isThrowaway: true });
+  return embedded.url();
+}
+
+async function runEndToEnd(server: string) {
+  const database = `longrun_e2e_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(server, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${database}"`);
+  await admin.end();
+  const databaseUrl = withDatabase(server, database);
+  await migrateDatabase(databaseUrl);
+  buildWebIfNeeded();
+
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    NEXT_TELEMETRY_DISABLED: "1",
+    WORKER_CONCURRENCY: "2",
+  };
+  services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
+  services.push(startService("worker", ...nodeWithTsx("worker/main.ts"), env));
+  await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
+  return run(process.execPath, ["node_modules/@playwright/test/cli.js", "test"], {
+    ...process.env,
+    BASE_URL: `http://127.0.0.1:${port}`,
+    E2E_DATABASE_URL: databaseUrl,
+  });
+}
+
+async function main() {
+  const failed: string[] = [];
+  if (shouldRun("unit") && !run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--project", "unit"])) failed.push("unit");
+
+  if (shouldRun("integration") || shouldRun("e2e")) {
+    const server = await serverUrl();
+    if (shouldRun("integration")) {
+      const ok = run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--project", "integration"], {
+        ...process.env,
+        TEST_DATABASE_URL: server,
+      });
+      if (!ok) failed.push("integration");
+    }
+    if (shouldRun("e2e") && !(await runEndToEnd(server))) failed.push("e2e");
+  }
+  return failed;
+}
+
+async function cleanUp() {
+  for (const service of services) await stopService(service);
+  await embedded?.stop();
+}
+
+main()
+  .then(async (failed) => {
+    await cleanUp();
+    if (failed.length > 0) {
+      console.error(`\nFailed: ${failed.join(", ")}`);
+      process.exit(1);
+    }
+    console.log("\nAll test suites passed.");
+  })
+  .catch(async (error) => {
+    console.error(error);
+    await cleanUp();
+    process.exit(1);
+  });

@@ -1,0 +1,37 @@
+import { parseArgs } from "node:util";
+import { getWorkerEnv } from "@/lib/env";
+import { startWorker } from "./start-worker";
+
+/**
+ * The worker process: `npm run worker [-- --concurrency N]`. Runs jobs until
+ * SIGINT/SIGTERM, then stops taking jobs, lets running ones finish and exits.
+ */
+const { values } = parseArgs({ options: { concurrency: { type: "string" } } });
+const env = getWorkerEnv();
+const concurrency = values.concurrency ? Number(values.concurrency) : env.WORKER_CONCURRENCY;
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`--concurrency must be a positive whole number, got ${values.concurrency}`);
+  process.exit(2);
+}
+
+const worker = await startWorker({ databaseUrl: env.DATABASE_URL, concurrency, renderThreads: env.RENDER_THREADS });
+console.log(`[worker] ${worker.id} running with concurrency ${concurrency}`);
+
+let signalCount = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    signalCount += 1;
+    if (signalCount > 1) {
+      console.error("[worker] second signal: exiting now; unfinished jobs retry elsewhere");
+      process.exit(1);
+    }
+    console.log(`[worker] ${signal}: finishing running jobs, then exiting`);
+    worker.stop().then(
+      () => process.exit(0),
+      (error) => {
+        console.error("[worker] error while stopping", error);
+        process.exit(1);
+      },
+    );
+  });
+}

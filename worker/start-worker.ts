@@ -27,6 +27,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // Our own pool with an error handler: a database restart must not crash the process.
   const pgPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2 });
   pgPool.on("error", (error) => log(`[worker] database connection error: ${error.message}`));
+  pgPool.on("connect", (client) => client.on("error", (error) => log(`[worker] database client error: ${error.message}`)));
   const db = createDatabase(options.databaseUrl, { max: options.concurrency + 1, applicationName: "longrun-worker" });
   const renderPool = new RenderPool({ threads: options.renderThreads });
 
@@ -40,6 +41,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     concurrency: options.concurrency,
     taskList: createTaskList({ db, renderPool, workerId: id }),
     noHandleSignals: true,
+    parsedCronItems: [], // no recurring work yet (and no crontab file to look for)
     logger,
     // Without these, a job finishing during a graceful shutdown stays locked (0.17.3).
     preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },

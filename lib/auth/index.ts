@@ -25,6 +25,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   trustHost: true,
   session: { strategy: "jwt", maxAge: THIRTY_DAYS_IN_SECONDS },
   pages: { signIn: "/sign-in" },
+  // A wrong password is an answer to the person, not a server error worth a stack trace.
+  logger: {
+    error: (error) => {
+      if (error.name !== "CredentialsSignin") console.error(error);
+    },
+  },
   providers: [
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },

@@ -28,8 +28,15 @@ function formNumber(label: string) {
   return z.preprocess(
     (value) => (typeof value === "string" ? (value.trim() === "" ? undefined : Number(value.trim())) : value),
     z
-      .number({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be a number`) })
-      .refine(Number.isFinite, `${label} must be a finite number`),
+      // zod rejects NaN and ±Infinity itself; say which it was.
+      .number({
+        error: (issue) =>
+          issue.input === undefined
+            ? `${label} is required`
+            : typeof issue.input === "number" && !Number.isNaN(issue.input)
+              ? `${label} must be a finite number`
+              : `${label} must be a number`,
+      }),
   );
 }
 

@@ -1,0 +1,112 @@
+// npm run bench:render: how fast the renderer is, on one thread and on every core,
+// next to a plain C implementation of the same loop (bench/julia.c, built here with
+// gcc -O2 -ffp-contract=off -pthread into bench/.out/). Each case runs a few times
+// after a warm-up; best and median are printed, and the sums must agree everywhere.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { availableParallelism, cpus, getPriority } from "node:os";
+import { fileURLToPath } from "node:url";
+import { RenderPool, type JuliaParams } from "../lib/render/index";
+
+const RUNS = 5;
+const CASES: { name: string; params: JuliaParams }[] = [
+  { name: "512x512 depth 256", params: { re: -0.8, im: 0.156, depth: 256, width: 512, height: 512, zoom: 1, cx: 0, cy: 0 } },
+  { name: "2048x2048 depth 1000", params: { re: -0.8, im: 0.156, depth: 1000, width: 2048, height: 2048, zoom: 1, cx: 0, cy: 0 } },
+];
+
+type Timing = { label: string; threads: number; sum: number; ms: number[] };
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+function stats(ms: number[]) {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { best: sorted[0], median: sorted[Math.floor(sorted.length / 2)] };
+}
+
+async function timeJs(threads: number, params: JuliaParams): Promise<Timing> {
+  // Same priority as the C program (the pool would lower its threads' by default).
+  const pool = new RenderPool({ threads, niceness: getPriority() });
+  try {
+    await pool.render(params); // warm-up: threads start and the kernel gets compiled
+    const ms: number[] = [];
+    let sum = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const outcome = await pool.render(params);
+      ms.push(outcome.wallMs);
+      sum = outcome.iterations;
+    }
+    return { label: "JS", threads, sum, ms };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Builds bench/julia.c; undefined (with the reason printed) when there is no compiler. */
+function buildC(): { binary: string; compiler: string } | undefined {
+  const binary = here("./.out/julia");
+  mkdirSync(here("./.out"), { recursive: true });
+  for (const compiler of ["gcc", "cc"]) {
+    const probe = spawnSync(compiler, ["--version"], { encoding: "utf8" });
+    if (probe.error || probe.status !== 0) continue;
+    execFileSync(compiler, ["-O2", "-ffp-contract=off", "-pthread", "-o", binary, here("./julia.c")], { stdio: "inherit" });
+    return { binary, compiler: probe.stdout.split("\n")[0] };
+  }
+  console.log("No C compiler (gcc or cc) found: skipping the comparison with C.");
+  return undefined;
+}
+
+function timeC(binary: string, threads: number, params: JuliaParams): Timing {
+  const { width, height, depth, re, im, zoom, cx, cy } = params;
+  const args = [width, height, depth, re, im, zoom, cx, cy, threads, RUNS].map(String);
+  const output = execFileSync(binary, args, { encoding: "utf8" });
+  const lines = output.trim().split("\n").map((line) => line.split(" ").map(Number));
+  const sums = new Set(lines.map(([sum]) => sum));
+  if (sums.size !== 1) throw new Error(`C runs disagree on the sum: ${[...sums].join(", ")}`);
+  return { label: "C", threads, sum: lines[0][0], ms: lines.map(([, ms]) => ms) };
+}
+
+function report(name: string, timings: Timing[]) {
+  console.log(`\n${name}`);
+  console.log("  impl  threads      best ms    median ms   Giter/s (best)   sum of counts");
+  for (const timing of timings) {
+    const { best, median } = stats(timing.ms);
+    const rate = timing.sum / (best / 1000) / 1e9;
+    console.log(
+      `  ${timing.label.padEnd(4)}  ${String(timing.threads).padStart(7)}  ${best.toFixed(1).padStart(11)}  ${median.toFixed(1).padStart(11)}` +
+        `  ${rate.toFixed(3).padStart(15)}   ${timing.sum}`,
+    );
+  }
+  const sums = new Set(timings.map((timing) => timing.sum));
+  if (sums.size !== 1) {
+    console.log(`  MISMATCH: the sums differ (${[...sums].join(", ")})`);
+    process.exitCode = 1;
+  }
+  for (const threads of new Set(timings.map((timing) => timing.threads))) {
+    const js = timings.find((timing) => timing.label === "JS" && timing.threads === threads);
+    const c = timings.find((timing) => timing.label === "C" && timing.threads === threads);
+    if (!js || !c) continue;
+    const ratio = (which: "best" | "median") => (stats(js.ms)[which] / stats(c.ms)[which]).toFixed(2);
+    console.log(`  JS/C time with ${threads} thread${threads === 1 ? "" : "s"}: ${ratio("best")} (best), ${ratio("median")} (median)`);
+  }
+}
+
+async function main() {
+  const cores = availableParallelism();
+  const c = buildC();
+  console.log(`Node ${process.version}, ${cores} cores (${cpus()[0]?.model ?? "unknown CPU"})${c ? `, ${c.compiler}` : ""}`);
+  console.log(`Each case: ${RUNS} timed runs (JS after one warm-up run); times are of the render alone, threads already started.`);
+  const threadCounts = cores > 1 ? [1, cores] : [1];
+  for (const { name, params } of CASES) {
+    const timings: Timing[] = [];
+    for (const threads of threadCounts) {
+      timings.push(await timeJs(threads, params));
+      if (c) timings.push(timeC(c.binary, threads, params));
+    }
+    report(name, timings);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,7 +1,7 @@
 // npm run bench:render: how fast the renderer is, on one thread and on every core,
 // next to a plain C implementation of the same loop (bench/julia.c, built here with
 // gcc -O2 -ffp-contract=off -pthread into bench/.out/). Each case runs a few times
-// after a warm-up; best and median are printed, and the sums must agree everywhere.
+// (JS after a warm-up run), alternating JS and C; best and median are printed, and the sums must agree everywhere.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { availableParallelism, cpus, getPriority } from "node:os";
@@ -23,24 +23,6 @@ function stats(ms: number[]) {
   return { best: sorted[0], median: sorted[Math.floor(sorted.length / 2)] };
 }
 
-async function timeJs(threads: number, params: JuliaParams): Promise<Timing> {
-  // Same priority as the C program (the pool would lower its threads' by default).
-  const pool = new RenderPool({ threads, niceness: getPriority() });
-  try {
-    await pool.render(params); // warm-up: threads start and the kernel gets compiled
-    const ms: number[] = [];
-    let sum = 0;
-    for (let run = 0; run < RUNS; run++) {
-      const outcome = await pool.render(params);
-      ms.push(outcome.wallMs);
-      sum = outcome.iterations;
-    }
-    return { label: "JS", threads, sum, ms };
-  } finally {
-    await pool.close();
-  }
-}
-
 /** Builds bench/julia.c; undefined (with the reason printed) when there is no compiler. */
 function buildC(): { binary: string; compiler: string } | undefined {
   const binary = here("./.out/julia");
@@ -55,14 +37,36 @@ function buildC(): { binary: string; compiler: string } | undefined {
   return undefined;
 }
 
-function timeC(binary: string, threads: number, params: JuliaParams): Timing {
+/** One run of the C program: its sum and the milliseconds it measured around the render. */
+function runC(binary: string, threads: number, params: JuliaParams): { sum: number; ms: number } {
   const { width, height, depth, re, im, zoom, cx, cy } = params;
-  const args = [width, height, depth, re, im, zoom, cx, cy, threads, RUNS].map(String);
-  const output = execFileSync(binary, args, { encoding: "utf8" });
-  const lines = output.trim().split("\n").map((line) => line.split(" ").map(Number));
-  const sums = new Set(lines.map(([sum]) => sum));
-  if (sums.size !== 1) throw new Error(`C runs disagree on the sum: ${[...sums].join(", ")}`);
-  return { label: "C", threads, sum: lines[0][0], ms: lines.map(([, ms]) => ms) };
+  const output = execFileSync(binary, [width, height, depth, re, im, zoom, cx, cy, threads, 1].map(String), { encoding: "utf8" });
+  const [sum, ms] = output.trim().split(" ").map(Number);
+  return { sum, ms };
+}
+
+/** JS and C runs alternate, so that both see the same background load. */
+async function timeCase(threads: number, params: JuliaParams, cBinary: string | undefined): Promise<Timing[]> {
+  // Same priority as the C program (the pool would lower its threads' by default).
+  const pool = new RenderPool({ threads, niceness: getPriority() });
+  try {
+    await pool.render(params); // warm-up: threads start and the kernel gets compiled
+    const js: Timing = { label: "JS", threads, sum: 0, ms: [] };
+    const c: Timing = { label: "C", threads, sum: 0, ms: [] };
+    for (let run = 0; run < RUNS; run++) {
+      const outcome = await pool.render(params);
+      js.ms.push(outcome.wallMs);
+      js.sum = outcome.iterations;
+      if (!cBinary) continue;
+      const { sum, ms } = runC(cBinary, threads, params);
+      if (c.ms.length > 0 && sum !== c.sum) throw new Error(`C runs disagree on the sum: ${sum} != ${c.sum}`);
+      c.ms.push(ms);
+      c.sum = sum;
+    }
+    return cBinary ? [js, c] : [js];
+  } finally {
+    await pool.close();
+  }
 }
 
 function report(name: string, timings: Timing[]) {
@@ -94,14 +98,11 @@ async function main() {
   const cores = availableParallelism();
   const c = buildC();
   console.log(`Node ${process.version}, ${cores} cores (${cpus()[0]?.model ?? "unknown CPU"})${c ? `, ${c.compiler}` : ""}`);
-  console.log(`Each case: ${RUNS} timed runs (JS after one warm-up run); times are of the render alone, threads already started.`);
+  console.log(`Each case: ${RUNS} timed runs, JS and C alternating; times are of the render alone (threads already started).`);
   const threadCounts = cores > 1 ? [1, cores] : [1];
   for (const { name, params } of CASES) {
     const timings: Timing[] = [];
-    for (const threads of threadCounts) {
-      timings.push(await timeJs(threads, params));
-      if (c) timings.push(timeC(c.binary, threads, params));
-    }
+    for (const threads of threadCounts) timings.push(...(await timeCase(threads, params, c?.binary)));
     report(name, timings);
   }
 }

@@ -4,9 +4,11 @@ import { AuthPage, ConfigurationPage, uniqueEmail } from "./pages/app";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
-// Sizes chosen so a render takes a few seconds on two cores: long enough to watch.
-const SLOW = { Width: "3000", Height: "3000", Depth: "3000" };
-const VERY_SLOW = { Width: "4096", Height: "4096", Depth: "5000" };
+// c = 0 fills most of the view with points that never escape, so every one of
+// them costs the full depth: a few seconds (SLOW) or about a minute (VERY_SLOW)
+// on two cores, long enough to watch and to cancel.
+const SLOW = { "Real part": "0", "Imaginary part": "0", Width: "2048", Height: "2048", Depth: "1500" };
+const VERY_SLOW = { "Real part": "0", "Imaginary part": "0", Width: "4096", Height: "4096", Depth: "5000" };
 
 test("sign up, render, edit, see the stale picture replaced, cancel, download", async ({ page }) => {
   await new AuthPage(page).signUp(uniqueEmail("core"));
@@ -38,7 +40,7 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   const downloadPromise = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download PNG" }).click();
   const download = await downloadPromise;
-  expect(download.suggestedFilename()).toBe("first-light_c-0.7+0.27015i_d3000_3000x3000_z1_nipy_spectral.png");
+  expect(download.suggestedFilename()).toBe("first-light_c-0.7+0.27015i_d1500_2048x2048_z1_nipy_spectral.png");
 
   // Cancel a long render: status cancelled, the previous picture stays.
   await configuration.save({ ...VERY_SLOW });

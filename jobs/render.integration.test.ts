@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 const input = (overrides: Partial<ConfigurationInput> = {}): ConfigurationInput => ({ ...DEFAULT_CONFIGURATION, ...overrides });
-// About ten seconds of work on two cores: long enough to interrupt.
-const LONG = { width: 4096, height: 4096, depth: 5000 };
+// c = 0: most points never escape and cost the full depth; about a minute on two cores.
+const LONG = { re: 0, im: 0, width: 4096, height: 4096, depth: 5000 };
 
 async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -25,10 +25,6 @@ export type RenderOutcome = {
 };
 export type RenderPoolOptions = { threads?: number; niceness?: number };
 
-// Where the threads come from: a plain .mjs file next to this one, which Node loads
-// as is whether this module runs under tsx, vitest or from a bundle that keeps it.
-const THREAD_URL = new URL("./render-thread.mjs", import.meta.url);
-
 /** Upper bound on the work in one band (pixels * depth), so cancelling is quick. */
 const BAND_WORK = 2 ** 22;
 const MAX_BAND_ROWS = 16;
@@ -175,8 +171,10 @@ export class RenderPool {
 
   private startThread(): Thread {
     const workerData: ThreadData = { niceness: this.niceness };
-    // execArgv: [] keeps a TypeScript loader (tsx) out of the threads: they run plain JavaScript.
-    const worker = new Worker(THREAD_URL, { workerData, execArgv: [], name: "render" });
+    // The thread is a plain .mjs file next to this one, so Node loads it as is whether
+    // this module runs under tsx or vitest (and bundlers recognise new Worker(new URL(...))).
+    // execArgv: [] keeps a TypeScript loader (tsx) out of the threads: they need none.
+    const worker = new Worker(new URL("./render-thread.mjs", import.meta.url), { workerData, execArgv: [], name: "render" });
     const thread: Thread = { worker, job: null };
     // Idle threads must not keep the process alive; a thread is ref'd while it renders.
     worker.unref();

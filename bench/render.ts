@@ -1,6 +1,8 @@
 // npm run bench:render: how fast the renderer is, on one thread and on every core,
 // next to a plain C implementation of the same loop (bench/julia.c, built here with
-// gcc -O2 -ffp-contract=off -pthread into bench/.out/). Each case runs a few times
+// gcc -O2 -ffp-contract=off -pthread into bench/.out/), and next to the same C
+// iterating two pixels side by side as the JS kernel does ("C pairs"): the honest
+// comparison of the languages. Each case runs a few times
 // (JS after a warm-up run), alternating JS and C; best and median are printed, and the sums must agree everywhere.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -38,9 +40,10 @@ function buildC(): { binary: string; compiler: string } | undefined {
 }
 
 /** One run of the C program: its sum and the milliseconds it measured around the render. */
-function runC(binary: string, threads: number, params: JuliaParams): { sum: number; ms: number } {
+function runC(binary: string, threads: number, params: JuliaParams, isPairs: boolean): { sum: number; ms: number } {
   const { width, height, depth, re, im, zoom, cx, cy } = params;
-  const output = execFileSync(binary, [width, height, depth, re, im, zoom, cx, cy, threads, 1].map(String), { encoding: "utf8" });
+  const args = [width, height, depth, re, im, zoom, cx, cy, threads, 1].map(String);
+  const output = execFileSync(binary, isPairs ? [...args, "pairs"] : args, { encoding: "utf8" });
   const [sum, ms] = output.trim().split(" ").map(Number);
   return { sum, ms };
 }
@@ -52,18 +55,19 @@ async function timeCase(threads: number, params: JuliaParams, cBinary: string | 
   try {
     await pool.render(params); // warm-up: threads start and the kernel gets compiled
     const js: Timing = { label: "JS", threads, sum: 0, ms: [] };
-    const c: Timing = { label: "C", threads, sum: 0, ms: [] };
+    const cs: Timing[] = cBinary ? ["C", "C pairs"].map((label) => ({ label, threads, sum: 0, ms: [] })) : [];
     for (let run = 0; run < RUNS; run++) {
       const outcome = await pool.render(params);
       js.ms.push(outcome.wallMs);
       js.sum = outcome.iterations;
-      if (!cBinary) continue;
-      const { sum, ms } = runC(cBinary, threads, params);
-      if (c.ms.length > 0 && sum !== c.sum) throw new Error(`C runs disagree on the sum: ${sum} != ${c.sum}`);
-      c.ms.push(ms);
-      c.sum = sum;
+      for (const c of cs) {
+        const { sum, ms } = runC(cBinary!, threads, params, c.label === "C pairs");
+        if (c.ms.length > 0 && sum !== c.sum) throw new Error(`${c.label} runs disagree on the sum: ${sum} != ${c.sum}`);
+        c.ms.push(ms);
+        c.sum = sum;
+      }
     }
-    return cBinary ? [js, c] : [js];
+    return [js, ...cs];
   } finally {
     await pool.close();
   }
@@ -71,12 +75,12 @@ async function timeCase(threads: number, params: JuliaParams, cBinary: string | 
 
 function report(name: string, timings: Timing[]) {
   console.log(`\n${name}`);
-  console.log("  impl  threads      best ms    median ms   Giter/s (best)   sum of counts");
+  console.log("  impl     threads      best ms    median ms   Giter/s (best)   sum of counts");
   for (const timing of timings) {
     const { best, median } = stats(timing.ms);
     const rate = timing.sum / (best / 1000) / 1e9;
     console.log(
-      `  ${timing.label.padEnd(4)}  ${String(timing.threads).padStart(7)}  ${best.toFixed(1).padStart(11)}  ${median.toFixed(1).padStart(11)}` +
+      `  ${timing.label.padEnd(7)}  ${String(timing.threads).padStart(7)}  ${best.toFixed(1).padStart(11)}  ${median.toFixed(1).padStart(11)}` +
         `  ${rate.toFixed(3).padStart(15)}   ${timing.sum}`,
     );
   }
@@ -87,10 +91,12 @@ function report(name: string, timings: Timing[]) {
   }
   for (const threads of new Set(timings.map((timing) => timing.threads))) {
     const js = timings.find((timing) => timing.label === "JS" && timing.threads === threads);
-    const c = timings.find((timing) => timing.label === "C" && timing.threads === threads);
-    if (!js || !c) continue;
-    const ratio = (which: "best" | "median") => (stats(js.ms)[which] / stats(c.ms)[which]).toFixed(2);
-    console.log(`  JS/C time with ${threads} thread${threads === 1 ? "" : "s"}: ${ratio("best")} (best), ${ratio("median")} (median)`);
+    for (const c of timings.filter((timing) => timing.label !== "JS" && timing.threads === threads)) {
+      if (!js) continue;
+      const ratio = (which: "best" | "median") => (stats(js.ms)[which] / stats(c.ms)[which]).toFixed(2);
+      const label = `JS/${c.label} time, ${threads} thread${threads === 1 ? "" : "s"}:`;
+      console.log(`  ${label.padEnd(30)} ${ratio("best")} (best), ${ratio("median")} (median)`);
+    }
   }
 }
 

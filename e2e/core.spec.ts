@@ -26,7 +26,7 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   const firstResultId = await configuration.image.getAttribute("data-result-id");
 
   // Edit: the old picture stays, marked out of date, under the progress overlay…
-  await configuration.save({ "Real part": "-0.7", "Imaginary part": "0.27015" });
+  await configuration.save({ Zoom: "0.9" });
   await expect(configuration.staleNotice).toBeVisible();
   await expect(configuration.image).toHaveAttribute("data-result-id", firstResultId!);
   await expect(configuration.progressBar).toBeVisible();
@@ -40,7 +40,7 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   const downloadPromise = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download PNG" }).click();
   const download = await downloadPromise;
-  expect(download.suggestedFilename()).toBe("first-light_c-0.7+0.27015i_d1500_2048x2048_z1_nipy_spectral.png");
+  expect(download.suggestedFilename()).toBe("first-light_c0+0i_d1500_2048x2048_z0.9_nipy_spectral.png");
 
   // Cancel a long render: status cancelled, the previous picture stays.
   await configuration.save({ ...VERY_SLOW });

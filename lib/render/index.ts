@@ -12,7 +12,11 @@ export { COLORMAP_NAMES, colorize, colormapLut, type ColormapName } from "./colo
 export { computeImage, computeRows, type JuliaParams } from "./julia";
 
 export type RenderProgress = { rowsDone: number; rows: number; fraction: number };
-export type RenderOptions = { signal?: AbortSignal; onProgress?: (progress: RenderProgress) => void };
+export type RenderOptions = {
+  signal?: AbortSignal;
+  /** Called after each band, on the calling thread; if it throws, the render fails with that error. */
+  onProgress?: (progress: RenderProgress) => void;
+};
 export type RenderOutcome = {
   /** width*height counts, row-major, row 0 at the top; backed by a SharedArrayBuffer. */
   counts: Uint32Array;
@@ -31,7 +35,7 @@ const MAX_BAND_ROWS = 16;
 const MIN_BANDS = 64;
 
 /** Rows per band: at least ~64 bands (load balance), each small enough to stop soon. */
-export function bandRowsFor(params: JuliaParams): number {
+function bandRowsFor(params: JuliaParams): number {
   const byCount = Math.floor(params.height / MIN_BANDS);
   const byWork = Math.floor(BAND_WORK / (params.width * Math.max(1, params.depth)));
   return Math.max(1, Math.min(MAX_BAND_ROWS, byCount, byWork));
@@ -101,6 +105,7 @@ export class RenderPool {
   private readonly active = new Set<Job>();
   private nextJobId = 1;
   private isClosed = false;
+  private closing?: Promise<void>;
 
   constructor(options: RenderPoolOptions = {}) {
     const threads = options.threads ?? availableParallelism();
@@ -112,7 +117,7 @@ export class RenderPool {
 
   render(params: JuliaParams, options: RenderOptions = {}): Promise<RenderOutcome> {
     const { signal, onProgress } = options;
-    if (this.isClosed) return Promise.reject(new Error("RenderPool is closed"));
+    if (this.isClosed) return Promise.reject(new Error("RenderPool was closed"));
     try {
       assertRenderable(params);
     } catch (error) {
@@ -155,8 +160,12 @@ export class RenderPool {
   }
 
   /** Rejects every unfinished render and terminates the threads. */
-  async close(): Promise<void> {
-    if (this.isClosed) return;
+  close(): Promise<void> {
+    this.closing ??= this.terminate();
+    return this.closing;
+  }
+
+  private async terminate(): Promise<void> {
     this.isClosed = true;
     for (const job of [...this.active]) {
       this.fail(job, new Error("RenderPool was closed"));

@@ -1,0 +1,115 @@
+import { mkdtempSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { sql } from "drizzle-orm";
+import { run, type Runner } from "graphile-worker";
+import pg from "pg";
+import postgres from "postgres";
+import { createDatabase } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
+import { saveConfiguration } from "@/db/queries/configurations";
+import { configurations, users } from "@/db/schema";
+import { withDatabase } from "@/db/test/global-setup";
+import { freePort } from "@/scripts/lib/processes";
+import { startEmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
+import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
+import { startWorker } from "@/worker/start-worker";
+
+/**
+ * `npm run bench:save`: what saving costs and how soon the job starts.
+ * 1. The save transaction (configuration + result + add_job) against the
+ *    obvious alternative, a bare configuration insert with no job.
+ * 2. Enqueue → job start through the app's save and worker, against a bare
+ *    graphile-worker add_job of a no-op task, in the same run.
+ */
+const N = Number(process.env.BENCH_N ?? 300);
+
+const parent = mkdtempSync(path.join(tmpdir(), "longrun-bench-"));
+chmodSync(parent, 0o755);
+const embedded = await startEmbeddedPostgres({ dataDir: path.join(parent, "pg"), port: await freePort(), isThrowaway: true });
+const admin = postgres(embedded.url(), { max: 1, onnotice: () => {} });
+await admin.unsafe("create database bench");
+await admin.end();
+const url = withDatabase(embedded.url(), "bench");
+await migrateDatabase(url);
+const db = createDatabase(url, { max: 4, applicationName: "bench" });
+const [user] = await db.insert(users).values({ email: "bench@example.test", passwordHash: "x" }).returning();
+
+function summary(label: string, samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  console.log(`${label.padEnd(52)} p50 ${at(0.5).toFixed(2)} ms  p95 ${at(0.95).toFixed(2)} ms  p99 ${at(0.99).toFixed(2)} ms`);
+  return at(0.5);
+}
+
+// Tiny renders: the question here is the queue's latency, not the renderer's speed.
+const tiny = { ...DEFAULT_CONFIGURATION, width: 16, height: 16, depth: 1 };
+
+async function timeSaves() {
+  const bare: number[] = [];
+  const save: number[] = [];
+  for (let i = 0; i < N; i++) {
+    let t0 = performance.now();
+    await db.insert(configurations).values({ ownerId: user.id, ...tiny, name: `bare ${i}` });
+    bare.push(performance.now() - t0);
+    t0 = performance.now();
+    await saveConfiguration(db, { ownerId: user.id, input: { ...tiny, name: `save ${i}` } });
+    save.push(performance.now() - t0);
+  }
+  const bareP50 = summary("bare configuration insert (no job)", bare);
+  const saveP50 = summary("saveConfiguration (rows + add_job, one transaction)", save);
+  console.log(`  ratio save/bare p50: ${(saveP50 / bareP50).toFixed(2)}x\n`);
+}
+
+async function timeEnqueueToStart() {
+  await db.execute(sql`delete from graphile_worker._private_jobs`);
+  // The app: save → our worker (graphile-worker runner + render task).
+  const worker = await startWorker({ databaseUrl: url, concurrency: 1, log: () => {} });
+  const appLatency = await measureStarts(worker.runner, async () => {
+    await saveConfiguration(db, { ownerId: user.id, input: { ...tiny, re: Math.random() - 0.5, name: "latency" } });
+  });
+  await worker.stop();
+
+  // graphile-worker alone: add_job of a no-op task, same pool settings.
+  const pool = new pg.Pool({ connectionString: url, max: 3 });
+  pool.on("error", () => {});
+  const runner = await run({
+    pgPool: pool,
+    concurrency: 1,
+    noHandleSignals: true,
+    parsedCronItems: [],
+    taskList: { noop: async () => {} },
+    logger: new (await import("graphile-worker")).Logger(() => () => {}),
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+  });
+  const bareLatency = await measureStarts(runner, async () => {
+    await db.execute(sql`select graphile_worker.add_job('noop', '{}'::json)`);
+  });
+  await runner.stop();
+  await pool.end();
+
+  const bareP50 = summary("enqueue → start, graphile-worker alone (add_job)", bareLatency);
+  const appP50 = summary("enqueue → start, app (saveConfiguration → render task)", appLatency);
+  console.log(`  ratio app/alone p50: ${(appP50 / bareP50).toFixed(2)}x`);
+}
+
+/** Adds one job at a time and times it until the runner's job:start event. */
+async function measureStarts(runner: Runner, add: () => Promise<void>) {
+  const samples: number[] = [];
+  for (let i = 0; i < Math.min(N, 200); i++) {
+    const started = new Promise<number>((resolve) => runner.events.once("job:start", () => resolve(performance.now())));
+    // From the start of the enqueueing transaction: a job may start before the commit's ack returns.
+    const t0 = performance.now();
+    await add();
+    samples.push((await started) - t0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return samples;
+}
+
+console.log(`Save and enqueue latency, ${N} samples each (embedded Postgres 18, this machine)\n`);
+await timeSaves();
+await timeEnqueueToStart();
+await db.$client.end();
+await embedded.stop();

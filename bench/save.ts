@@ -99,11 +99,12 @@ async function measureStarts(runner: Runner, add: () => Promise<void>) {
   const samples: number[] = [];
   for (let i = 0; i < Math.min(N, 200); i++) {
     const started = new Promise<number>((resolve) => runner.events.once("job:start", () => resolve(performance.now())));
+    const completed = new Promise((resolve) => runner.events.once("job:complete", resolve));
     // From the start of the enqueueing transaction: a job may start before the commit's ack returns.
     const t0 = performance.now();
     await add();
     samples.push((await started) - t0);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await completed; // one at a time: the worker is idle when the next job is added
   }
   return samples;
 }

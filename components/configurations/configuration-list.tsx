@@ -37,7 +37,6 @@ export function ConfigurationList({ initial }: { initial: ConfigurationStatus[] 
           >
             <div className="size-20 shrink-0 overflow-hidden rounded bg-slate-200">
               {configuration.shown?.thumbnailSha256 && (
-                // eslint-disable-next-line @next/next/no-img-element -- private, content-addressed images
                 <img
                   src={`/api/images/${configuration.shown.thumbnailSha256}`}
                   alt={`Thumbnail of ${configuration.name}`}

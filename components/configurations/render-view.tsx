@@ -37,7 +37,6 @@ export function RenderView({ configurationId, initial }: { configurationId: stri
     <section aria-label="Picture" className="space-y-3">
       <div className="relative aspect-square w-full max-w-[640px] overflow-hidden rounded-lg border border-slate-200 bg-slate-100">
         {shown?.imageSha256 ? (
-          // eslint-disable-next-line @next/next/no-img-element -- private, content-addressed images
           <img
             src={`/api/images/${shown.imageSha256}`}
             alt={`Render of ${status.name}`}

@@ -46,30 +46,35 @@ export async function saveConfiguration(
       configurationId = created.id;
     }
 
-    const [reusable] = await tx
-      .select({ id: results.id })
-      .from(results)
-      .where(
-        and(
-          eq(results.configurationId, configurationId),
-          eq(results.paramsHash, paramsHash),
-          inArray(results.status, ["queued", "running", "succeeded"]),
-        ),
-      )
-      .orderBy(desc(results.queuedAt))
-      .limit(1);
+    // A new configuration has no results yet: nothing to reuse or supersede (two round trips saved).
+    const [reusable] = args.configurationId
+      ? await tx
+          .select({ id: results.id })
+          .from(results)
+          .where(
+            and(
+              eq(results.configurationId, configurationId),
+              eq(results.paramsHash, paramsHash),
+              inArray(results.status, ["queued", "running", "succeeded"]),
+            ),
+          )
+          .orderBy(desc(results.queuedAt))
+          .limit(1)
+      : [];
 
-    const superseded = await tx
-      .update(results)
-      .set({ status: "superseded", finishedAt: sql`now()`, message: "Replaced by newer settings" })
-      .where(
-        and(
-          eq(results.configurationId, configurationId),
-          inArray(results.status, UNFINISHED_STATUSES),
-          reusable ? ne(results.id, reusable.id) : undefined,
-        ),
-      )
-      .returning({ id: results.id });
+    const superseded = args.configurationId
+      ? await tx
+          .update(results)
+          .set({ status: "superseded", finishedAt: sql`now()`, message: "Replaced by newer settings" })
+          .where(
+            and(
+              eq(results.configurationId, configurationId),
+              inArray(results.status, UNFINISHED_STATUSES),
+              reusable ? ne(results.id, reusable.id) : undefined,
+            ),
+          )
+          .returning({ id: results.id })
+      : [];
 
     let resultId: string;
     if (reusable) {

@@ -188,19 +188,15 @@ export function colorize(counts: Uint32Array, colormap: ColormapName): Uint8Arra
     if (value > max) max = value;
   }
   const range = max - min;
-  // Normalize(v) = (v - min) / (max - min); Colormap: trunc(x * 256), x == 1 → 255.
-  const entryOf = (value: number) => {
-    if (range === 0) return 0;
-    const scaled = ((value - min) / range) * N;
-    return scaled >= N ? N - 1 : Math.trunc(scaled);
-  };
-  // Counts take few distinct values (0..depth): look each one up once.
-  const entries = range < 1 << 16 ? Uint8Array.from({ length: range + 1 }, (_, offset) => entryOf(min + offset)) : null;
-  for (let i = 0; i < counts.length; i++) {
-    const entry = entries ? entries[counts[i] - min] : entryOf(counts[i]);
-    rgb[i * 3] = lut[entry * 3];
-    rgb[i * 3 + 1] = lut[entry * 3 + 1];
-    rgb[i * 3 + 2] = lut[entry * 3 + 2];
+  for (let i = 0, j = 0; i < counts.length; i++, j += 3) {
+    let entry = 0;
+    if (range > 0) {
+      const scaled = ((counts[i] - min) / range) * N;
+      entry = scaled >= N ? N - 1 : Math.trunc(scaled);
+    }
+    rgb[j] = lut[entry * 3];
+    rgb[j + 1] = lut[entry * 3 + 1];
+    rgb[j + 2] = lut[entry * 3 + 2];
   }
   return rgb;
 }

@@ -15,6 +15,11 @@ import { freePort } from "@/scripts/lib/processes";
 import { startEmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { startWorker } from "@/worker/start-worker";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chromium } from "@playwright/test";
+import { buildWebIfNeeded } from "@/scripts/lib/build";
+import { NEXT_BIN, startService, stopService, waitForHttp } from "@/scripts/lib/processes";
 
 /**
  * `npm run bench:save`: what saving costs and how soon the job starts.
@@ -22,6 +27,8 @@ import { startWorker } from "@/worker/start-worker";
  *    obvious alternative, a bare configuration insert with no job.
  * 2. Enqueue → job start through the app's save and worker, against a bare
  *    graphile-worker add_job of a no-op task, in the same run.
+ * 3. In Chromium against the built web: click Save → the server action's
+ *    response, against a fetch of the status route from the same page.
  */
 const N = Number(process.env.BENCH_N ?? 300);
 
@@ -74,6 +81,7 @@ async function timeEnqueueToStart() {
   // graphile-worker alone: add_job of a no-op task, same pool settings.
   const pool = new pg.Pool({ connectionString: url, max: 3 });
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const runner = await run({
     pgPool: pool,
     concurrency: 1,
@@ -109,8 +117,64 @@ async function measureStarts(runner: Runner, add: () => Promise<void>) {
   return samples;
 }
 
+async function timeClickToActionReturn() {
+  buildWebIfNeeded();
+  const port = await freePort();
+  const web = startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], {
+    ...process.env,
+    DATABASE_URL: url,
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/sign-in`);
+  const browser = await chromium.launch(
+    existsSync("/usr/bin/chromium")
+      ? { executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] }
+      : {},
+  );
+  const page = await browser.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto(`${base}/sign-up`);
+  await page.getByLabel("Email").fill(`bench-${Date.now()}@example.test`);
+  await page.getByLabel("Password").fill("bench password");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(/configurations$/);
+  await page.goto(`${base}/configurations/new`);
+  await page.getByLabel("Width").fill("16");
+  await page.getByLabel("Height").fill("16");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/configurations\/[0-9a-f-]{36}$/);
+  const id = page.url().split("/").pop();
+
+  // The browser's own Resource Timing: each server action is a fetch POST to the
+  // page's URL; the page's status polls are fetches of the status route.
+  await page.evaluate("performance.setResourceTimingBufferSize(100000)");
+  for (let i = 0; i < 40; i++) {
+    await page.getByLabel("Real part").fill(String(-0.8 + (i + 1) / 1000));
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save" }).waitFor();
+    await page.waitForTimeout(150);
+  }
+  // A string, not a function: tsx's name-keeping helpers do not exist in the page.
+  const { clicks, fetches } = (await page.evaluate(`(() => {
+    const entries = performance.getEntriesByType("resource").filter((entry) => entry.initiatorType === "fetch");
+    const pathOf = (entry) => new URL(entry.name).pathname;
+    return {
+      clicks: entries.filter((entry) => pathOf(entry) === "/configurations/${id}").map((entry) => entry.duration),
+      fetches: entries.filter((entry) => pathOf(entry).endsWith("/status")).map((entry) => entry.duration),
+    };
+  })()`)) as { clicks: number[]; fetches: number[] };
+  await browser.close();
+  await stopService(web);
+  const fetchP50 = summary(`status route poll, in the browser (${fetches.length})`, fetches);
+  const clickP50 = summary(`Save's server action, in the browser (${clicks.length})`, clicks);
+  console.log(`  ratio save click/status fetch p50: ${(clickP50 / fetchP50).toFixed(2)}x`);
+}
+
 console.log(`Save and enqueue latency, ${N} samples each (embedded Postgres 18, this machine)\n`);
 await timeSaves();
 await timeEnqueueToStart();
+console.log("");
+await timeClickToActionReturn();
 await db.$client.end();
 await embedded.stop();

@@ -2,7 +2,6 @@
 
 import { useQueryClient } from "@tanstack/react-query";
 import { useActionState, useEffect } from "react";
-import { toast } from "sonner";
 import { saveConfiguration, type SaveConfigurationState } from "@/app/(app)/configurations/actions";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import type { ConfigurationField, ConfigurationInput } from "@/lib/validation/configuration";
@@ -32,7 +31,6 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
     if (!state.saved) return;
     void queryClient.invalidateQueries({ queryKey: queryKeys.allConfigurations });
     void queryClient.invalidateQueries({ queryKey: queryKeys.activity });
-    toast(state.saved.isNewRender ? "Saved; rendering the new settings" : "Saved; these settings are already rendered");
   }, [state.saved, queryClient]);
 
   // After a submit, show what was typed (React resets uncontrolled forms after an action).
@@ -47,7 +45,7 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
         </p>
       )}
       <Field name="name" label="Name" error={errorOf("name")}>
-        <input id="name" name="name" className="input" defaultValue={value("name")} key={`name-${value("name")}`} maxLength={100} {...describedBy("name", errorOf("name"))} />
+        <input id="name" name="name" className="input" defaultValue={value("name")} maxLength={100} {...describedBy("name", errorOf("name"))} />
       </Field>
       <div className="grid grid-cols-2 gap-3">
         {NUMBER_FIELDS.map((field) => (
@@ -59,14 +57,13 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
               autoComplete="off"
               className="input font-mono"
               defaultValue={value(field.name)}
-              key={`${field.name}-${value(field.name)}`}
               {...describedBy(field.name, errorOf(field.name))}
             />
           </Field>
         ))}
       </div>
       <Field name="colormap" label="Colormap" error={errorOf("colormap")}>
-        <select id="colormap" name="colormap" className="input" defaultValue={value("colormap")} key={`colormap-${value("colormap")}`} {...describedBy("colormap", errorOf("colormap"))}>
+        <select id="colormap" name="colormap" className="input" defaultValue={value("colormap")} {...describedBy("colormap", errorOf("colormap"))}>
           {COLORMAP_NAMES.map((name) => (
             <option key={name} value={name}>
               {name}
@@ -74,9 +71,16 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
           ))}
         </select>
       </Field>
-      <button type="submit" className="button button-primary" disabled={isPending}>
-        {isPending ? "Saving…" : "Save"}
-      </button>
+      <div className="flex items-center gap-3">
+        <button type="submit" className="button button-primary" disabled={isPending}>
+          {isPending ? "Saving…" : "Save"}
+        </button>
+        {state.saved && !isPending && (
+          <span role="status" className="text-sm text-slate-600">
+            {state.saved.isNewRender ? "Saved; rendering the new settings" : "Saved; these settings are already rendered"}
+          </span>
+        )}
+      </div>
     </form>
   );
 }

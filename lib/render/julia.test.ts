@@ -51,6 +51,8 @@ describe("computeRows", () => {
     ["one column", { re: -0.8, im: 0.156, depth: 200, width: 1, height: 40, zoom: 1, cx: 0.1, cy: 0 }],
     ["two columns", { re: -0.8, im: 0.156, depth: 200, width: 2, height: 40, zoom: 1, cx: 0.1, cy: 0 }],
     ["three columns", { re: -0.8, im: 0.156, depth: 200, width: 3, height: 40, zoom: 1, cx: 0.1, cy: 0 }],
+    ["depth 1", { re: -0.8, im: 0.156, depth: 1, width: 30, height: 20, zoom: 0.7, cx: 0, cy: 0 }],
+    ["depth 0", { re: -0.8, im: 0.156, depth: 0, width: 5, height: 4, zoom: 1, cx: 0, cy: 0 }],
   ] satisfies [string, JuliaParams][])("agrees pixel by pixel with the formula (%s)", (_, params) => {
     const { counts } = computeImage(params);
     const mismatches: string[] = [];

@@ -125,56 +125,66 @@ async function timeClickToActionReturn() {
     DATABASE_URL: url,
     AUTH_SECRET: randomBytes(32).toString("base64url"),
   });
-  const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/sign-in`);
-  const browser = await chromium.launch(
-    existsSync("/usr/bin/chromium")
-      ? { executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] }
-      : {},
-  );
-  const page = await browser.newPage();
-  page.setDefaultTimeout(15_000);
-  await page.goto(`${base}/sign-up`);
-  await page.getByLabel("Email").fill(`bench-${Date.now()}@example.test`);
-  await page.getByLabel("Password").fill("bench password");
-  await page.getByRole("button", { name: "Sign up" }).click();
-  await page.waitForURL(/configurations$/);
-  await page.goto(`${base}/configurations/new`);
-  await page.getByLabel("Width").fill("16");
-  await page.getByLabel("Height").fill("16");
-  await page.getByRole("button", { name: "Save" }).click();
-  await page.waitForURL(/configurations\/[0-9a-f-]{36}$/);
-  const id = page.url().split("/").pop();
-
-  // The browser's own Resource Timing: each server action is a fetch POST to the
-  // page's URL; the page's status polls are fetches of the status route.
-  await page.evaluate("performance.setResourceTimingBufferSize(100000)");
-  for (let i = 0; i < 40; i++) {
-    await page.getByLabel("Real part").fill(String(-0.8 + (i + 1) / 1000));
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/sign-in`);
+    browser = await chromium.launch(
+      existsSync("/usr/bin/chromium")
+        ? { executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] }
+        : {},
+    );
+    const page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${base}/sign-up`);
+    await page.getByLabel("Email").fill(`bench-${Date.now()}@example.test`);
+    await page.getByLabel("Password").fill("bench password");
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.waitForURL(/configurations$/);
+    await page.goto(`${base}/configurations/new`);
+    await page.getByLabel("Width").fill("16");
+    await page.getByLabel("Height").fill("16");
     await page.getByRole("button", { name: "Save" }).click();
-    await page.getByRole("button", { name: "Save" }).waitFor();
-    await page.waitForTimeout(150);
+    await page.waitForURL(/configurations\/[0-9a-f-]{36}$/);
+    const id = page.url().split("/").pop();
+
+    // The browser's own Resource Timing: each server action is a fetch POST to the
+    // page's URL; the page's status polls are fetches of the status route.
+    await page.evaluate("performance.setResourceTimingBufferSize(100000)");
+    for (let i = 0; i < 40; i++) {
+      await page.getByLabel("Real part").fill(String(-0.8 + (i + 1) / 1000));
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByRole("button", { name: "Save" }).waitFor();
+      await page.waitForTimeout(150);
+    }
+    // A string, not a function: tsx's name-keeping helpers do not exist in the page.
+    const { clicks, fetches } = (await page.evaluate(`(() => {
+      const entries = performance.getEntriesByType("resource").filter((entry) => entry.initiatorType === "fetch");
+      const pathOf = (entry) => new URL(entry.name).pathname;
+      return {
+        clicks: entries.filter((entry) => pathOf(entry) === "/configurations/${id}").map((entry) => entry.duration),
+        fetches: entries.filter((entry) => pathOf(entry).endsWith("/status")).map((entry) => entry.duration),
+      };
+    })()`)) as { clicks: number[]; fetches: number[] };
+    const fetchP50 = summary(`status route poll, in the browser (${fetches.length})`, fetches);
+    const clickP50 = summary(`Save's server action, in the browser (${clicks.length})`, clicks);
+    console.log(`  ratio save click/status fetch p50: ${(clickP50 / fetchP50).toFixed(2)}x`);
+  } finally {
+    await browser?.close();
+    await stopService(web);
   }
-  // A string, not a function: tsx's name-keeping helpers do not exist in the page.
-  const { clicks, fetches } = (await page.evaluate(`(() => {
-    const entries = performance.getEntriesByType("resource").filter((entry) => entry.initiatorType === "fetch");
-    const pathOf = (entry) => new URL(entry.name).pathname;
-    return {
-      clicks: entries.filter((entry) => pathOf(entry) === "/configurations/${id}").map((entry) => entry.duration),
-      fetches: entries.filter((entry) => pathOf(entry).endsWith("/status")).map((entry) => entry.duration),
-    };
-  })()`)) as { clicks: number[]; fetches: number[] };
-  await browser.close();
-  await stopService(web);
-  const fetchP50 = summary(`status route poll, in the browser (${fetches.length})`, fetches);
-  const clickP50 = summary(`Save's server action, in the browser (${clicks.length})`, clicks);
-  console.log(`  ratio save click/status fetch p50: ${(clickP50 / fetchP50).toFixed(2)}x`);
 }
 
-console.log(`Save and enqueue latency, ${N} samples each (embedded Postgres 18, this machine)\n`);
-await timeSaves();
-await timeEnqueueToStart();
-console.log("");
-await timeClickToActionReturn();
-await db.$client.end();
-await embedded.stop();
+// Postgres runs detached (pg_ctl): stop it however the bench ends.
+process.on("SIGINT", () => void embedded.stop().finally(() => process.exit(1)));
+process.on("SIGTERM", () => void embedded.stop().finally(() => process.exit(1)));
+try {
+  console.log(`Save and enqueue latency, ${N} samples each (embedded Postgres 18, this machine)\n`);
+  await timeSaves();
+  await timeEnqueueToStart();
+  console.log("");
+  await timeClickToActionReturn();
+} finally {
+  await db.$client.end();
+  await embedded.stop();
+}

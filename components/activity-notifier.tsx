@@ -7,10 +7,12 @@ import { toast } from "sonner";
 import type { ActivityItem } from "@/db/queries/results";
 import { fetchJson, queryKeys } from "./query-client";
 
-type Activity = { now: string; items: ActivityItem[] };
+type Activity = { since: string; items: ActivityItem[] };
 
 const ACTIVE_POLL_MS = 1000;
 const IDLE_POLL_MS = 5000;
+/** The cursor trails the newest finish by this much, for commits that land out of order. */
+const OVERLAP_MS = 30_000;
 
 /**
  * Present on every page of the app: watches the person's renders and says when
@@ -33,8 +35,11 @@ export function ActivityNotifier() {
 
   useEffect(() => {
     if (!data) return;
-    since.current ??= data.now; // the server's clock: finishes after the app opened are news
+    since.current ??= data.since; // the database's clock: finishes after the app opened are news
     let hasChanged = false;
+    // Move the cursor forward so the answer stays small; `announced` prevents repeats.
+    const newest = Math.max(...data.items.map((item) => (item.finishedAt ? Date.parse(item.finishedAt) : 0)));
+    if (newest - OVERLAP_MS > Date.parse(since.current)) since.current = new Date(newest - OVERLAP_MS).toISOString();
     for (const item of data.items) {
       const state = `${item.status}`;
       if (lastSeen.current.get(item.id) !== state) hasChanged = true;

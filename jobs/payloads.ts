@@ -12,5 +12,8 @@ export const taskPayloads = {
 export type TaskName = keyof typeof taskPayloads;
 export type TaskPayload<T extends TaskName> = z.infer<(typeof taskPayloads)[T]>;
 
+/** Renders retry with graphile-worker's exponential backoff; a render that fails 5 times is failed. */
+export const RENDER_MAX_ATTEMPTS = 5;
+
 /** One job key per configuration: a new save replaces its queued render. */
 export const renderJobKey = (configurationId: string) => `render:configuration:${configurationId}`;

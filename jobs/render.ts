@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { JobHelpers, Task } from "graphile-worker";
 import sharp from "sharp";
 import type { Database } from "@/db/client";
-import { claimRender, completeRender, recordRenderFailure, reportRenderProgress, requeueRender } from "@/db/queries/render-jobs";
+import { claimRender, completeRender, handBackRender, recordRenderFailure, reportRenderProgress } from "@/db/queries/render-jobs";
 import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
 import { taskPayloads } from "./payloads";
 
@@ -48,13 +48,14 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
       helpers.logger.info(`result ${resultId} ${isStored ? "rendered" : "finished after it was cancelled"} in ${Math.round(outcome.wallMs)} ms`);
     } catch (error) {
       await progress.settled();
-      if (isRenderAborted(error) && !helpers.abortSignal.aborted) {
-        helpers.logger.info(`result ${resultId} stopped early: cancelled or superseded`);
+      if (helpers.abortSignal.aborted) {
+        await handBackRender(db, { resultId, message: "Interrupted by a worker shutdown; waiting for a worker" });
+        helpers.logger.info(`result ${resultId} handed back to the queue: this worker is shutting down`);
         return;
       }
-      if (helpers.abortSignal.aborted) {
-        await requeueRender(db, { resultId, message: "Interrupted by a worker shutdown; waiting for a worker" });
-        throw error;
+      if (isRenderAborted(error)) {
+        helpers.logger.info(`result ${resultId} stopped early: cancelled or superseded`);
+        return;
       }
       await recordFailure(db, resultId, error, helpers);
       throw error;

@@ -21,6 +21,11 @@ const workerSchema = databaseSchema.extend({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Render threads per worker process (default: every core). */
   RENDER_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  /** Heartbeat period; a worker silent for WORKER_STALE_AFTER_MS is lost and its jobs are released. */
+  WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).optional(),
+  WORKER_STALE_AFTER_MS: z.coerce.number().int().min(500).max(600_000).optional(),
+  /** On SIGTERM, how long running jobs may take to finish before they are handed back. */
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
 });
 
 export type WebEnv = z.infer<typeof webSchema>;

@@ -85,6 +85,14 @@ async function cleanUp() {
   await embedded?.stop();
 }
 
+// Postgres runs detached (pg_ctl): stop it even when the run is interrupted.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping test servers`);
+    void cleanUp().finally(() => process.exit(1));
+  });
+}
+
 main()
   .then(async (failed) => {
     await cleanUp();

@@ -4,7 +4,8 @@ import { startWorker } from "./start-worker";
 
 /**
  * The worker process: `npm run worker [-- --concurrency N]`. Runs jobs until
- * SIGINT/SIGTERM, then stops taking jobs, lets running ones finish and exits.
+ * SIGINT/SIGTERM, then stops taking jobs, lets running ones finish within
+ * WORKER_SHUTDOWN_GRACE_MS, hands the rest back to the queue and exits.
  */
 const { values } = parseArgs({ options: { concurrency: { type: "string" } } });
 const env = getWorkerEnv();
@@ -14,7 +15,14 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 
-const worker = await startWorker({ databaseUrl: env.DATABASE_URL, concurrency, renderThreads: env.RENDER_THREADS });
+const worker = await startWorker({
+  databaseUrl: env.DATABASE_URL,
+  concurrency,
+  renderThreads: env.RENDER_THREADS,
+  heartbeatMs: env.WORKER_HEARTBEAT_MS,
+  staleAfterMs: env.WORKER_STALE_AFTER_MS,
+  shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+});
 console.log(`[worker] ${worker.id} running with concurrency ${concurrency}`);
 
 let signalCount = 0;

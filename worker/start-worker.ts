@@ -1,60 +1,105 @@
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import os from "node:os";
-import { Logger, run, type Runner } from "graphile-worker";
+import { Logger, run, type Runner, type WorkerEvents } from "graphile-worker";
 import pg from "pg";
 import { createDatabase } from "@/db/client";
 import { createTaskList } from "@/jobs";
 import { RenderPool } from "@/lib/render";
+import { startHeartbeat } from "./heartbeat";
 
 export type WorkerOptions = {
   databaseUrl: string;
   concurrency: number;
   renderThreads?: number;
+  /** How often the worker says it is alive (and looks for workers that are not). */
+  heartbeatMs?: number;
+  /** Silence after which a worker counts as lost and its jobs are released. */
+  staleAfterMs?: number;
+  /** On SIGTERM, running jobs get this long to finish; then they are handed back. */
+  shutdownGraceMs?: number;
   /** Log lines go here (default: stdout). */
   log?: (line: string) => void;
 };
 
 export type RunningWorker = { id: string; runner: Runner; stop: () => Promise<void> };
 
+export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: 15_000, shutdownGraceMs: 30_000 } as const;
+
 /**
- * A worker: graphile-worker's runner with our tasks, its own database pools
- * and one render thread pool. Used by worker/main.ts and, unchanged, by the
- * integration tests.
+ * A worker: graphile-worker's runner with our tasks, its own database pools,
+ * one render thread pool and a heartbeat. Used by worker/main.ts and,
+ * unchanged, by the integration tests.
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? ((line) => console.log(line));
-  const id = `${os.hostname()}:${process.pid}`;
+  const { heartbeatMs, staleAfterMs, shutdownGraceMs } = { ...WORKER_DEFAULTS, ...withoutUndefined(options) };
+  const id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 
-  // Our own pool with an error handler: a database restart must not crash the process.
+  // Our own pool with error handlers: a database restart must not crash the process.
   const pgPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2 });
   pgPool.on("error", (error) => log(`[worker] database connection error: ${error.message}`));
   pgPool.on("connect", (client) => client.on("error", (error) => log(`[worker] database client error: ${error.message}`)));
-  const db = createDatabase(options.databaseUrl, { max: options.concurrency + 1, applicationName: "longrun-worker" });
+  const db = createDatabase(options.databaseUrl, { max: options.concurrency + 2, applicationName: "longrun-worker" });
   const renderPool = new RenderPool({ threads: options.renderThreads });
+  const taskList = createTaskList({ db, renderPool, workerId: id });
 
   const logger = new Logger((scope) => (level, message) => {
     if (level === "debug") return;
     log(`[worker${scope.workerId ? ` ${scope.workerId}` : ""}] ${level}: ${message}`);
   });
 
+  // The pool id is what graphile-worker writes to locked_by; the heartbeat records it.
+  const events: WorkerEvents = new EventEmitter();
+  const poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
+
   const runner = await run({
     pgPool,
     concurrency: options.concurrency,
-    taskList: createTaskList({ db, renderPool, workerId: id }),
+    taskList,
+    events,
     noHandleSignals: true,
     parsedCronItems: [], // no recurring work yet (and no crontab file to look for)
     logger,
-    // Without these, a job finishing during a graceful shutdown stays locked (0.17.3).
-    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    preset: {
+      worker: {
+        // Without these, a job finishing during a graceful shutdown stays locked (0.17.3).
+        completeJobBatchDelay: 0,
+        failJobBatchDelay: 0,
+        // After the grace period, running tasks see helpers.abortSignal and hand their job back.
+        gracefulShutdownAbortTimeout: shutdownGraceMs,
+      },
+    },
+  });
+
+  const heartbeat = await startHeartbeat({
+    db,
+    worker: {
+      id,
+      poolId: await poolId,
+      host: os.hostname(),
+      pid: process.pid,
+      concurrency: options.concurrency,
+      tasks: Object.keys(taskList),
+    },
+    intervalMs: heartbeatMs,
+    staleAfterMs,
+    log,
   });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await runner.stop();
+      await heartbeat.stop();
       await renderPool.close();
       await db.$client.end({ timeout: 5 });
       await pgPool.end();
     })());
 
   return { id, runner, stop };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

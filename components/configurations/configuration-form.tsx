@@ -1,6 +1,7 @@
 "use client";
 
 import { useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
 import { useActionState, useEffect } from "react";
 import { saveConfiguration, type SaveConfigurationState } from "@/app/(app)/configurations/actions";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
@@ -22,6 +23,7 @@ type Props = { configurationId: string | null; initialValues: ConfigurationInput
 
 export function ConfigurationForm({ configurationId, initialValues }: Props) {
   const queryClient = useQueryClient();
+  const router = useRouter();
   const [state, formAction, isPending] = useActionState<SaveConfigurationState, FormData>(
     saveConfiguration.bind(null, configurationId),
     {},
@@ -31,14 +33,16 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
     if (!state.saved) return;
     void queryClient.invalidateQueries({ queryKey: queryKeys.allConfigurations });
     void queryClient.invalidateQueries({ queryKey: queryKeys.activity });
-  }, [state.saved, queryClient]);
+    router.refresh(); // the heading and anything else rendered on the server
+  }, [state.saved, queryClient, router]);
 
-  // After a submit, show what was typed (React resets uncontrolled forms after an action).
+  // After a submit, show what was typed: React resets a form after its action, and a
+  // <select> ignores a new defaultValue, so each submission remounts the form.
   const value = (name: ConfigurationField) => state.values?.[name] ?? String(initialValues[name]);
   const errorOf = (name: ConfigurationField) => state.fieldErrors?.[name]?.[0];
 
   return (
-    <form action={formAction} noValidate className="space-y-4" aria-label="Configuration">
+    <form key={state.submission ?? 0} action={formAction} noValidate className="space-y-4" aria-label="Configuration">
       {state.formError && (
         <p role="alert" className="rounded-md bg-red-50 p-2 text-sm text-red-700">
           {state.formError}

@@ -47,7 +47,13 @@ export function ConfigurationList({ initial }: { initial: ConfigurationStatus[] 
             <div className="min-w-0 space-y-1">
               <p className="truncate font-medium">{configuration.name}</p>
               <StatusBadge result={configuration.current} />
-              <p className="text-xs text-slate-500">Created {new Date(configuration.createdAt).toLocaleString()}</p>
+              <p className="text-xs text-slate-500">
+                Created{" "}
+                {/* Formatted in the reader's locale and time zone, which the server cannot know. */}
+                <time dateTime={configuration.createdAt} suppressHydrationWarning>
+                  {new Date(configuration.createdAt).toLocaleString()}
+                </time>
+              </p>
             </div>
           </Link>
         </li>

@@ -1,13 +1,10 @@
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
-import { renderJobKey } from "@/jobs/payloads";
+import { RENDER_MAX_ATTEMPTS, renderJobKey } from "@/jobs/payloads";
 import { hashRenderParams, pickRenderParams } from "@/lib/params-hash";
 import type { ConfigurationInput } from "@/lib/validation/configuration";
 import type { Executor } from "../client";
 import { configurations, results, UNFINISHED_STATUSES } from "../schema";
-
-/** Renders retry with graphile-worker's exponential backoff; a render that fails 5 times is failed. */
-export const RENDER_MAX_ATTEMPTS = 5;
 
 export type SaveConfigurationResult =
   | { ok: true; configurationId: string; resultId: string; isNewRender: boolean }

@@ -1,4 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { enqueue } from "@/jobs/enqueue";
+import { RENDER_MAX_ATTEMPTS, renderJobKey } from "@/jobs/payloads";
 import type { Executor } from "../client";
 import { blobs, results, UNFINISHED_STATUSES } from "../schema";
 
@@ -82,10 +84,25 @@ export async function recordRenderFailure(executor: Executor, args: { resultId: 
     .where(and(eq(results.id, args.resultId), eq(results.status, "running")));
 }
 
-/** A graceful worker shutdown interrupted the render: it goes back to the queue for another worker. */
-export async function requeueRender(executor: Executor, args: { resultId: string; message: string }) {
-  await executor
-    .update(results)
-    .set({ status: "queued", progress: 0, message: args.message })
-    .where(and(eq(results.id, args.resultId), eq(results.status, "running")));
+/**
+ * A graceful worker shutdown interrupted the render: the result goes back to
+ * queued with a fresh job, ready at once for another worker. (Failing the job
+ * instead would cost an attempt and a retry backoff for something that was not
+ * the render's fault.) Nothing is added if the result was cancelled or superseded.
+ */
+export async function handBackRender(executor: Executor, args: { resultId: string; message: string }) {
+  await executor.transaction(async (tx) => {
+    const [handedBack] = await tx
+      .update(results)
+      .set({ status: "queued", progress: 0, message: args.message })
+      .where(and(eq(results.id, args.resultId), eq(results.status, "running")))
+      .returning({ configurationId: results.configurationId });
+    if (!handedBack) return;
+    // The running job holds the key; replace mode gives the key to this new job.
+    await enqueue(tx, "render", { resultId: args.resultId }, {
+      jobKey: renderJobKey(handedBack.configurationId),
+      jobKeyMode: "replace",
+      maxAttempts: RENDER_MAX_ATTEMPTS,
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import { removeJob } from "@/jobs/enqueue";
 import { renderJobKey } from "@/jobs/payloads";
 import type { Executor } from "../client";
@@ -37,7 +37,11 @@ export type ActivityItem = {
   finishedAt: string | null;
 };
 
-/** A person's unfinished results and those finished since `since` (the app-wide toasts). */
+/**
+ * A person's unfinished results and those finished since `since` (the app-wide
+ * toasts), newest first. `since` is a database time (see getDatabaseTime), the
+ * same clock that writes finished_at.
+ */
 export async function listActivity(executor: Executor, args: { ownerId: string; since: Date }): Promise<ActivityItem[]> {
   const rows = await executor
     .select({
@@ -56,8 +60,14 @@ export async function listActivity(executor: Executor, args: { ownerId: string; 
         or(inArray(results.status, UNFINISHED_STATUSES), sql`${results.finishedAt} > ${args.since.toISOString()}`),
       ),
     )
-    .limit(200);
+    .orderBy(sql`${results.finishedAt} desc nulls first`)
+    .limit(100);
   return rows.map((row) => ({ ...row, finishedAt: row.finishedAt?.toISOString() ?? null }));
+}
+
+export async function getDatabaseTime(executor: Executor): Promise<string> {
+  const [row] = await executor.execute<{ now: string }>(sql`select to_json(now())#>>'{}' as now`);
+  return new Date(row.now).toISOString();
 }
 
 /** An image or thumbnail, only if one of the owner's results references it. */

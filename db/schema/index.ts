@@ -2,3 +2,4 @@ export * from "./users";
 export * from "./blobs";
 export * from "./configurations";
 export * from "./results";
+export * from "./workers";

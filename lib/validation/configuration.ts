@@ -7,7 +7,7 @@ export const LIMITS = {
   nameMaxLength: 100,
 } as const;
 
-export const DEFAULT_CONFIGURATION = {
+export const DEFAULT_CONFIGURATION: ConfigurationInput = {
   name: "Untitled",
   re: -0.8,
   im: 0.156,
@@ -18,7 +18,7 @@ export const DEFAULT_CONFIGURATION = {
   cx: 0,
   cy: 0,
   colormap: "nipy_spectral",
-} as const;
+};
 
 /**
  * A number typed into a form: rejects empty strings (which Number() turns into 0),

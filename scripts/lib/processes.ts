@@ -8,7 +8,9 @@ const COLORS: Record<string, string> = { web: "\x1b[36m", worker: "\x1b[35m", po
 
 /** Starts a child process whose output lines are prefixed with its name. */
 export function startService(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): Service {
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  // Own process group: a Ctrl-C in the terminal reaches the launcher only, which then
+  // stops the children in order (a worker given SIGINT and SIGTERM at once would exit hard).
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const prefix = `${COLORS[name] ?? ""}[${name}]\x1b[0m `;
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = "";

@@ -12,6 +12,8 @@ export type SaveConfigurationState = {
   formError?: string;
   /** What the person typed, so a rejected form keeps their input. */
   values?: Record<string, string>;
+  /** Changes on every submission (the form remounts with `values`). */
+  submission?: number;
   saved?: { resultId: string; isNewRender: boolean; at: number };
 };
 
@@ -19,20 +21,23 @@ export type SaveConfigurationState = {
 export const saveConfiguration = withActionUser(
   async (user, configurationId: string | null, _previous: SaveConfigurationState, formData: FormData): Promise<SaveConfigurationState> => {
     const values = Object.fromEntries([...formData].filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+    const submission = Date.now();
     if (configurationId !== null && !idSchema.safeParse(configurationId).success) {
-      return { formError: "This configuration does not exist", values };
+      return { formError: "This configuration does not exist", values, submission };
     }
     const parsed = configurationInputSchema.safeParse(values);
-    if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, values };
+    if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, values, submission };
 
-    const saved = await saveConfigurationQuery(db, {
-      ownerId: user.id,
-      configurationId: configurationId ?? undefined,
-      input: parsed.data,
-    });
-    if (!saved.ok) return { formError: "This configuration does not exist", values };
+    let saved;
+    try {
+      saved = await saveConfigurationQuery(db, { ownerId: user.id, configurationId: configurationId ?? undefined, input: parsed.data });
+    } catch (error) {
+      console.error("saveConfiguration failed", error);
+      return { formError: "Could not save right now; nothing was changed. Try again.", values, submission };
+    }
+    if (!saved.ok) return { formError: "This configuration does not exist", values, submission };
     if (configurationId === null) redirect(`/configurations/${saved.configurationId}`);
-    return { values, saved: { resultId: saved.resultId, isNewRender: saved.isNewRender, at: Date.now() } };
+    return { values, submission, saved: { resultId: saved.resultId, isNewRender: saved.isNewRender, at: submission } };
   },
 );
 
@@ -40,7 +45,13 @@ export type CancelRenderState = { ok: true } | { ok: false; message: string };
 
 export const cancelRender = withActionUser(async (user, resultId: string): Promise<CancelRenderState> => {
   if (!idSchema.safeParse(resultId).success) return { ok: false, message: "This render does not exist" };
-  const cancelled = await cancelResult(db, { resultId, ownerId: user.id });
+  let cancelled;
+  try {
+    cancelled = await cancelResult(db, { resultId, ownerId: user.id });
+  } catch (error) {
+    console.error("cancelResult failed", error);
+    return { ok: false, message: "Could not cancel right now; try again" };
+  }
   if (cancelled.ok) return { ok: true };
   return {
     ok: false,

@@ -1,0 +1,41 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Executor } from "../client";
+import { results, workerHeartbeats, type WorkerHeartbeat } from "../schema";
+
+export const LOST_WORKER_MESSAGE = "Retrying after a worker was lost";
+
+/** Registers the worker, or refreshes it (a row swept while we were unreachable comes back). */
+export async function beatHeart(executor: Executor, worker: Omit<WorkerHeartbeat, "startedAt" | "lastSeenAt">) {
+  await executor
+    .insert(workerHeartbeats)
+    .values(worker)
+    .onConflictDoUpdate({ target: workerHeartbeats.id, set: { lastSeenAt: sql`now()` } });
+}
+
+export async function removeHeartbeat(executor: Executor, workerId: string) {
+  await executor.delete(workerHeartbeats).where(eq(workerHeartbeats.id, workerId));
+}
+
+/**
+ * Workers silent for longer than `staleAfterMs` are gone: delete their rows
+ * (the row lock makes exactly one sweeper handle each), put their running
+ * results back in the queue with a message, and release the jobs their pools
+ * locked, which graphile-worker would otherwise keep for 4 hours.
+ * Uses the database's clock, so workers on different machines agree.
+ */
+export async function recoverLostWorkers(executor: Executor, args: { staleAfterMs: number }) {
+  return executor.transaction(async (tx) => {
+    const lost = await tx
+      .delete(workerHeartbeats)
+      .where(sql`${workerHeartbeats.lastSeenAt} < now() - make_interval(secs => ${args.staleAfterMs / 1000})`)
+      .returning({ id: workerHeartbeats.id, poolId: workerHeartbeats.poolId });
+    if (lost.length === 0) return [];
+    await tx
+      .update(results)
+      .set({ status: "queued", message: LOST_WORKER_MESSAGE, progress: 0 })
+      .where(and(inArray(results.workerId, lost.map((worker) => worker.id)), eq(results.status, "running")));
+    const poolIds = sql.join(lost.map((worker) => sql`${worker.poolId}`), sql`, `);
+    await tx.execute(sql`select graphile_worker.force_unlock_workers(array[${poolIds}]::text[])`);
+    return lost;
+  });
+}

@@ -1,0 +1,41 @@
+import type { Database } from "@/db/client";
+import { beatHeart, recoverLostWorkers, removeHeartbeat } from "@/db/queries/workers";
+
+export type HeartbeatOptions = {
+  db: Database;
+  worker: { id: string; poolId: string; host: string; pid: number; concurrency: number; tasks: string[] };
+  intervalMs: number;
+  staleAfterMs: number;
+  log: (line: string) => void;
+};
+
+/**
+ * Beats every `intervalMs` on the main thread (renders run in worker threads,
+ * so long work never delays it) and, on each beat, recovers the jobs of
+ * workers that stopped beating.
+ */
+export async function startHeartbeat({ db, worker, intervalMs, staleAfterMs, log }: HeartbeatOptions) {
+  const beat = async () => {
+    try {
+      await beatHeart(db, worker);
+      const lost = await recoverLostWorkers(db, { staleAfterMs });
+      for (const { id } of lost) log(`[worker] worker ${id} stopped beating; its jobs are back in the queue`);
+    } catch (error) {
+      // The database may be restarting; the next beat tries again.
+      log(`[worker] heartbeat failed: ${error instanceof Error ? error.message : error}`);
+    }
+  };
+  await beat();
+  let running = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(beat);
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+      await removeHeartbeat(db, worker.id).catch(() => {});
+    },
+  };
+}

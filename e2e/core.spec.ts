@@ -26,7 +26,7 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   const firstResultId = await configuration.image.getAttribute("data-result-id");
 
   // Edit: the old picture stays, marked out of date, under the progress overlay…
-  await configuration.save({ Zoom: "0.9" });
+  await configuration.save({ Zoom: "0.9", Colormap: "ocean" });
   await expect(configuration.staleNotice).toBeVisible();
   await expect(configuration.image).toHaveAttribute("data-result-id", firstResultId!);
   await expect(configuration.progressBar).toBeVisible();
@@ -34,13 +34,14 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   await configuration.waitForFreshPicture();
   await expect(configuration.staleNotice).toBeHidden();
   await expect(configuration.image).not.toHaveAttribute("data-result-id", firstResultId!);
+  await expect(page.getByLabel("Colormap")).toHaveValue("ocean"); // the form shows what was saved
   const secondResultId = await configuration.image.getAttribute("data-result-id");
 
   // The picture downloads as a PNG named after the configuration and its parameters.
   const downloadPromise = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download PNG" }).click();
   const download = await downloadPromise;
-  expect(download.suggestedFilename()).toBe("first-light_c0+0i_d1500_2048x2048_z0.9_nipy_spectral.png");
+  expect(download.suggestedFilename()).toBe("first-light_c0+0i_d1500_2048x2048_z0.9_ocean.png");
 
   // Cancel a long render: status cancelled, the previous picture stays.
   await configuration.save({ ...VERY_SLOW });

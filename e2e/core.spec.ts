@@ -5,10 +5,10 @@ import { AuthPage, ConfigurationPage, uniqueEmail } from "./pages/app";
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
 // c = 0 fills most of the view with points that never escape, so every one of
-// them costs the full depth: a few seconds (SLOW) or about a minute (VERY_SLOW)
+// them costs the full depth: a few seconds (SLOW) or about half a minute (VERY_SLOW)
 // on two cores, long enough to watch and to cancel.
 const SLOW = { "Real part": "0", "Imaginary part": "0", Width: "2048", Height: "2048", Depth: "1500" };
-const VERY_SLOW = { "Real part": "0", "Imaginary part": "0", Width: "4096", Height: "4096", Depth: "5000" };
+const VERY_SLOW = { "Real part": "0", "Imaginary part": "0", Width: "4096", Height: "2048", Depth: "5000" };
 
 test("sign up, render, edit, see the stale picture replaced, cancel, download", async ({ page }) => {
   await new AuthPage(page).signUp(uniqueEmail("core"));

@@ -1,12 +1,15 @@
-import type { TaskList } from "graphile-worker";
+import type { Task, TaskList } from "graphile-worker";
+import { TASK_GROUPS, type TaskGroup, type TaskName } from "./payloads";
 import * as render from "./render";
 import type { RenderTaskDependencies } from "./render";
 
 export type TaskDependencies = RenderTaskDependencies;
 
-/** Every task the worker runs, by identifier (the same names as jobs/payloads.ts). */
-export function createTaskList(dependencies: TaskDependencies): TaskList {
-  return {
-    [render.identifier]: render.createRenderTask(dependencies),
+/** The tasks of one group, by identifier (the same names as jobs/payloads.ts). */
+export function createTaskList(dependencies: TaskDependencies, group: TaskGroup = "standard"): TaskList {
+  const handlers: Record<TaskName, Task> = {
+    render: render.createRenderTask(dependencies),
+    render_large: render.createRenderTask(dependencies),
   };
+  return Object.fromEntries(TASK_GROUPS[group].map((name) => [name, handlers[name]]));
 }

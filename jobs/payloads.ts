@@ -5,12 +5,20 @@ import { z } from "zod";
  * (through enqueue.ts), so it never pulls the renderer or sharp into its bundle;
  * each task's handler parses its payload with the same schema.
  */
+const renderPayload = z.object({ resultId: z.uuid() });
+
 export const taskPayloads = {
-  render: z.object({ resultId: z.uuid() }),
+  render: renderPayload,
+  /** The same render, for the dedicated queue of workers started with `--only large`. */
+  render_large: renderPayload,
 } as const;
 
 export type TaskName = keyof typeof taskPayloads;
 export type TaskPayload<T extends TaskName> = z.infer<(typeof taskPayloads)[T]>;
+
+/** Which tasks a worker runs: `npm run worker -- --only large` for the special-hardware queue. */
+export const TASK_GROUPS = { standard: ["render"], large: ["render_large"] } as const satisfies Record<string, TaskName[]>;
+export type TaskGroup = keyof typeof TASK_GROUPS;
 
 /** Renders retry with graphile-worker's exponential backoff; a render that fails 5 times is failed. */
 export const RENDER_MAX_ATTEMPTS = 5;

@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 const input = (overrides: Partial<ConfigurationInput> = {}): ConfigurationInput => ({ ...DEFAULT_CONFIGURATION, ...overrides });
-// c = 0: most points never escape and cost the full depth; about a minute on two cores.
-const LONG = { re: 0, im: 0, width: 4096, height: 4096, depth: 5000 };
+// c = 0: most points never escape and cost the full depth; about half a minute on two cores.
+const LONG = { re: 0, im: 0, width: 4096, height: 2048, depth: 5000 };
 
 async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -114,6 +114,23 @@ describe("render task through a real worker", () => {
     expect(cancelled.progress).toBeLessThan(1);
     const status = await getConfigurationStatus(test.db, { id: first.configurationId, ownerId: user.id });
     expect(status?.shown).toMatchObject({ id: first.resultId, isStale: true });
+  });
+
+  it("leaves large renders to the workers of the large queue", async () => {
+    const user = await createTestUser(test.db);
+    const saved = await saveConfiguration(test.db, { ownerId: user.id, input: input({ width: 96, height: 96 }), largeRenderPixels: 64 * 64 });
+    if (!saved.ok) throw new Error("save failed");
+    // The standard worker of this file polls every 2 s at most; give it two chances to (wrongly) take it.
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    expect((await readResult(saved.resultId)).status).toBe("queued");
+
+    const large = await startWorker({ databaseUrl: test.url, concurrency: 1, group: "large", log: () => {} });
+    try {
+      const done = await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+      expect(done.workerId).toBe(large.id);
+    } finally {
+      await large.stop();
+    }
   });
 
   it("records a readable error and fails the result after its last attempt", async () => {

@@ -6,7 +6,7 @@ import { claimRender, completeRender, handBackRender, recordRenderFailure, repor
 import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
 import { taskPayloads } from "./payloads";
 
-export const identifier = "render";
+// Registered as "render" and as "render_large" (the dedicated queue); both carry a result id.
 export const payloadSchema = taskPayloads.render;
 
 /** How often a render writes progress; each write also tells it whether it is still wanted. */
@@ -49,7 +49,8 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
     } catch (error) {
       await progress.settled();
       if (helpers.abortSignal.aborted) {
-        await handBackRender(db, { resultId, message: "Interrupted by a worker shutdown; waiting for a worker" });
+        const task = helpers.job.task_identifier === "render_large" ? "render_large" : "render";
+        await handBackRender(db, { resultId, task, message: "Interrupted by a worker shutdown; waiting for a worker" });
         helpers.logger.info(`result ${resultId} handed back to the queue: this worker is shutting down`);
         return;
       }

@@ -14,6 +14,8 @@ const webSchema = databaseSchema.extend({
   /** Pool size of the web's postgres.js client (keep it small per serverless function). */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters (openssl rand -base64 32)"),
+  /** Renders with more pixels than this go to the large queue (workers started with --only large). */
+  LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),
 });
 
 const workerSchema = databaseSchema.extend({

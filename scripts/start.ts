@@ -9,7 +9,8 @@ import { NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Ser
 /**
  * `npm start`: everything on one machine. Without DATABASE_URL, an embedded
  * Postgres keeps its data under .data/; then migrations, a build if sources
- * changed, the web and one worker. Ctrl-C stops them in order.
+ * changed, the web, one worker and one worker for the large-render queue.
+ * Ctrl-C stops them in order.
  */
 const DATA_DIR = ".data";
 const port = Number(process.env.PORT ?? 3000);
@@ -54,7 +55,9 @@ async function main() {
 
   const web = startService("web", process.execPath, [NEXT_BIN, isDev ? "dev" : "start", "--port", String(port)], env);
   const worker = startService("worker", ...nodeWithTsx("worker/main.ts"), env);
-  services = [web, worker];
+  // The dedicated queue for large renders: one at a time, as on the special-hardware machine.
+  const largeWorker = startService("worker:large", ...nodeWithTsx("worker/main.ts", ["--only", "large", "--concurrency", "1"]), env);
+  services = [web, worker, largeWorker];
   for (const service of services) {
     void service.exited.then((code) => {
       if (!isStopping) {

@@ -54,6 +54,7 @@ async function runEndToEnd(server: string) {
   };
   services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
   services.push(startService("worker", ...nodeWithTsx("worker/main.ts"), env));
+  services.push(startService("worker:large", ...nodeWithTsx("worker/main.ts", ["--only", "large", "--concurrency", "1"]), env));
   await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
   return run(process.execPath, ["node_modules/@playwright/test/cli.js", "test"], {
     ...process.env,

@@ -1,13 +1,14 @@
 import { parseArgs } from "node:util";
+import { TASK_GROUPS, type TaskGroup } from "@/jobs/payloads";
 import { getWorkerEnv } from "@/lib/env";
 import { startWorker } from "./start-worker";
 
 /**
- * The worker process: `npm run worker [-- --concurrency N]`. Runs jobs until
+ * The worker process: `npm run worker [-- --concurrency N] [--only large]`. Runs jobs until
  * SIGINT/SIGTERM, then stops taking jobs, lets running ones finish within
  * WORKER_SHUTDOWN_GRACE_MS, hands the rest back to the queue and exits.
  */
-const { values } = parseArgs({ options: { concurrency: { type: "string" } } });
+const { values } = parseArgs({ options: { concurrency: { type: "string" }, only: { type: "string" } } });
 const env = getWorkerEnv();
 const concurrency = values.concurrency ? Number(values.concurrency) : env.WORKER_CONCURRENCY;
 if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -15,7 +16,14 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 
+const group = values.only ?? "standard";
+if (!Object.hasOwn(TASK_GROUPS, group)) {
+  console.error(`--only must be one of ${Object.keys(TASK_GROUPS).join(", ")}, got ${group}`);
+  process.exit(2);
+}
+
 const worker = await startWorker({
+  group: group as TaskGroup,
   databaseUrl: env.DATABASE_URL,
   concurrency,
   renderThreads: env.RENDER_THREADS,
@@ -23,7 +31,7 @@ const worker = await startWorker({
   staleAfterMs: env.WORKER_STALE_AFTER_MS,
   shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
 });
-console.log(`[worker] ${worker.id} running with concurrency ${concurrency}`);
+console.log(`[worker] ${worker.id} running ${group} tasks with concurrency ${concurrency}`);
 
 let signalCount = 0;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -94,8 +94,8 @@ describe("workers that recover", () => {
   it("SIGTERM lets the running render go after the grace period and hands it back, ready at once", async () => {
     const leaving = spawnWorker({ WORKER_SHUTDOWN_GRACE_MS: "300" });
     await waitFor(() => heartbeatOf(leaving.child.pid!), Boolean);
-    // c = 0 at 4096x4096, depth 5000: about a minute, far longer than the grace period.
-    const render = await startRender({ re: 0, im: 0, width: 4096, height: 4096, depth: 5000 });
+    // c = 0 at 4096x2048, depth 5000: about half a minute, far longer than the grace period.
+    const render = await startRender({ re: 0, im: 0, width: 4096, height: 2048, depth: 5000 });
     await waitFor(() => readResult(render.resultId), (row) => row.status === "running" && row.progress > 0);
 
     leaving.child.kill("SIGTERM");

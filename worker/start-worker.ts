@@ -5,6 +5,7 @@ import { Logger, run, type Runner, type WorkerEvents } from "graphile-worker";
 import pg from "pg";
 import { createDatabase } from "@/db/client";
 import { createTaskList } from "@/jobs";
+import type { TaskGroup } from "@/jobs/payloads";
 import { RenderPool } from "@/lib/render";
 import { startHeartbeat } from "./heartbeat";
 
@@ -18,6 +19,8 @@ export type WorkerOptions = {
   staleAfterMs?: number;
   /** On SIGTERM, running jobs get this long to finish; then they are handed back. */
   shutdownGraceMs?: number;
+  /** Which tasks to run: "standard", or "large" for the special-hardware queue. */
+  group?: TaskGroup;
   /** Log lines go here (default: stdout). */
   log?: (line: string) => void;
 };
@@ -42,7 +45,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   pgPool.on("connect", (client) => client.on("error", (error) => log(`[worker] database client error: ${error.message}`)));
   const db = createDatabase(options.databaseUrl, { max: options.concurrency + 2, applicationName: "longrun-worker" });
   const renderPool = new RenderPool({ threads: options.renderThreads });
-  const taskList = createTaskList({ db, renderPool, workerId: id });
+  const taskList = createTaskList({ db, renderPool, workerId: id }, options.group);
 
   const logger = new Logger((scope) => (level, message) => {
     if (level === "debug") return;

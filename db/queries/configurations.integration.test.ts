@@ -2,7 +2,8 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderJobKey } from "@/jobs/payloads";
 import { DEFAULT_CONFIGURATION, type ConfigurationInput } from "@/lib/validation/configuration";
-import { configurations, results } from "../schema";
+import { TIER_LIMITS } from "@/lib/tiers";
+import { configurations, results, users } from "../schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "../test/database";
 import { getConfigurationStatus, saveConfiguration } from "./configurations";
 import { cancelResult } from "./results";
@@ -147,5 +148,63 @@ describe("cancelResult", () => {
       code: "already_finished",
       status: "cancelled",
     });
+  });
+});
+
+describe("quality of service", () => {
+  async function jobOf(configurationId: string) {
+    const [job] = await test.db.execute<{ task_identifier: string; priority: number }>(
+      sql`select task_identifier, priority from graphile_worker.jobs where key = ${renderJobKey(configurationId)}`,
+    );
+    return job;
+  }
+
+  it("refuses a render larger than the tier allows, and writes nothing", async () => {
+    const free = await createTestUser(test.db);
+    const refused = await saveConfiguration(test.db, { ownerId: free.id, input: input({ width: 4096, height: 4096 }) });
+    expect(refused).toEqual({ ok: false, code: "size_limit", message: "A free account renders up to 8.4 MP; this is 16.8 MP" });
+    expect(await countRows(free.id)).toEqual({ configurations: 0, results: 0, jobs: 0 });
+
+    const pro = await createTestUser(test.db);
+    await test.db.update(users).set({ tier: "pro" }).where(eq(users.id, pro.id));
+    expect(await saveConfiguration(test.db, { ownerId: pro.id, input: input({ width: 4096, height: 4096 }) })).toMatchObject({ ok: true });
+  });
+
+  it("limits unfinished renders per person; re-saving one of them still works", async () => {
+    const user = await createTestUser(test.db);
+    const saved = [];
+    for (let i = 0; i < TIER_LIMITS.free.maxUnfinishedRenders; i++) {
+      saved.push(await saveConfiguration(test.db, { ownerId: user.id, input: input({ name: `n${i}` }) }));
+    }
+    const refused = await saveConfiguration(test.db, { ownerId: user.id, input: input({ name: "one too many" }) });
+    expect(refused).toMatchObject({ ok: false, code: "render_limit" });
+    expect(await countRows(user.id)).toEqual({ configurations: 3, results: 3, jobs: 3 });
+
+    const first = saved[0];
+    if (!first.ok) throw new Error("save failed");
+    const edited = await saveConfiguration(test.db, { ownerId: user.id, configurationId: first.configurationId, input: input({ re: -0.5 }) });
+    expect(edited).toMatchObject({ ok: true, isNewRender: true });
+  });
+
+  it("runs pro work first and pushes a person's extra renders behind others'", async () => {
+    const free = await createTestUser(test.db);
+    const pro = await createTestUser(test.db);
+    await test.db.update(users).set({ tier: "pro" }).where(eq(users.id, pro.id));
+    const freeFirst = await saveConfiguration(test.db, { ownerId: free.id, input: input() });
+    const freeSecond = await saveConfiguration(test.db, { ownerId: free.id, input: input() });
+    const proFirst = await saveConfiguration(test.db, { ownerId: pro.id, input: input() });
+    if (!freeFirst.ok || !freeSecond.ok || !proFirst.ok) throw new Error("save failed");
+
+    const priorities = await Promise.all([proFirst, freeFirst, freeSecond].map(async (s) => (await jobOf(s.configurationId)).priority));
+    expect(priorities).toEqual([TIER_LIMITS.pro.basePriority, TIER_LIMITS.free.basePriority, TIER_LIMITS.free.basePriority + 1]);
+  });
+
+  it("sends renders above the size threshold to the large queue", async () => {
+    const user = await createTestUser(test.db);
+    const small = await saveConfiguration(test.db, { ownerId: user.id, input: input({ width: 64, height: 64 }), largeRenderPixels: 64 * 64 });
+    const large = await saveConfiguration(test.db, { ownerId: user.id, input: input({ width: 65, height: 64 }), largeRenderPixels: 64 * 64 });
+    if (!small.ok || !large.ok) throw new Error("save failed");
+    expect((await jobOf(small.configurationId)).task_identifier).toBe("render");
+    expect((await jobOf(large.configurationId)).task_identifier).toBe("render_large");
   });
 });

@@ -1,31 +1,50 @@
-import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
 import { RENDER_MAX_ATTEMPTS, renderJobKey } from "@/jobs/payloads";
 import { hashRenderParams, pickRenderParams } from "@/lib/params-hash";
+import { DEFAULT_LARGE_RENDER_PIXELS, formatMegapixels, renderPriority, TIER_LIMITS, type Tier } from "@/lib/tiers";
 import type { ConfigurationInput } from "@/lib/validation/configuration";
 import type { Executor } from "../client";
 import { configurations, results, UNFINISHED_STATUSES } from "../schema";
 
 export type SaveConfigurationResult =
   | { ok: true; configurationId: string; resultId: string; isNewRender: boolean }
-  | { ok: false; code: "not_found" };
+  | { ok: false; code: "not_found" }
+  | { ok: false; code: "size_limit" | "render_limit"; message: string };
 
 /**
  * Saves a configuration and starts its render in ONE transaction: the
  * configuration, a queued result and the job commit together or not at all.
  * Identical params reuse the existing succeeded or in-flight result (no job);
- * other unfinished results of the configuration become superseded.
+ * other unfinished results of the configuration become superseded. The
+ * owner's tier limits the size and the number of unfinished renders, and sets
+ * the job's priority; renders above `largeRenderPixels` go to the large queue.
+ * Every refusal returns before anything is written.
  */
 export async function saveConfiguration(
   executor: Executor,
-  args: { ownerId: string; configurationId?: string; input: ConfigurationInput },
+  args: { ownerId: string; configurationId?: string; input: ConfigurationInput; largeRenderPixels?: number },
 ): Promise<SaveConfigurationResult> {
   const { ownerId, input } = args;
   const params = pickRenderParams(input);
   const paramsHash = hashRenderParams(params);
+  const pixels = params.width * params.height;
 
   return executor.transaction(async (tx) => {
-    let configurationId: string;
+    // One save per person at a time, so two saves cannot both pass the limit check.
+    const [owner] = await tx.execute<{ tier: Tier }>(
+      sql`select tier, pg_advisory_xact_lock(hashtextextended(id::text, 0)) from users where id = ${ownerId}`,
+    );
+    if (!owner) return { ok: false, code: "not_found" } as const;
+    const limits = TIER_LIMITS[owner.tier];
+    if (pixels > limits.maxPixels) {
+      return {
+        ok: false,
+        code: "size_limit",
+        message: `A ${limits.label} account renders up to ${formatMegapixels(limits.maxPixels)}; this is ${formatMegapixels(pixels)}`,
+      } as const;
+    }
+
     if (args.configurationId) {
       // Row lock: concurrent saves of one configuration take turns.
       const [existing] = await tx
@@ -34,23 +53,16 @@ export async function saveConfiguration(
         .where(and(eq(configurations.id, args.configurationId), eq(configurations.ownerId, ownerId)))
         .for("update");
       if (!existing) return { ok: false, code: "not_found" } as const;
-      configurationId = existing.id;
-    } else {
-      const [created] = await tx
-        .insert(configurations)
-        .values({ ownerId, ...input })
-        .returning({ id: configurations.id });
-      configurationId = created.id;
     }
 
-    // A new configuration has no results yet: nothing to reuse or supersede (two round trips saved).
+    // A new configuration has no results yet: nothing to reuse or supersede (round trips saved).
     const [reusable] = args.configurationId
       ? await tx
           .select({ id: results.id })
           .from(results)
           .where(
             and(
-              eq(results.configurationId, configurationId),
+              eq(results.configurationId, args.configurationId),
               eq(results.paramsHash, paramsHash),
               inArray(results.status, ["queued", "running", "succeeded"]),
             ),
@@ -58,6 +70,40 @@ export async function saveConfiguration(
           .orderBy(desc(results.queuedAt))
           .limit(1)
       : [];
+
+    // This configuration's own unfinished render is about to be superseded: it does not count.
+    let unfinishedElsewhere = 0;
+    if (!reusable) {
+      const [counted] = await tx
+        .select({ count: count() })
+        .from(results)
+        .where(
+          and(
+            eq(results.ownerId, ownerId),
+            inArray(results.status, UNFINISHED_STATUSES),
+            args.configurationId ? ne(results.configurationId, args.configurationId) : undefined,
+          ),
+        );
+      unfinishedElsewhere = counted.count;
+      if (unfinishedElsewhere >= limits.maxUnfinishedRenders) {
+        return {
+          ok: false,
+          code: "render_limit",
+          message: `A ${limits.label} account can have ${limits.maxUnfinishedRenders} renders queued or running at once; wait for one to finish or cancel one`,
+        } as const;
+      }
+    }
+
+    let configurationId: string;
+    if (args.configurationId) {
+      configurationId = args.configurationId;
+    } else {
+      const [created] = await tx
+        .insert(configurations)
+        .values({ ownerId, ...input })
+        .returning({ id: configurations.id });
+      configurationId = created.id;
+    }
 
     const superseded = args.configurationId
       ? await tx
@@ -84,10 +130,12 @@ export async function saveConfiguration(
         .values({ configurationId, ownerId, params, paramsHash, status: "queued", message: "Waiting for a worker" })
         .returning({ id: results.id });
       resultId = result.id;
-      await enqueue(tx, "render", { resultId }, {
+      const isLarge = pixels > (args.largeRenderPixels ?? DEFAULT_LARGE_RENDER_PIXELS);
+      await enqueue(tx, isLarge ? "render_large" : "render", { resultId }, {
         jobKey: renderJobKey(configurationId),
         jobKeyMode: "replace",
         maxAttempts: RENDER_MAX_ATTEMPTS,
+        priority: renderPriority(owner.tier, unfinishedElsewhere),
       });
     }
 

@@ -90,7 +90,7 @@ export async function recordRenderFailure(executor: Executor, args: { resultId: 
  * instead would cost an attempt and a retry backoff for something that was not
  * the render's fault.) Nothing is added if the result was cancelled or superseded.
  */
-export async function handBackRender(executor: Executor, args: { resultId: string; message: string }) {
+export async function handBackRender(executor: Executor, args: { resultId: string; message: string; task: "render" | "render_large" }) {
   await executor.transaction(async (tx) => {
     const [handedBack] = await tx
       .update(results)
@@ -99,7 +99,7 @@ export async function handBackRender(executor: Executor, args: { resultId: strin
       .returning({ configurationId: results.configurationId });
     if (!handedBack) return;
     // The running job holds the key; replace mode gives the key to this new job.
-    await enqueue(tx, "render", { resultId: args.resultId }, {
+    await enqueue(tx, args.task, { resultId: args.resultId }, {
       jobKey: renderJobKey(handedBack.configurationId),
       jobKeyMode: "replace",
       maxAttempts: RENDER_MAX_ATTEMPTS,

@@ -5,6 +5,7 @@ import { db } from "@/db";
 import { saveConfiguration as saveConfigurationQuery } from "@/db/queries/configurations";
 import { cancelResult } from "@/db/queries/results";
 import { withActionUser } from "@/lib/auth/guards";
+import { getWebEnv } from "@/lib/env";
 import { configurationInputSchema, idSchema, type ConfigurationField } from "@/lib/validation/configuration";
 
 export type SaveConfigurationState = {
@@ -30,11 +31,20 @@ export const saveConfiguration = withActionUser(
 
     let saved;
     try {
-      saved = await saveConfigurationQuery(db, { ownerId: user.id, configurationId: configurationId ?? undefined, input: parsed.data });
+      saved = await saveConfigurationQuery(db, {
+        ownerId: user.id,
+        configurationId: configurationId ?? undefined,
+        input: parsed.data,
+        largeRenderPixels: getWebEnv().LARGE_RENDER_PIXELS,
+      });
     } catch (error) {
       console.error("saveConfiguration failed", error);
       return { formError: "Could not save right now; nothing was changed. Try again.", values, submission };
     }
+    if (!saved.ok && saved.code === "size_limit") {
+      return { fieldErrors: { width: [saved.message], height: [saved.message] }, values, submission };
+    }
+    if (!saved.ok && saved.code === "render_limit") return { formError: saved.message, values, submission };
     if (!saved.ok) return { formError: "This configuration does not exist", values, submission };
     if (configurationId === null) redirect(`/configurations/${saved.configurationId}`);
     return { values, submission, saved: { resultId: saved.resultId, isNewRender: saved.isNewRender, at: submission } };

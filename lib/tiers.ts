@@ -1,0 +1,22 @@
+import type { User } from "@/db/schema";
+
+export type Tier = User["tier"];
+
+/**
+ * What each tier may do. Priority: graphile-worker runs smaller numbers first,
+ * so pro work starts before free work; within a tier, each unfinished render a
+ * person already has pushes their next one back (fairness between people).
+ */
+export const TIER_LIMITS: Record<Tier, { label: string; maxUnfinishedRenders: number; maxPixels: number; basePriority: number }> = {
+  free: { label: "free", maxUnfinishedRenders: 3, maxPixels: 4096 * 2048, basePriority: 100 },
+  pro: { label: "pro", maxUnfinishedRenders: 20, maxPixels: 4096 * 4096, basePriority: 0 },
+};
+
+/** Renders with more pixels than this go to the dedicated "large" queue (special hardware). */
+export const DEFAULT_LARGE_RENDER_PIXELS = 4096 * 2048;
+
+export function renderPriority(tier: Tier, unfinishedRenders: number) {
+  return TIER_LIMITS[tier].basePriority + unfinishedRenders;
+}
+
+export const formatMegapixels = (pixels: number) => `${(pixels / 1_000_000).toFixed(1)} MP`;

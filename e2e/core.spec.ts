@@ -73,6 +73,11 @@ test("invalid values show field errors and change nothing", async ({ page }) => 
   // What was typed is kept, and nothing was created.
   await expect(page.getByLabel("Depth")).toHaveValue("0");
   await expect(page).toHaveURL(/\/configurations\/new$/);
+  // A size over the free tier's limit is refused the same way.
+  await configuration.fill({ Depth: "256", Width: "4096", Height: "4096", Zoom: "1", "Center X": "0", "Real part": "-0.8" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("A free account renders up to 8.4 MP; this is 16.8 MP").first()).toBeVisible();
+  await expect(page).toHaveURL(/\/configurations\/new$/);
   await page.goto("/configurations");
   await expect(page.getByText("No configurations yet.")).toBeVisible();
 });

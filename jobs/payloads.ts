@@ -11,13 +11,15 @@ export const taskPayloads = {
   render: renderPayload,
   /** The same render, for the dedicated queue of workers started with `--only large`. */
   render_large: renderPayload,
+  /** Cron jobs carry graphile-worker's `_cron` details, which we do not need. */
+  housekeeping: z.looseObject({}),
 } as const;
 
 export type TaskName = keyof typeof taskPayloads;
 export type TaskPayload<T extends TaskName> = z.infer<(typeof taskPayloads)[T]>;
 
 /** Which tasks a worker runs: `npm run worker -- --only large` for the special-hardware queue. */
-export const TASK_GROUPS = { standard: ["render"], large: ["render_large"] } as const satisfies Record<string, TaskName[]>;
+export const TASK_GROUPS = { standard: ["render", "housekeeping"], large: ["render_large"] } as const satisfies Record<string, TaskName[]>;
 export type TaskGroup = keyof typeof TASK_GROUPS;
 
 /** Renders retry with graphile-worker's exponential backoff; a render that fails 5 times is failed. */

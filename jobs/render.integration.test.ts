@@ -133,6 +133,43 @@ describe("render task through a real worker", () => {
     }
   });
 
+  it("housekeeping purges old superseded results and unreferenced blobs, and keeps the rest", async () => {
+    const user = await createTestUser(test.db);
+    const first = await save(user.id, { width: 64, height: 64 });
+    await waitFor(() => readResult(first.resultId), (row) => row.status === "succeeded");
+    const second = await save(user.id, { width: 80, height: 80 }, first.configurationId);
+    await waitFor(() => readResult(second.resultId), (row) => row.status === "succeeded");
+
+    const blob = async (name: string, age: string) => {
+      const sha256 = name.padEnd(64, "0");
+      await test.db.insert(blobs).values({ sha256, contentType: "image/png", size: 1, data: Buffer.from("x") });
+      await test.db.execute(sql`update blobs set created_at = now() - ${age}::interval where sha256 = ${sha256}`);
+      return sha256;
+    };
+    const oldImage = await blob("aa", "10 days");
+    const oldOrphan = await blob("bb", "2 hours");
+    const freshOrphan = await blob("cc", "1 minute");
+    const [old] = await test.db
+      .insert(results)
+      .values({ configurationId: first.configurationId, ownerId: user.id, params: { ...DEFAULT_CONFIGURATION }, paramsHash: "old", status: "superseded", imageSha256: oldImage })
+      .returning();
+    await test.db.execute(sql`update results set finished_at = now() - interval '8 days' where id = ${old.id}`);
+
+    await test.db.transaction((tx) => enqueue(tx, "housekeeping", {}));
+    await waitFor(pendingJobs, (count) => count === 0);
+
+    expect(await readResult(old.id)).toBeUndefined();
+    const remaining = (await test.db.select({ sha256: blobs.sha256 }).from(blobs)).map((row) => row.sha256);
+    expect(remaining).not.toContain(oldImage);
+    expect(remaining).not.toContain(oldOrphan);
+    expect(remaining).toContain(freshOrphan);
+    for (const id of [first.resultId, second.resultId]) {
+      const kept = await readResult(id);
+      expect(kept.status).toBe("succeeded");
+      expect(remaining).toContain(kept.imageSha256);
+    }
+  });
+
   it("records a readable error and fails the result after its last attempt", async () => {
     const user = await createTestUser(test.db);
     const saved = await save(user.id, { width: 64, height: 64 });

@@ -28,6 +28,8 @@ const workerSchema = databaseSchema.extend({
   WORKER_STALE_AFTER_MS: z.coerce.number().int().min(500).max(600_000).optional(),
   /** On SIGTERM, how long running jobs may take to finish before they are handed back. */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+  /** Days after which superseded, cancelled and failed results (and their images) are purged. */
+  RESULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
 });
 
 export type WebEnv = z.infer<typeof webSchema>;

@@ -30,6 +30,7 @@ const worker = await startWorker({
   heartbeatMs: env.WORKER_HEARTBEAT_MS,
   staleAfterMs: env.WORKER_STALE_AFTER_MS,
   shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+  retentionDays: env.RESULT_RETENTION_DAYS,
 });
 console.log(`[worker] ${worker.id} running ${group} tasks with concurrency ${concurrency}`);
 

@@ -7,6 +7,7 @@ import { createDatabase } from "@/db/client";
 import { createTaskList } from "@/jobs";
 import type { TaskGroup } from "@/jobs/payloads";
 import { RenderPool } from "@/lib/render";
+import { cronItems } from "./crontab";
 import { startHeartbeat } from "./heartbeat";
 
 export type WorkerOptions = {
@@ -19,6 +20,8 @@ export type WorkerOptions = {
   staleAfterMs?: number;
   /** On SIGTERM, running jobs get this long to finish; then they are handed back. */
   shutdownGraceMs?: number;
+  /** Superseded, cancelled and failed results are purged this many days after they finished. */
+  retentionDays?: number;
   /** Which tasks to run: "standard", or "large" for the special-hardware queue. */
   group?: TaskGroup;
   /** Log lines go here (default: stdout). */
@@ -27,7 +30,7 @@ export type WorkerOptions = {
 
 export type RunningWorker = { id: string; runner: Runner; stop: () => Promise<void> };
 
-export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: 15_000, shutdownGraceMs: 30_000 } as const;
+export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: 15_000, shutdownGraceMs: 30_000, retentionDays: 7 } as const;
 
 /**
  * A worker: graphile-worker's runner with our tasks, its own database pools,
@@ -36,7 +39,8 @@ export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: 15_000, shutd
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? ((line) => console.log(line));
-  const { heartbeatMs, staleAfterMs, shutdownGraceMs } = { ...WORKER_DEFAULTS, ...withoutUndefined(options) };
+  const { heartbeatMs, staleAfterMs, shutdownGraceMs, retentionDays } = { ...WORKER_DEFAULTS, ...withoutUndefined(options) };
+  const group = options.group ?? "standard";
   const id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 
   // Our own pool with error handlers: a database restart must not crash the process.
@@ -45,7 +49,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   pgPool.on("connect", (client) => client.on("error", (error) => log(`[worker] database client error: ${error.message}`)));
   const db = createDatabase(options.databaseUrl, { max: options.concurrency + 2, applicationName: "longrun-worker" });
   const renderPool = new RenderPool({ threads: options.renderThreads });
-  const taskList = createTaskList({ db, renderPool, workerId: id }, options.group);
+  const taskList = createTaskList({ db, renderPool, workerId: id, retentionDays }, group);
 
   const logger = new Logger((scope) => (level, message) => {
     if (level === "debug") return;
@@ -62,7 +66,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     taskList,
     events,
     noHandleSignals: true,
-    parsedCronItems: [], // no recurring work yet (and no crontab file to look for)
+    // The crontab's tasks are standard ones; a large-queue worker carries none.
+    parsedCronItems: group === "standard" ? cronItems() : [],
     logger,
     preset: {
       worker: {

@@ -1,0 +1,15 @@
+import type { Task } from "graphile-worker";
+import type { Database } from "@/db/client";
+import { purgeOldResults } from "@/db/queries/housekeeping";
+import { taskPayloads } from "./payloads";
+
+export const payloadSchema = taskPayloads.housekeeping;
+
+/** Recurring clean-up, run from the crontab (worker/crontab.ts). */
+export function createHousekeepingTask({ db, retentionDays }: { db: Database; retentionDays: number }): Task {
+  return async (rawPayload, helpers) => {
+    payloadSchema.parse(rawPayload);
+    const purged = await purgeOldResults(db, { retentionDays });
+    helpers.logger.info(`housekeeping: purged ${purged.results} old results and ${purged.blobs} unreferenced blobs`);
+  };
+}

@@ -1,0 +1,75 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, expect, it } from "vitest";
+import { createDatabase, type Database } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
+import { saveConfiguration } from "@/db/queries/configurations";
+import { results, users } from "@/db/schema";
+import { withDatabase } from "@/db/test/global-setup";
+import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
+import { freePort } from "@/scripts/lib/processes";
+
+// This test restarts its database, so it runs its own Postgres, not the shared one.
+const parent = mkdtempSync(path.join(tmpdir(), "longrun-restart-"));
+chmodSync(parent, 0o755);
+const dataDir = path.join(parent, "pg");
+let server: EmbeddedPostgres | undefined;
+const cleanUps: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const cleanUp of cleanUps.reverse()) await cleanUp();
+  await server?.stop();
+  rmSync(parent, { recursive: true, force: true });
+});
+
+async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read().catch(() => undefined as T);
+    if (value !== undefined && isDone(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+it("a worker survives a Postgres restart and goes on taking jobs", async () => {
+  const port = await freePort();
+  server = await startEmbeddedPostgres({ dataDir, port });
+  const admin = postgres(server.url(), { max: 1, onnotice: () => {} });
+  await admin.unsafe("create database longrun");
+  await admin.end();
+  const url = withDatabase(server.url(), "longrun");
+  await migrateDatabase(url);
+
+  const db: Database = createDatabase(url, { max: 2, applicationName: "test" });
+  cleanUps.push(() => db.$client.end({ timeout: 1 }));
+  const [user] = await db.insert(users).values({ email: "restart@example.test", passwordHash: "x" }).returning();
+  const render = async (name: string) => {
+    const saved = await saveConfiguration(db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, name, width: 64, height: 64 } });
+    if (!saved.ok) throw new Error("save failed");
+    return waitFor(async () => (await db.select().from(results).where(eq(results.id, saved.resultId)))[0], (row) => row.status === "succeeded");
+  };
+
+  const worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], {
+    env: { ...process.env, DATABASE_URL: url, WORKER_HEARTBEAT_MS: "500" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanUps.push(() => worker.kill("SIGKILL"));
+  const output: string[] = [];
+  worker.stdout!.on("data", (chunk) => output.push(String(chunk)));
+  worker.stderr!.on("data", (chunk) => output.push(String(chunk)));
+
+  expect((await render("before")).status).toBe("succeeded");
+
+  await server.stop(); // fast shutdown: every connection is cut
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  server = await startEmbeddedPostgres({ dataDir, port, isThrowaway: true }); // removed when stopped
+
+  expect((await render("after")).status).toBe("succeeded");
+  expect(worker.exitCode).toBeNull(); // still the same process
+  expect(output.join("")).toMatch(/heartbeat failed|connection/i); // it did notice
+}, 90_000);

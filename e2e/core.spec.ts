@@ -24,6 +24,10 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   await configuration.waitForFreshPicture();
   await expect(page.getByText(/“First light” finished rendering/)).toBeVisible();
   const firstResultId = await configuration.image.getAttribute("data-result-id");
+  // The render's own log says who rendered it and how long it took.
+  await page.getByText("Log", { exact: true }).click();
+  await expect(page.getByRole("list", { name: "Render log" })).toContainText(/Attempt 1 on .*2048x2048, depth 1500/);
+  await expect(page.getByRole("list", { name: "Render log" })).toContainText(/Rendered in \d+ ms/);
 
   // Edit: the old picture stays, marked out of date, under the progress overlay…
   await configuration.save({ Zoom: "0.9", Colormap: "ocean" });

@@ -1,6 +1,7 @@
 import type { Task } from "graphile-worker";
 import type { Database } from "@/db/client";
 import { purgeOldResults } from "@/db/queries/housekeeping";
+import { expireJobLogs } from "@/db/queries/job-logs";
 import { taskPayloads } from "./payloads";
 
 export const payloadSchema = taskPayloads.housekeeping;
@@ -10,6 +11,9 @@ export function createHousekeepingTask({ db, retentionDays }: { db: Database; re
   return async (rawPayload, helpers) => {
     payloadSchema.parse(rawPayload);
     const purged = await purgeOldResults(db, { retentionDays });
-    helpers.logger.info(`housekeeping: purged ${purged.results} old results and ${purged.blobs} unreferenced blobs`);
+    const expiredLogLines = await expireJobLogs(db, { retentionDays });
+    helpers.logger.info(
+      `housekeeping: purged ${purged.results} old results, ${purged.blobs} unreferenced blobs and ${expiredLogLines} log lines`,
+    );
   };
 }

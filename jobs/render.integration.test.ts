@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfigurationStatus, saveConfiguration } from "@/db/queries/configurations";
+import { listJobLog } from "@/db/queries/job-logs";
 import { cancelResult } from "@/db/queries/results";
 import { blobs, results } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
@@ -11,11 +12,10 @@ import { enqueue } from "./enqueue";
 
 let test: TestDatabase;
 let worker: RunningWorker;
-const workerLog: string[] = [];
 
 beforeAll(async () => {
   test = await createTestDatabase();
-  worker = await startWorker({ databaseUrl: test.url, concurrency: 2, log: (line) => workerLog.push(line) });
+  worker = await startWorker({ databaseUrl: test.url, concurrency: 2, renderThreads: 2, log: () => {} });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -63,6 +63,15 @@ describe("render task through a real worker", () => {
 
     const status = await getConfigurationStatus(test.db, { id: saved.configurationId, ownerId: user.id });
     expect(status?.shown).toMatchObject({ id: saved.resultId, isStale: false });
+
+    // Its log says who rendered it and what it cost; only its owner can read it.
+    const log = await listJobLog(test.db, { resultId: saved.resultId, ownerId: user.id });
+    expect(log?.map((line) => line.message)).toEqual([
+      `Attempt 1 on ${worker.id}: 320x200, depth 256, 2 threads`,
+      expect.stringMatching(/^Rendered in \d+ ms \(CPU \d+ ms, \d+ iterations\), PNG \d+ bytes$/),
+    ]);
+    const stranger = await createTestUser(test.db);
+    expect(await listJobLog(test.db, { resultId: saved.resultId, ownerId: stranger.id })).toBeNull();
   });
 
   it("a re-delivered job leaves the same single result", async () => {
@@ -97,7 +106,11 @@ describe("render task through a real worker", () => {
     // The worker let go of the superseded render well before it could have finished.
     await waitFor(pendingJobs, (count) => count === 0, 5_000);
     expect(Date.now() - startedAt).toBeLessThan(5_000);
-    expect(workerLog.some((line) => line.includes(`result ${long.resultId} stopped early`))).toBe(true);
+    const log = await listJobLog(test.db, { resultId: long.resultId, ownerId: user.id });
+    expect(log?.map((line) => line.message)).toEqual([
+      expect.stringMatching(/^Attempt 1 on .+: 4096x2048, depth 5000, \d+ threads$/),
+      "Stopped early: cancelled or superseded",
+    ]);
   });
 
   it("cancels a running render: the worker stops and the previous picture stays", async () => {

@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import type { JobHelpers, Task } from "graphile-worker";
 import sharp from "sharp";
 import type { Database } from "@/db/client";
+import { appendJobLog } from "@/db/queries/job-logs";
 import { claimRender, completeRender, handBackRender, recordRenderFailure, reportRenderProgress } from "@/db/queries/render-jobs";
+import type { LogLevel } from "@/db/schema";
 import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
 import { taskPayloads } from "./payloads";
 
@@ -25,6 +27,16 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
       return;
     }
 
+    // The result's own log (shown on its page), mirrored to the worker's log.
+    const say = async (message: string, level: LogLevel = "info") => {
+      helpers.logger[level === "warn" ? "warn" : level](`result ${resultId}: ${message}`);
+      await appendJobLog(db, { resultId, level, message }).catch(() => {}); // a lost log line must not fail the render
+    };
+    const { params } = claimed;
+    await say(
+      `Attempt ${claimed.attempts} on ${workerId}: ${params.width}x${params.height}, depth ${params.depth}, ${renderPool.threads} threads`,
+    );
+
     const stop = new AbortController();
     const onShutdown = () => stop.abort(new Error("worker shutting down"));
     helpers.abortSignal.addEventListener("abort", onShutdown, { once: true });
@@ -45,19 +57,24 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
         wallMs: outcome.wallMs,
         cpuMs: outcome.cpuMs,
       });
-      helpers.logger.info(`result ${resultId} ${isStored ? "rendered" : "finished after it was cancelled"} in ${Math.round(outcome.wallMs)} ms`);
+      await say(
+        isStored
+          ? `Rendered in ${Math.round(outcome.wallMs)} ms (CPU ${Math.round(outcome.cpuMs)} ms, ${outcome.iterations} iterations), PNG ${outcome.png.length} bytes`
+          : "Finished, but the result was cancelled meanwhile; nothing stored",
+      );
     } catch (error) {
       await progress.settled();
       if (helpers.abortSignal.aborted) {
         const task = helpers.job.task_identifier === "render_large" ? "render_large" : "render";
+        await say("Handed back to the queue: this worker is shutting down", "warn");
         await handBackRender(db, { resultId, task, message: "Interrupted by a worker shutdown; waiting for a worker" });
-        helpers.logger.info(`result ${resultId} handed back to the queue: this worker is shutting down`);
         return;
       }
       if (isRenderAborted(error)) {
-        helpers.logger.info(`result ${resultId} stopped early: cancelled or superseded`);
+        await say("Stopped early: cancelled or superseded");
         return;
       }
+      await say(`Attempt ${claimed.attempts} failed: ${error instanceof Error ? error.message : String(error)}`, "error");
       await recordFailure(db, resultId, error, helpers);
       throw error;
     } finally {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { saveConfiguration } from "@/db/queries/configurations";
+import { listJobLog } from "@/db/queries/job-logs";
 import { cancelResult } from "@/db/queries/results";
 import { results, workerHeartbeats } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
@@ -86,6 +87,13 @@ describe("workers that recover", () => {
     const done = await waitFor(() => readResult(render.resultId), (row) => row.status === "succeeded");
     expect(done).toMatchObject({ workerId: survivor.id, attempts: 2, progress: 1 });
     expect(survivorLog.some((line) => line.includes(`worker ${victimBeat.id} stopped beating`))).toBe(true);
+    const log = await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id });
+    expect(log?.map((line) => line.message)).toEqual([
+      expect.stringMatching(new RegExp(`^Attempt 1 on ${victimBeat.id}: `)),
+      `Worker ${victimBeat.id} was lost; retrying`,
+      expect.stringMatching(new RegExp(`^Attempt 2 on ${survivor.id}: `)),
+      expect.stringMatching(/^Rendered in /),
+    ]);
     expect(await heartbeatOf(victim.child.pid!)).toBeUndefined();
     expect(await test.db.select().from(results).where(eq(results.configurationId, render.configurationId))).toHaveLength(1);
     await waitFor(() => jobsOf(render.configurationId), (rows) => rows.length === 0, 5_000);

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../client";
-import { results, workerHeartbeats, type WorkerHeartbeat } from "../schema";
+import { jobLogs, results, workerHeartbeats, type WorkerHeartbeat } from "../schema";
 
 export const LOST_WORKER_MESSAGE = "Retrying after a worker was lost";
 
@@ -30,10 +30,16 @@ export async function recoverLostWorkers(executor: Executor, args: { staleAfterM
       .where(sql`${workerHeartbeats.lastSeenAt} < now() - make_interval(secs => ${args.staleAfterMs / 1000})`)
       .returning({ id: workerHeartbeats.id, poolId: workerHeartbeats.poolId });
     if (lost.length === 0) return [];
-    await tx
+    const requeued = await tx
       .update(results)
       .set({ status: "queued", message: LOST_WORKER_MESSAGE, progress: 0 })
-      .where(and(inArray(results.workerId, lost.map((worker) => worker.id)), eq(results.status, "running")));
+      .where(and(inArray(results.workerId, lost.map((worker) => worker.id)), eq(results.status, "running")))
+      .returning({ id: results.id, workerId: results.workerId });
+    if (requeued.length > 0) {
+      await tx.insert(jobLogs).values(
+        requeued.map((result) => ({ resultId: result.id, level: "warn" as const, message: `Worker ${result.workerId} was lost; retrying` })),
+      );
+    }
     const poolIds = sql.join(lost.map((worker) => sql`${worker.poolId}`), sql`, `);
     await tx.execute(sql`select graphile_worker.force_unlock_workers(array[${poolIds}]::text[])`);
     return lost;

@@ -3,3 +3,4 @@ export * from "./blobs";
 export * from "./configurations";
 export * from "./results";
 export * from "./workers";
+export * from "./job-logs";

@@ -1,0 +1,39 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { createDatabase } from "@/db/client";
+import { users } from "@/db/schema";
+
+/**
+ * `npm run admin -- set-tier EMAIL free|pro` and `npm run admin -- set-role EMAIL user|admin`.
+ * Uses DATABASE_URL, or the embedded database of a running `npm start`.
+ */
+const commandSchema = z.discriminatedUnion("command", [
+  z.object({ command: z.literal("set-tier"), email: z.email(), value: z.enum(["free", "pro"]) }),
+  z.object({ command: z.literal("set-role"), email: z.email(), value: z.enum(["user", "admin"]) }),
+]);
+
+const [command, email, value] = process.argv.slice(2);
+const parsed = commandSchema.safeParse({ command, email: email?.toLowerCase(), value });
+if (!parsed.success) {
+  console.error("usage: npm run admin -- set-tier EMAIL free|pro\n       npm run admin -- set-role EMAIL user|admin");
+  console.error(parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n"));
+  process.exit(2);
+}
+
+const url = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_POSTGRES_PORT ?? 54329}/longrun`;
+const db = createDatabase(url, { max: 1, applicationName: "longrun-admin" });
+try {
+  const change = parsed.data.command === "set-tier" ? { tier: parsed.data.value } : { role: parsed.data.value };
+  const updated = await db.update(users).set(change).where(eq(users.email, parsed.data.email)).returning({ email: users.email, tier: users.tier, role: users.role });
+  if (updated.length === 0) {
+    console.error(`No account with the email ${parsed.data.email}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`${updated[0].email}: tier ${updated[0].tier}, role ${updated[0].role}`);
+  }
+} catch (error) {
+  console.error(`Could not reach the database at ${url.replace(/:[^:@/]*@/, ":***@")}: ${error instanceof Error ? error.message : error}`);
+  process.exitCode = 1;
+} finally {
+  await db.$client.end();
+}

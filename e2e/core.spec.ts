@@ -61,6 +61,11 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   const item = page.getByTestId("configuration-item").filter({ hasText: "First light" });
   await expect(item.getByTestId("status-badge")).toHaveText("Cancelled");
   await expect(item.getByRole("img", { name: "Thumbnail of First light" })).toBeVisible();
+
+  // Usage: the two finished renders are accounted (the cancelled one did not finish).
+  await page.getByRole("link", { name: "Usage" }).click();
+  await expect(page.getByLabel("This month's totals")).toContainText("Renders2");
+  await expect(page.getByRole("img", { name: "CPU seconds per day this month" })).toBeVisible();
 });
 
 test("invalid values show field errors and change nothing", async ({ page }) => {
@@ -108,6 +113,10 @@ test("another user cannot open someone else's configuration", async ({ page, bro
   const status = await other.request.get(`/api/configurations/${id}/status`);
   expect(status.status()).toBe(404);
   expect(await status.json()).toEqual({ error: { code: "not_found", message: "No such configuration" } });
+  // Admin pages and exports do not exist for someone who is not an admin.
+  await other.goto("/admin/usage");
+  await expect(other.getByRole("heading", { name: "Not found" })).toBeVisible();
+  expect((await other.request.get("/api/admin/usage")).status()).toBe(404);
   await otherContext.close();
 
   // Signed out, pages send you to sign in and routes answer 401.

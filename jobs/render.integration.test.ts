@@ -3,6 +3,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfigurationStatus, saveConfiguration } from "@/db/queries/configurations";
 import { listJobLog } from "@/db/queries/job-logs";
+import { getMonthlyUsage, listMonthlyUsageByUser } from "@/db/queries/usage";
 import { cancelResult } from "@/db/queries/results";
 import { blobs, results } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
@@ -72,6 +73,19 @@ describe("render task through a real worker", () => {
     ]);
     const stranger = await createTestUser(test.db);
     expect(await listJobLog(test.db, { resultId: saved.resultId, ownerId: stranger.id })).toBeNull();
+
+    // What it cost is accounted to its owner: the PNG and the thumbnail were written.
+    const usage = await getMonthlyUsage(test.db, { ownerId: user.id });
+    expect(usage.totals).toEqual({
+      renders: 1,
+      attempts: 1,
+      wallMs: result.wallMs,
+      cpuMs: result.cpuMs,
+      bytesWritten: image.size + thumbnail.size,
+    });
+    expect(usage.perDay).toHaveLength(1);
+    expect((await getMonthlyUsage(test.db, { ownerId: stranger.id })).totals.renders).toBe(0);
+    expect((await listMonthlyUsageByUser(test.db)).find((row) => row.ownerId === user.id)).toMatchObject({ email: user.email, renders: 1 });
   });
 
   it("a re-delivered job leaves the same single result", async () => {

@@ -16,6 +16,9 @@ export default async function AppLayout({ children }: { children: React.ReactNod
           <Link href="/configurations" className="text-slate-700 hover:text-slate-950">
             Configurations
           </Link>
+          <Link href="/usage" className="text-slate-700 hover:text-slate-950">
+            Usage
+          </Link>
           <span className="ml-auto text-slate-500">{user.email}</span>
           <form action={signOutUser}>
             <button type="submit" className="button">

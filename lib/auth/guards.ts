@@ -1,5 +1,8 @@
+import { eq } from "drizzle-orm";
 import { getToken } from "next-auth/jwt";
 import { redirect } from "next/navigation";
+import { db } from "@/db";
+import { users } from "@/db/schema";
 import { getWebEnv } from "@/lib/env";
 import { AppError, errorResponse } from "@/lib/errors";
 import { auth } from "./index";
@@ -75,4 +78,10 @@ export function withActionUser<A extends unknown[], R>(action: (user: SessionUse
     if (!user) redirect("/sign-in");
     return action(user, ...args);
   };
+}
+
+/** For admin pages and routes: anyone else gets a 404, as if the page did not exist. */
+export async function isAdmin(userId: string) {
+  const [user] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
+  return user?.role === "admin";
 }

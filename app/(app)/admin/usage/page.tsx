@@ -1,0 +1,46 @@
+import { notFound } from "next/navigation";
+import { db } from "@/db";
+import { listMonthlyUsageByUser } from "@/db/queries/usage";
+import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { formatBytes, formatSeconds } from "@/lib/format";
+
+export const metadata = { title: "Everyone's usage" };
+
+export default async function AdminUsagePage() {
+  const user = await requireUser();
+  if (!(await isAdmin(user.id))) notFound();
+  const rows = await listMonthlyUsageByUser(db);
+  return (
+    <div className="space-y-4">
+      <div className="flex items-center justify-between">
+        <h1 className="text-2xl font-semibold">Everyone&apos;s usage this month</h1>
+        <a className="button" href="/api/admin/usage" download>
+          Export CSV
+        </a>
+      </div>
+      <table className="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm">
+        <thead className="bg-slate-50 text-left text-slate-600">
+          <tr>
+            {["Email", "Renders", "Attempts", "CPU", "Wall", "Written"].map((heading) => (
+              <th key={heading} className="px-3 py-2 font-medium">
+                {heading}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.ownerId} className="border-t border-slate-100">
+              <td className="px-3 py-2">{row.email}</td>
+              <td className="px-3 py-2">{row.renders}</td>
+              <td className="px-3 py-2">{row.attempts}</td>
+              <td className="px-3 py-2">{formatSeconds(row.cpuMs)}</td>
+              <td className="px-3 py-2">{formatSeconds(row.wallMs)}</td>
+              <td className="px-3 py-2">{formatBytes(row.bytesWritten)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,18 +1,11 @@
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
-import postgres from "postgres";
 import { createDatabase } from "@/db/client";
-import { migrateDatabase } from "@/db/migrate";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { results, users, workerHeartbeats } from "@/db/schema";
-import { withDatabase } from "@/db/test/global-setup";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
-import { startEmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
-import { freePort } from "@/scripts/lib/processes";
 import { WORKER_DEFAULTS } from "@/worker/start-worker";
+import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
  * `npm run bench:recovery`: SIGKILL a worker process mid-render, with a
@@ -22,9 +15,7 @@ import { WORKER_DEFAULTS } from "@/worker/start-worker";
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-const parent = mkdtempSync(path.join(tmpdir(), "longrun-bench-"));
-chmodSync(parent, 0o755);
-const embedded = await startEmbeddedPostgres({ dataDir: path.join(parent, "pg"), port: await freePort(), isThrowaway: true });
+const embedded = await startThrowawayPostgres();
 const children = new Set<ReturnType<typeof spawn>>();
 const cleanUp = async () => {
   for (const child of children) child.kill("SIGKILL");
@@ -43,11 +34,7 @@ async function until<T>(read: () => Promise<T>, isDone: (value: T) => boolean) {
 }
 
 try {
-  const admin = postgres(embedded.url(), { max: 1, onnotice: () => {} });
-  await admin.unsafe("create database bench");
-  await admin.end();
-  const url = withDatabase(embedded.url(), "bench");
-  await migrateDatabase(url);
+  const url = await createMigratedDatabase(embedded.url(), "bench");
   const db = createDatabase(url, { max: 2, applicationName: "bench" });
   const [user] = await db.insert(users).values({ email: "bench@example.test", passwordHash: "x", tier: "pro" }).returning();
 

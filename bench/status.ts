@@ -1,21 +1,14 @@
-import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import autocannon from "autocannon";
 import { eq } from "drizzle-orm";
-import postgres from "postgres";
 import { createDatabase } from "@/db/client";
-import { migrateDatabase } from "@/db/migrate";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { results, users } from "@/db/schema";
-import { withDatabase } from "@/db/test/global-setup";
 import { hashPassword } from "@/lib/auth/password";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { buildWebIfNeeded } from "@/scripts/lib/build";
-import { startEmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
 import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "@/scripts/lib/processes";
+import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
  * `npm run bench:status`: the status route under load from a second process
@@ -24,9 +17,7 @@ import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp
  */
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 
-const parent = mkdtempSync(path.join(tmpdir(), "longrun-bench-"));
-chmodSync(parent, 0o755);
-const embedded = await startEmbeddedPostgres({ dataDir: path.join(parent, "pg"), port: await freePort(), isThrowaway: true });
+const embedded = await startThrowawayPostgres();
 const services: Service[] = [];
 const cleanUp = async () => {
   for (const service of services) await stopService(service);
@@ -60,11 +51,7 @@ async function load(url: string, cookie: string) {
 }
 
 try {
-  const admin = postgres(embedded.url(), { max: 1, onnotice: () => {} });
-  await admin.unsafe("create database bench");
-  await admin.end();
-  const url = withDatabase(embedded.url(), "bench");
-  await migrateDatabase(url);
+  const url = await createMigratedDatabase(embedded.url(), "bench");
   const db = createDatabase(url, { max: 2, applicationName: "bench" });
   const email = "status-bench@example.test";
   const password = "bench password";

@@ -7,6 +7,7 @@ import { getMonthlyUsage, listMonthlyUsageByUser } from "@/db/queries/usage";
 import { cancelResult } from "@/db/queries/results";
 import { blobs, results } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { waitFor } from "@/db/test/wait-for";
 import { DEFAULT_CONFIGURATION, type ConfigurationInput } from "@/lib/validation/configuration";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { enqueue } from "./enqueue";
@@ -27,15 +28,6 @@ const input = (overrides: Partial<ConfigurationInput> = {}): ConfigurationInput 
 // c = 0: most points never escape and cost the full depth; about half a minute on two cores.
 const LONG = { re: 0, im: 0, width: 4096, height: 2048, depth: 5000 };
 
-async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const readResult = async (id: string) => (await test.db.select().from(results).where(eq(results.id, id)))[0];
 const pendingJobs = async () =>

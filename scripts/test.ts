@@ -1,14 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
-import postgres from "postgres";
-import { migrateDatabase } from "@/db/migrate";
-import { withDatabase } from "@/db/test/global-setup";
 import { buildWebIfNeeded } from "./lib/build";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "./lib/embedded-postgres";
+import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
 
 /**
  * `npm test`: unit, integration and end-to-end tests against real parts.
@@ -28,20 +23,12 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 
 async function serverUrl(): Promise<string> {
   if (process.env.TEST_DATABASE_URL) return process.env.TEST_DATABASE_URL;
-  const parent = mkdtempSync(path.join(tmpdir(), "longrun-test-"));
-  chmodSync(parent, 0o755); // as root, Postgres runs as the postgres user and must reach its data
-  const dataDir = path.join(parent, "postgres");
-  embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), isThrowaway: true });
+  embedded = await startThrowawayPostgres();
   return embedded.url();
 }
 
 async function runEndToEnd(server: string) {
-  const database = `longrun_e2e_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(server, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${database}"`);
-  await admin.end();
-  const databaseUrl = withDatabase(server, database);
-  await migrateDatabase(databaseUrl);
+  const databaseUrl = await createMigratedDatabase(server, `longrun_e2e_${randomBytes(4).toString("hex")}`);
   buildWebIfNeeded();
 
   const port = await freePort();

@@ -10,6 +10,7 @@ import { migrateDatabase } from "@/db/migrate";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { results, users } from "@/db/schema";
 import { withDatabase } from "@/db/test/global-setup";
+import { waitFor } from "@/db/test/wait-for";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
 import { freePort } from "@/scripts/lib/processes";
@@ -26,15 +27,6 @@ afterAll(async () => {
   rmSync(parent, { recursive: true, force: true });
 });
 
-async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch(() => undefined as T);
-    if (value !== undefined && isDone(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 it("a worker survives a Postgres restart and goes on taking jobs", async () => {
   const port = await freePort();
@@ -51,7 +43,8 @@ it("a worker survives a Postgres restart and goes on taking jobs", async () => {
   const render = async (name: string) => {
     const saved = await saveConfiguration(db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, name, width: 64, height: 64 } });
     if (!saved.ok) throw new Error("save failed");
-    return waitFor(async () => (await db.select().from(results).where(eq(results.id, saved.resultId)))[0], (row) => row.status === "succeeded");
+    const read = async () => (await db.select().from(results).where(eq(results.id, saved.resultId)))[0];
+    return waitFor(read, (row) => row.status === "succeeded");
   };
 
   const worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], {

@@ -6,6 +6,7 @@ import { listJobLog } from "@/db/queries/job-logs";
 import { cancelResult } from "@/db/queries/results";
 import { results, workerHeartbeats } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { waitFor } from "@/db/test/wait-for";
 import { renderJobKey } from "@/jobs/payloads";
 import { DEFAULT_CONFIGURATION, type ConfigurationInput } from "@/lib/validation/configuration";
 import { startWorker, type RunningWorker } from "./start-worker";
@@ -39,15 +40,6 @@ function spawnWorker(env: Record<string, string> = {}) {
   return { child, output, exited };
 }
 
-async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const readResult = async (id: string) => (await test.db.select().from(results).where(eq(results.id, id)))[0];
 const heartbeatOf = async (pid: number) => (await test.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.pid, pid)))[0];

@@ -24,6 +24,9 @@ export default defineConfig({
           name: "integration",
           include: ["{lib,db,jobs,worker,app,components}/**/*.integration.test.ts"],
           globalSetup: ["./db/test/global-setup.ts"],
+          // Files one at a time: several start real workers that render on every core,
+          // and timing-sensitive tests (restarts, kills) should not compete for two cores.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -44,7 +44,7 @@ it("a worker survives a Postgres restart and goes on taking jobs", async () => {
     const saved = await saveConfiguration(db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, name, width: 64, height: 64 } });
     if (!saved.ok) throw new Error("save failed");
     const read = async () => (await db.select().from(results).where(eq(results.id, saved.resultId)))[0];
-    return waitFor(read, (row) => row.status === "succeeded");
+    return waitFor(read, (row) => row.status === "succeeded", 60_000);
   };
 
   const worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], {
@@ -56,13 +56,19 @@ it("a worker survives a Postgres restart and goes on taking jobs", async () => {
   worker.stdout!.on("data", (chunk) => output.push(String(chunk)));
   worker.stderr!.on("data", (chunk) => output.push(String(chunk)));
 
-  expect((await render("before")).status).toBe("succeeded");
+  const before = await render("before").catch((error) => {
+    throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);
+  });
+  expect(before.status).toBe("succeeded");
 
   await server.stop(); // fast shutdown: every connection is cut
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   server = await startEmbeddedPostgres({ dataDir, port, isThrowaway: true }); // removed when stopped
 
-  expect((await render("after")).status).toBe("succeeded");
+  const after = await render("after").catch((error) => {
+    throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);
+  });
+  expect(after.status).toBe("succeeded");
   expect(worker.exitCode).toBeNull(); // still the same process
   expect(output.join("")).toMatch(/heartbeat failed|connection/i); // it did notice
 }, 90_000);

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { assertLocalDatabase } from "./assert-local-database";
-import { AuthPage, ConfigurationPage, uniqueEmail } from "./pages/app";
+import { AuthPage, ConfigurationPage, makeAdmin, uniqueEmail } from "./pages/app";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
@@ -138,4 +138,17 @@ test("sign out, and sign in again with the wrong and the right password", async 
   await expect(page.getByText("Wrong email or password")).toBeVisible();
   await auth.signIn(email);
   await expect(page).toHaveURL(/\/configurations$/);
+});
+
+test("an admin sees what is happening right now", async ({ page }) => {
+  const email = uniqueEmail("admin");
+  await new AuthPage(page).signUp(email);
+  await makeAdmin(email);
+  await page.goto("/configurations");
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  // The e2e run's two workers (standard and large) beat.
+  await expect(page.getByRole("list", { name: "Workers" }).getByText("alive")).toHaveCount(2);
+  await expect(page.getByRole("img", { name: "Queue depth and finished renders over the last hour" })).toBeVisible();
+  expect((await page.request.get("/api/admin/overview")).status()).toBe(200);
 });

@@ -6,7 +6,7 @@ import { taskPayloads } from "./payloads";
 
 export const payloadSchema = taskPayloads.housekeeping;
 
-/** Recurring clean-up, run from the crontab (worker/crontab.ts). */
+/** Recurring clean-up, run from the crontab (jobs/crontab.ts). */
 export function createHousekeepingTask({ db, retentionDays }: { db: Database; retentionDays: number }): Task {
   return async (rawPayload, helpers) => {
     payloadSchema.parse(rawPayload);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_LARGE_RENDER_PIXELS } from "@/lib/tiers";
 
 /**
  * Payload schemas of every task, by task identifier. The web imports only this
@@ -27,3 +28,8 @@ export const RENDER_MAX_ATTEMPTS = 5;
 
 /** One job key per configuration: a new save replaces its queued render. */
 export const renderJobKey = (configurationId: string) => `render:configuration:${configurationId}`;
+
+/** Renders above the threshold go to the dedicated queue (workers started with --only large). */
+export function renderTaskFor(params: { width: number; height: number }, largeRenderPixels = DEFAULT_LARGE_RENDER_PIXELS) {
+  return params.width * params.height > largeRenderPixels ? ("render_large" as const) : ("render" as const);
+}

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfigurationStatus, saveConfiguration } from "@/db/queries/configurations";
 import { listJobLog } from "@/db/queries/job-logs";
 import { getMonthlyUsage, listMonthlyUsageByUser } from "@/db/queries/usage";
-import { cancelResult } from "@/db/queries/results";
+import { getDashboardOverview } from "@/db/queries/dashboard";
+import { cancelResult, retryFailedResult } from "@/db/queries/results";
 import { blobs, results } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
@@ -203,5 +204,12 @@ describe("render task through a real worker", () => {
     expect(failed.error).toMatch(/width/);
     expect(failed.message).toMatch(/^Failed: /);
     expect(failed.finishedAt).not.toBeNull();
+
+    // The admin dashboard lists it; a retry is refused: it is not its configuration's current result.
+    const overview = await getDashboardOverview(test.db, { staleAfterMs: 15_000 });
+    expect(overview.failures.map((failure) => failure.id)).toContain(broken.id);
+    expect(overview.workers.map((row) => row.id)).toContain(worker.id);
+    expect(overview.lastHour).toHaveLength(12);
+    expect(await retryFailedResult(test.db, { resultId: broken.id })).toMatchObject({ ok: false });
   });
 });

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import os from "node:os";
-import { Logger, run, type Runner, type WorkerEvents } from "graphile-worker";
+import { Logger, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
 import pg from "pg";
 import { createDatabase } from "@/db/client";
+import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
 import { createTaskList } from "@/jobs";
+import { CRONTAB } from "@/jobs/crontab";
 import type { TaskGroup } from "@/jobs/payloads";
 import { RenderPool } from "@/lib/render";
-import { cronItems } from "./crontab";
 import { startHeartbeat } from "./heartbeat";
 
 export type WorkerOptions = {
@@ -30,7 +31,7 @@ export type WorkerOptions = {
 
 export type RunningWorker = { id: string; runner: Runner; stop: () => Promise<void> };
 
-export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: 15_000, shutdownGraceMs: 30_000, retentionDays: 7 } as const;
+export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: DEFAULT_STALE_AFTER_MS, shutdownGraceMs: 30_000, retentionDays: 7 } as const;
 
 /**
  * A worker: graphile-worker's runner with our tasks, its own database pools,
@@ -67,7 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     events,
     noHandleSignals: true,
     // The crontab's tasks are standard ones; a large-queue worker carries none.
-    parsedCronItems: group === "standard" ? cronItems() : [],
+    parsedCronItems: group === "standard" ? parseCrontab(CRONTAB) : [],
     logger,
     preset: {
       worker: {

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { ActivityNotifier } from "@/components/activity-notifier";
 import { Providers } from "@/components/providers";
-import { requireUser } from "@/lib/auth/guards";
+import { isAdmin, requireUser } from "@/lib/auth/guards";
 import { signOutUser } from "../(auth)/actions";
 
 export default async function AppLayout({ children }: { children: React.ReactNode }) {
@@ -19,6 +19,11 @@ export default async function AppLayout({ children }: { children: React.ReactNod
           <Link href="/usage" className="text-slate-700 hover:text-slate-950">
             Usage
           </Link>
+          {(await isAdmin(user.id)) && (
+            <Link href="/admin" className="text-slate-700 hover:text-slate-950">
+              Dashboard
+            </Link>
+          )}
           <span className="ml-auto text-slate-500">{user.email}</span>
           <form action={signOutUser}>
             <button type="submit" className="button">

@@ -1,8 +1,8 @@
 import { and, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
-import { RENDER_MAX_ATTEMPTS, renderJobKey } from "@/jobs/payloads";
+import { RENDER_MAX_ATTEMPTS, renderJobKey, renderTaskFor } from "@/jobs/payloads";
 import { hashRenderParams, pickRenderParams } from "@/lib/params-hash";
-import { DEFAULT_LARGE_RENDER_PIXELS, formatMegapixels, renderPriority, TIER_LIMITS, type Tier } from "@/lib/tiers";
+import { formatMegapixels, renderPriority, TIER_LIMITS, type Tier } from "@/lib/tiers";
 import type { ConfigurationInput } from "@/lib/validation/configuration";
 import type { Executor } from "../client";
 import { configurations, results, UNFINISHED_STATUSES } from "../schema";
@@ -130,8 +130,7 @@ export async function saveConfiguration(
         .values({ configurationId, ownerId, params, paramsHash, status: "queued", message: "Waiting for a worker" })
         .returning({ id: results.id });
       resultId = result.id;
-      const isLarge = pixels > (args.largeRenderPixels ?? DEFAULT_LARGE_RENDER_PIXELS);
-      await enqueue(tx, isLarge ? "render_large" : "render", { resultId }, {
+      await enqueue(tx, renderTaskFor(params, args.largeRenderPixels), { resultId }, {
         jobKey: renderJobKey(configurationId),
         jobKeyMode: "replace",
         maxAttempts: RENDER_MAX_ATTEMPTS,

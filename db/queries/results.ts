@@ -1,29 +1,58 @@
 import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
-import { removeJob } from "@/jobs/enqueue";
-import { renderJobKey } from "@/jobs/payloads";
+import { enqueue, removeJob } from "@/jobs/enqueue";
+import { RENDER_MAX_ATTEMPTS, renderJobKey, renderTaskFor } from "@/jobs/payloads";
 import type { Executor } from "../client";
 import { blobs, configurations, results, UNFINISHED_STATUSES } from "../schema";
 
 /**
- * Cancels a queued or running render of the owner. The queued job is removed;
- * a running render sees the status at its next band and stops.
+ * Cancels a queued or running render of the owner (or, for an admin, of anyone:
+ * `ownerId: "any"`). The queued job is removed; a running render sees the
+ * status at its next band and stops.
  */
-export async function cancelResult(executor: Executor, args: { resultId: string; ownerId: string }) {
+export async function cancelResult(executor: Executor, args: { resultId: string; ownerId: string | "any" }) {
+  const isOwned = args.ownerId === "any" ? undefined : eq(results.ownerId, args.ownerId);
   return executor.transaction(async (tx) => {
     const [cancelled] = await tx
       .update(results)
       .set({ status: "cancelled", finishedAt: sql`now()`, message: "Cancelled" })
-      .where(and(eq(results.id, args.resultId), eq(results.ownerId, args.ownerId), inArray(results.status, UNFINISHED_STATUSES)))
+      .where(and(eq(results.id, args.resultId), isOwned, inArray(results.status, UNFINISHED_STATUSES)))
       .returning({ id: results.id, configurationId: results.configurationId });
     if (!cancelled) {
       const [existing] = await tx
         .select({ status: results.status })
         .from(results)
-        .where(and(eq(results.id, args.resultId), eq(results.ownerId, args.ownerId)));
+        .where(and(eq(results.id, args.resultId), isOwned));
       return existing ? ({ ok: false, code: "already_finished", status: existing.status } as const) : ({ ok: false, code: "not_found" } as const);
     }
     // Only the newest result of a configuration can be unfinished, so the key's job is this one's.
     await removeJob(tx, renderJobKey(cancelled.configurationId));
+    return { ok: true } as const;
+  });
+}
+
+/**
+ * An admin's retry of a failed render: back to queued with a fresh job, if it
+ * is still its configuration's current result (a newer save's job must not be replaced).
+ */
+export async function retryFailedResult(executor: Executor, args: { resultId: string; largeRenderPixels?: number }) {
+  return executor.transaction(async (tx) => {
+    const [retried] = await tx
+      .update(results)
+      .set({ status: "queued", error: null, finishedAt: null, progress: 0, message: "Retried by an admin; waiting for a worker" })
+      .where(
+        and(
+          eq(results.id, args.resultId),
+          eq(results.status, "failed"),
+          sql`exists (select 1 from ${configurations} c where c.current_result_id = ${results.id})`,
+        ),
+      )
+      .returning({ configurationId: results.configurationId, params: results.params });
+    if (!retried) return { ok: false, message: "Only a failed render that is still its configuration's current one can be retried" } as const;
+    await enqueue(tx, renderTaskFor(retried.params, args.largeRenderPixels), { resultId: args.resultId }, {
+      jobKey: renderJobKey(retried.configurationId),
+      jobKeyMode: "replace",
+      maxAttempts: RENDER_MAX_ATTEMPTS,
+    });
     return { ok: true } as const;
   });
 }

@@ -3,6 +3,8 @@ import type { Executor } from "../client";
 import { jobLogs, results, workerHeartbeats, type WorkerHeartbeat } from "../schema";
 
 export const LOST_WORKER_MESSAGE = "Retrying after a worker was lost";
+/** A worker silent this long is lost (WORKER_STALE_AFTER_MS overrides it for the worker). */
+export const DEFAULT_STALE_AFTER_MS = 15_000;
 
 /** Registers the worker, or refreshes it (a row swept while we were unreachable comes back). */
 export async function beatHeart(executor: Executor, worker: Omit<WorkerHeartbeat, "startedAt" | "lastSeenAt">) {

@@ -1,5 +1,13 @@
 import { expect, type Page } from "@playwright/test";
 import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+
+/** Promotes an account directly in the e2e database (there is no UI for it; admins use `npm run admin`). */
+export async function makeAdmin(email: string) {
+  const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
+  await sql`update users set role = 'admin' where email = ${email}`;
+  await sql.end();
+}
 
 export const uniqueEmail = (label: string) => `${label}-${randomBytes(4).toString("hex")}@example.test`;
 export const PASSWORD = "correct horse battery";

@@ -1,5 +1,3 @@
-import { parseCrontab } from "graphile-worker";
-
 /**
  * Recurring work, in graphile-worker's crontab format (UTC). Every standard
  * worker carries it; graphile-worker makes sure each tick runs once.
@@ -9,5 +7,3 @@ export const CRONTAB = `
 # m  h  dom mon dow  task          options
 17   *  *   *   *    housekeeping  ?fill=1h&max=1
 `;
-
-export const cronItems = () => parseCrontab(CRONTAB);

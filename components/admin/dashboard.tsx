@@ -1,0 +1,152 @@
+"use client";
+
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { toast } from "sonner";
+import { cancelRenderAsAdmin, retryRenderAsAdmin, type AdminActionState } from "@/app/(app)/admin/actions";
+import type { DashboardOverview } from "@/db/queries/dashboard";
+import { formatSeconds } from "@/lib/format";
+import { fetchJson } from "../query-client";
+
+const POLL_MS = 2000;
+const queryKey = ["admin", "overview"] as const;
+const STATES = ["queued", "scheduled", "running", "failed"] as const;
+
+export function Dashboard({ initial, crontab }: { initial: DashboardOverview; crontab: string }) {
+  const queryClient = useQueryClient();
+  const { data } = useQuery({
+    queryKey,
+    queryFn: () => fetchJson<DashboardOverview>("/api/admin/overview"),
+    initialData: initial,
+    refetchInterval: POLL_MS,
+  });
+  const act = async (action: (id: string) => Promise<AdminActionState>, id: string, done: string) => {
+    const outcome = await action(id);
+    if (outcome.ok) toast.success(done);
+    else toast.error(outcome.message);
+    await queryClient.invalidateQueries({ queryKey });
+  };
+  const tasks = [...new Set(data.jobs.map((job) => job.task))];
+
+  return (
+    <div className="space-y-6">
+      <Section title="Jobs by task and state">
+        <table className="w-full text-sm" aria-label="Jobs by task and state">
+          <thead className="text-left text-slate-500">
+            <tr>
+              <th className="py-1 font-medium">Task</th>
+              {STATES.map((state) => (
+                <th key={state} className="py-1 font-medium capitalize">
+                  {state}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {tasks.length === 0 && (
+              <tr>
+                <td colSpan={5} className="py-2 text-slate-500">
+                  The queue is empty.
+                </td>
+              </tr>
+            )}
+            {tasks.map((task) => (
+              <tr key={task} className="border-t border-slate-100">
+                <td className="py-1 font-mono">{task}</td>
+                {STATES.map((state) => (
+                  <td key={state} className="py-1">
+                    {data.jobs.find((job) => job.task === task && job.state === state)?.count ?? 0}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+
+      <Section title="Last hour (renders, per 5 minutes)">
+        <div className="h-48 w-full" role="img" aria-label="Queue depth and finished renders over the last hour">
+          <ResponsiveContainer>
+            <LineChart data={data.lastHour}>
+              <CartesianGrid strokeDasharray="3 3" vertical={false} />
+              <XAxis dataKey="at" fontSize={12} />
+              <YAxis fontSize={12} allowDecimals={false} width={40} />
+              <Tooltip />
+              <Line type="monotone" dataKey="queued" name="waiting" stroke="#d97706" dot={false} />
+              <Line type="monotone" dataKey="finished" name="finished" stroke="#4f46e5" dot={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+        <p className="text-xs text-slate-500">
+          Wait (enqueue → start), last 5 minutes: {formatMs(data.lastHour.at(-1)?.avgWaitMs)}; run time: {formatMs(data.lastHour.at(-1)?.avgRunMs)}
+        </p>
+      </Section>
+
+      <Section title={`Running (${data.running.length})`}>
+        <ul className="divide-y divide-slate-100 text-sm" aria-label="Running renders">
+          {data.running.map((render) => (
+            <li key={render.id} className="flex items-center gap-3 py-1.5">
+              <span className="min-w-0 flex-1 truncate">
+                {render.configurationName} <span className="text-slate-500">({render.email})</span>
+              </span>
+              <span className="w-12 text-right">{Math.floor(render.progress * 100)}%</span>
+              <span className="w-40 truncate font-mono text-xs text-slate-500">{render.workerId}</span>
+              <span className="w-16 text-right text-slate-500">{formatSeconds(render.elapsedMs)}</span>
+              <button type="button" className="button" onClick={() => act(cancelRenderAsAdmin, render.id, "Cancelled")}>
+                Cancel
+              </button>
+            </li>
+          ))}
+          {data.running.length === 0 && <li className="py-1.5 text-slate-500">Nothing is running.</li>}
+        </ul>
+      </Section>
+
+      <Section title="Recent failures">
+        <ul className="divide-y divide-slate-100 text-sm" aria-label="Recent failures">
+          {data.failures.map((failure) => (
+            <li key={failure.id} className="flex items-center gap-3 py-1.5">
+              <span className="min-w-0 flex-1">
+                {failure.configurationName} <span className="text-slate-500">({failure.email}, {failure.attempts} attempts)</span>
+                <span className="block truncate font-mono text-xs text-red-700">{failure.error}</span>
+              </span>
+              <button type="button" className="button" onClick={() => act(retryRenderAsAdmin, failure.id, "Queued again")}>
+                Retry
+              </button>
+            </li>
+          ))}
+          {data.failures.length === 0 && <li className="py-1.5 text-slate-500">No failures.</li>}
+        </ul>
+      </Section>
+
+      <Section title="Workers">
+        <ul className="divide-y divide-slate-100 text-sm" aria-label="Workers">
+          {data.workers.map((worker) => (
+            <li key={worker.id} className="flex items-center gap-3 py-1.5">
+              <span className={`size-2 rounded-full ${worker.isAlive ? "bg-emerald-500" : "bg-red-500"}`} aria-hidden />
+              <span className="font-mono text-xs">{worker.id}</span>
+              <span className="text-slate-500">
+                {worker.isAlive ? "alive" : "not heard from"} · {worker.tasks.join(", ")} · concurrency {worker.concurrency}
+              </span>
+            </li>
+          ))}
+          {data.workers.length === 0 && <li className="py-1.5 text-slate-500">No worker is running.</li>}
+        </ul>
+      </Section>
+
+      <Section title="Crontab (UTC)">
+        <pre className="overflow-auto text-xs">{crontab.trim()}</pre>
+      </Section>
+    </div>
+  );
+}
+
+const formatMs = (ms: number | null | undefined) => (ms === null || ms === undefined ? "–" : `${ms} ms`);
+
+function Section({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <section className="space-y-2 rounded-lg border border-slate-200 bg-white p-4">
+      <h2 className="text-sm font-medium text-slate-700">{title}</h2>
+      {children}
+    </section>
+  );
+}

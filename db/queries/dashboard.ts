@@ -1,0 +1,49 @@
+import { sql } from "drizzle-orm";
+import type { Executor } from "../client";
+import { countJobsByTaskAndState, type JobCount } from "./queue";
+
+export type RunningRender = { id: string; email: string; configurationName: string; progress: number; workerId: string | null; startedAt: string; elapsedMs: number };
+export type FailedRender = { id: string; email: string; configurationName: string; error: string | null; attempts: number; finishedAt: string };
+export type WorkerRow = { id: string; host: string; pid: number; concurrency: number; tasks: string[]; startedAt: string; lastSeenAt: string; isAlive: boolean };
+export type MinuteBucket = { at: string; queued: number; finished: number; avgWaitMs: number | null; avgRunMs: number | null };
+
+export type DashboardOverview = {
+  jobs: JobCount[];
+  running: RunningRender[];
+  failures: FailedRender[];
+  workers: WorkerRow[];
+  lastHour: MinuteBucket[];
+};
+
+/** What is happening right now, for admins: a handful of small queries, read outside transactions. */
+export async function getDashboardOverview(executor: Executor, args: { staleAfterMs: number }): Promise<DashboardOverview> {
+  const [jobs, running, failures, workers, lastHour] = await Promise.all([
+    countJobsByTaskAndState(executor),
+    executor.execute<RunningRender>(sql`
+      select r.id, u.email, c.name as "configurationName", r.progress, r.worker_id as "workerId",
+        r.started_at as "startedAt", (extract(epoch from now() - r.started_at) * 1000)::int as "elapsedMs"
+      from results r join users u on u.id = r.owner_id join configurations c on c.id = r.configuration_id
+      where r.status = 'running' order by r.started_at limit 100`),
+    executor.execute<FailedRender>(sql`
+      select r.id, u.email, c.name as "configurationName", r.error, r.attempts, r.finished_at as "finishedAt"
+      from results r join users u on u.id = r.owner_id join configurations c on c.id = r.configuration_id
+      where r.status = 'failed' order by r.finished_at desc limit 20`),
+    executor.execute<WorkerRow>(sql`
+      select id, host, pid, concurrency, tasks, started_at as "startedAt", last_seen_at as "lastSeenAt",
+        last_seen_at > now() - make_interval(secs => ${args.staleAfterMs / 1000}) as "isAlive"
+      from worker_heartbeats order by started_at`),
+    // Queue depth per 5 minutes over the last hour, rebuilt from our rows' timestamps.
+    executor.execute<MinuteBucket>(sql`
+      with buckets as (
+        select generate_series(date_trunc('minute', now()) - interval '55 minutes', date_trunc('minute', now()), interval '5 minutes') as at)
+      select to_char(b.at, 'HH24:MI') as at,
+        (select count(*)::int from results r where r.queued_at <= b.at and coalesce(r.started_at, r.finished_at, 'infinity') > b.at) as queued,
+        (select count(*)::int from results r where r.finished_at > b.at - interval '5 minutes' and r.finished_at <= b.at) as finished,
+        (select avg(extract(epoch from r.started_at - r.queued_at) * 1000)::int from results r
+           where r.started_at > b.at - interval '5 minutes' and r.started_at <= b.at) as "avgWaitMs",
+        (select avg(r.wall_ms)::int from results r
+           where r.status = 'succeeded' and r.finished_at > b.at - interval '5 minutes' and r.finished_at <= b.at) as "avgRunMs"
+      from buckets b order by b.at`),
+  ]);
+  return { jobs, running: [...running], failures: [...failures], workers: [...workers], lastHour: [...lastHour] };
+}

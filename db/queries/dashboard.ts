@@ -35,7 +35,7 @@ export async function getDashboardOverview(executor: Executor, args: { staleAfte
     // Queue depth per 5 minutes over the last hour, rebuilt from our rows' timestamps.
     executor.execute<MinuteBucket>(sql`
       with buckets as (
-        select generate_series(date_trunc('minute', now()) - interval '55 minutes', date_trunc('minute', now()), interval '5 minutes') as at)
+        select generate_series(now() - interval '55 minutes', now(), interval '5 minutes') as at)
       select to_char(b.at, 'HH24:MI') as at,
         (select count(*)::int from results r where r.queued_at <= b.at and coalesce(r.started_at, r.finished_at, 'infinity') > b.at) as queued,
         (select count(*)::int from results r where r.finished_at > b.at - interval '5 minutes' and r.finished_at <= b.at) as finished,

@@ -152,3 +152,13 @@ test("an admin sees what is happening right now", async ({ page }) => {
   await expect(page.getByRole("img", { name: "Queue depth and finished renders over the last hour" })).toBeVisible();
   expect((await page.request.get("/api/admin/overview")).status()).toBe(200);
 });
+
+test("Prometheus metrics answer a scraper with the token, and nobody else", async ({ request }) => {
+  const metrics = await request.get("/api/metrics", { headers: { Authorization: `Bearer ${process.env.E2E_METRICS_TOKEN}` } });
+  expect(metrics.status()).toBe(200);
+  const body = await metrics.text();
+  expect(body).toMatch(/^longrun_workers\{state="alive"\} 2$/m);
+  expect(body).toContain("# TYPE longrun_jobs gauge");
+  expect((await request.get("/api/metrics")).status()).toBe(404);
+  expect((await request.get("/api/metrics", { headers: { Authorization: "Bearer wrong-token-wrong-token" } })).status()).toBe(404);
+});

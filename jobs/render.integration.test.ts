@@ -18,7 +18,7 @@ let worker: RunningWorker;
 
 beforeAll(async () => {
   test = await createTestDatabase();
-  worker = await startWorker({ databaseUrl: test.url, concurrency: 2, renderThreads: 2, log: () => {} });
+  worker = await startWorker({ databaseUrl: test.url, concurrency: 2, renderThreads: 2, metricsPort: 0, log: () => {} });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -77,6 +77,11 @@ describe("render task through a real worker", () => {
       bytesWritten: image.size + thumbnail.size,
     });
     expect(usage.perDay).toHaveLength(1);
+
+    // The worker's Prometheus endpoint counted the job.
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^longrun_worker_jobs_total\{task="render",outcome="success",worker="[^"]+"\} [1-9]\d*$/m);
+    expect(metrics).toContain("longrun_worker_job_seconds_bucket");
     expect((await getMonthlyUsage(test.db, { ownerId: stranger.id })).totals.renders).toBe(0);
     expect((await listMonthlyUsageByUser(test.db)).find((row) => row.ownerId === user.id)).toMatchObject({ email: user.email, renders: 1 });
   });

@@ -16,6 +16,8 @@ const webSchema = databaseSchema.extend({
   AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters (openssl rand -base64 32)"),
   /** Renders with more pixels than this go to the large queue (workers started with --only large). */
   LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),
+  /** Bearer token a Prometheus scraper sends to GET /api/metrics; the route is a 404 when unset. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
 });
 
 const workerSchema = databaseSchema.extend({
@@ -30,6 +32,8 @@ const workerSchema = databaseSchema.extend({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   /** Days after which superseded, cancelled and failed results (and their images) are purged. */
   RESULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
+  /** Port of the worker's Prometheus metrics (GET /metrics); off when unset. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type WebEnv = z.infer<typeof webSchema>;

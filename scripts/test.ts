@@ -14,6 +14,7 @@ const steps = new Set(process.argv.slice(2).filter((arg) => !arg.startsWith("-")
 const shouldRun = (step: "unit" | "integration" | "e2e") => steps.size === 0 || steps.has(step);
 
 let embedded: EmbeddedPostgres | undefined;
+const E2E_METRICS_TOKEN = randomBytes(24).toString("base64url");
 const services: Service[] = [];
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -38,6 +39,7 @@ async function runEndToEnd(server: string) {
     AUTH_SECRET: randomBytes(32).toString("base64url"),
     NEXT_TELEMETRY_DISABLED: "1",
     WORKER_CONCURRENCY: "2",
+    METRICS_TOKEN: E2E_METRICS_TOKEN,
   };
   services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
   services.push(startService("worker", ...nodeWithTsx("worker/main.ts"), env));
@@ -47,6 +49,7 @@ async function runEndToEnd(server: string) {
     ...process.env,
     BASE_URL: `http://127.0.0.1:${port}`,
     E2E_DATABASE_URL: databaseUrl,
+    E2E_METRICS_TOKEN,
   });
 }
 

@@ -31,8 +31,10 @@ const worker = await startWorker({
   staleAfterMs: env.WORKER_STALE_AFTER_MS,
   shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
   retentionDays: env.RESULT_RETENTION_DAYS,
+  metricsPort: env.WORKER_METRICS_PORT,
 });
 console.log(`[worker] ${worker.id} running ${group} tasks with concurrency ${concurrency}`);
+if (worker.metricsPort !== undefined) console.log(`[worker] metrics at http://localhost:${worker.metricsPort}/metrics`);
 
 let signalCount = 0;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -10,6 +10,7 @@ import { CRONTAB } from "@/jobs/crontab";
 import type { TaskGroup } from "@/jobs/payloads";
 import { RenderPool } from "@/lib/render";
 import { startHeartbeat } from "./heartbeat";
+import { serveWorkerMetrics } from "./metrics";
 
 export type WorkerOptions = {
   databaseUrl: string;
@@ -23,13 +24,15 @@ export type WorkerOptions = {
   shutdownGraceMs?: number;
   /** Superseded, cancelled and failed results are purged this many days after they finished. */
   retentionDays?: number;
+  /** Serve Prometheus metrics on this port (0: any free port); none when undefined. */
+  metricsPort?: number;
   /** Which tasks to run: "standard", or "large" for the special-hardware queue. */
   group?: TaskGroup;
   /** Log lines go here (default: stdout). */
   log?: (line: string) => void;
 };
 
-export type RunningWorker = { id: string; runner: Runner; stop: () => Promise<void> };
+export type RunningWorker = { id: string; runner: Runner; metricsPort?: number; stop: () => Promise<void> };
 
 export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: DEFAULT_STALE_AFTER_MS, shutdownGraceMs: 30_000, retentionDays: 7 } as const;
 
@@ -60,6 +63,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // The pool id is what graphile-worker writes to locked_by; the heartbeat records it.
   const events: WorkerEvents = new EventEmitter();
   const poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
+
+  const metrics = options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id });
 
   const runner = await run({
     pgPool,
@@ -100,13 +105,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const stop = () =>
     (stopping ??= (async () => {
       await runner.stop();
+      await metrics?.close();
       await heartbeat.stop();
       await renderPool.close();
       await db.$client.end({ timeout: 5 });
       await pgPool.end();
     })());
 
-  return { id, runner, stop };
+  return { id, runner, metricsPort: metrics?.port, stop };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -47,3 +47,16 @@ export async function getDashboardOverview(executor: Executor, args: { staleAfte
   ]);
   return { jobs, running: [...running], failures: [...failures], workers: [...workers], lastHour: [...lastHour] };
 }
+
+/** Counts for Prometheus: the queue, renders by status, workers by heartbeat. */
+export async function getQueueMetrics(executor: Executor, args: { staleAfterMs: number }) {
+  const [jobs, results, [workers]] = await Promise.all([
+    countJobsByTaskAndState(executor),
+    executor.execute<{ status: string; count: number }>(sql`select status, count(*)::int as count from results group by status`),
+    executor.execute<{ alive: number; lost: number }>(sql`
+      select count(*) filter (where last_seen_at > now() - make_interval(secs => ${args.staleAfterMs / 1000}))::int as alive,
+             count(*) filter (where last_seen_at <= now() - make_interval(secs => ${args.staleAfterMs / 1000}))::int as lost
+      from worker_heartbeats`),
+  ]);
+  return { jobs, results: [...results], workersAlive: workers.alive, workersLost: workers.lost };
+}

@@ -1,0 +1,46 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { WorkerEvents } from "graphile-worker";
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+
+/**
+ * A worker's Prometheus metrics on their own port (WORKER_METRICS_PORT; off
+ * when unset): jobs by task and outcome, run times, and the process's own
+ * default metrics. Bind it to a private network in production.
+ */
+export async function serveWorkerMetrics(events: WorkerEvents, options: { port: number; workerId: string }) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker: options.workerId });
+  collectDefaultMetrics({ register: registry });
+  const jobs = new Counter({ name: "longrun_worker_jobs_total", help: "Jobs run, by task and outcome", labelNames: ["task", "outcome"], registers: [registry] });
+  const seconds = new Histogram({
+    name: "longrun_worker_job_seconds",
+    help: "Job run time, by task",
+    labelNames: ["task"],
+    buckets: [0.05, 0.25, 1, 5, 30, 120, 600, 3600],
+    registers: [registry],
+  });
+  const startedAt = new Map<string, number>();
+  events.on("job:start", ({ job }) => startedAt.set(job.id, performance.now()));
+  const finish = (outcome: string) => ({ job }: { job: { id: string; task_identifier: string } }) => {
+    jobs.inc({ task: job.task_identifier, outcome });
+    const start = startedAt.get(job.id);
+    if (start !== undefined) seconds.observe({ task: job.task_identifier }, (performance.now() - start) / 1000);
+    startedAt.delete(job.id);
+  };
+  events.on("job:success", finish("success"));
+  events.on("job:error", finish("error"));
+
+  const server: Server = createServer(async (request, response) => {
+    if (request.url !== "/metrics") {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "Content-Type": registry.contentType }).end(await registry.metrics());
+  });
+  await new Promise<void>((resolve) => server.listen(options.port, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

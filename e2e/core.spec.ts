@@ -140,7 +140,7 @@ test("sign out, and sign in again with the wrong and the right password", async 
   await expect(page).toHaveURL(/\/configurations$/);
 });
 
-test("an admin sees what is happening right now", async ({ page }) => {
+test("an admin sees what is happening right now and sets tiers", async ({ page, browser }) => {
   const email = uniqueEmail("admin");
   await new AuthPage(page).signUp(email);
   await makeAdmin(email);
@@ -151,6 +151,18 @@ test("an admin sees what is happening right now", async ({ page }) => {
   await expect(page.getByRole("list", { name: "Workers" }).getByText("alive")).toHaveCount(2);
   await expect(page.getByRole("img", { name: "Queue depth and finished renders over the last hour" })).toBeVisible();
   expect((await page.request.get("/api/admin/overview")).status()).toBe(200);
+
+  // Admins set tiers: a pro account may render what a free one may not.
+  const customer = await browser.newContext();
+  const customerPage = await customer.newPage();
+  const customerEmail = uniqueEmail("customer");
+  await new AuthPage(customerPage).signUp(customerEmail);
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByLabel(`Tier of ${customerEmail}`).selectOption("pro");
+  await expect(page.getByText(`${customerEmail} is now pro`)).toBeVisible();
+  await new ConfigurationPage(customerPage).create({ Name: "Big", Width: "4096", Height: "4096", Depth: "16" });
+  await expect(customerPage.getByTestId("status-badge")).toHaveText(/Queued|Running|Done/);
+  await customer.close();
 });
 
 test("Prometheus metrics answer a scraper with the token, and nobody else", async ({ request }) => {

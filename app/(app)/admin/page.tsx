@@ -17,9 +17,14 @@ export default async function AdminDashboardPage() {
     <div className="space-y-4">
       <div className="flex items-center justify-between">
         <h1 className="text-2xl font-semibold">Dashboard</h1>
-        <Link className="button" href="/admin/usage">
-          Everyone&apos;s usage
-        </Link>
+        <div className="flex gap-2">
+          <Link className="button" href="/admin/users">
+            Users
+          </Link>
+          <Link className="button" href="/admin/usage">
+            Everyone&apos;s usage
+          </Link>
+        </div>
       </div>
       <Dashboard initial={overview} crontab={CRONTAB} />
     </div>

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { getToken } from "next-auth/jwt";
-import { redirect } from "next/navigation";
+import { notFound, redirect } from "next/navigation";
 import { db } from "@/db";
 import { users } from "@/db/schema";
 import { getWebEnv } from "@/lib/env";
@@ -84,4 +84,11 @@ export function withActionUser<A extends unknown[], R>(action: (user: SessionUse
 export async function isAdmin(userId: string) {
   const [user] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
   return user?.role === "admin";
+}
+
+/** For admin pages: the signed-in admin; anyone else sees the same 404 as for a missing page. */
+export async function requireAdmin(): Promise<SessionUser> {
+  const user = await requireUser();
+  if (!(await isAdmin(user.id))) notFound();
+  return user;
 }

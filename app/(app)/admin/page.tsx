@@ -1,17 +1,15 @@
 import Link from "next/link";
-import { notFound } from "next/navigation";
 import { Dashboard } from "@/components/admin/dashboard";
 import { db } from "@/db";
 import { getDashboardOverview } from "@/db/queries/dashboard";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { requireAdmin } from "@/lib/auth/guards";
 import { CRONTAB } from "@/jobs/crontab";
 
 export const metadata = { title: "Dashboard" };
 
 export default async function AdminDashboardPage() {
-  const user = await requireUser();
-  if (!(await isAdmin(user.id))) notFound();
+  await requireAdmin();
   const overview = await getDashboardOverview(db, { staleAfterMs: DEFAULT_STALE_AFTER_MS });
   return (
     <div className="space-y-4">

@@ -1,14 +1,12 @@
-import { notFound } from "next/navigation";
 import { db } from "@/db";
 import { listMonthlyUsageByUser } from "@/db/queries/usage";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { requireAdmin } from "@/lib/auth/guards";
 import { formatBytes, formatSeconds } from "@/lib/format";
 
 export const metadata = { title: "Everyone's usage" };
 
 export default async function AdminUsagePage() {
-  const user = await requireUser();
-  if (!(await isAdmin(user.id))) notFound();
+  await requireAdmin();
   const rows = await listMonthlyUsageByUser(db);
   return (
     <div className="space-y-4">

@@ -1,14 +1,12 @@
-import { notFound } from "next/navigation";
 import { TierSelect } from "@/components/admin/tier-select";
 import { db } from "@/db";
 import { listUsers } from "@/db/queries/users";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { requireAdmin } from "@/lib/auth/guards";
 
 export const metadata = { title: "Users" };
 
 export default async function AdminUsersPage() {
-  const user = await requireUser();
-  if (!(await isAdmin(user.id))) notFound();
+  await requireAdmin();
   const people = await listUsers(db);
   return (
     <div className="space-y-4">

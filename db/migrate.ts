@@ -2,8 +2,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { runMigrations } from "graphile-worker";
+import { Logger, runMigrations } from "graphile-worker";
 import postgres from "postgres";
+import { getMigrateEnv } from "@/lib/env";
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 
@@ -18,17 +19,11 @@ export async function migrateDatabase(url: string) {
   await runMigrations({ connectionString: url, logger: quietLogger });
 }
 
-import { Logger } from "graphile-worker";
 const quietLogger = new Logger(() => (level: string, message: string) => {
   if (level === "error" || level === "warning") console.error(`[graphile-worker] ${message}`);
 });
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    console.error("DATABASE_URL is required: npm run migrate needs the database to migrate.");
-    process.exit(2);
-  }
-  await migrateDatabase(url);
+  await migrateDatabase(getMigrateEnv().DATABASE_URL);
   console.log("Migrated.");
 }

@@ -36,6 +36,11 @@ const workerSchema = databaseSchema.extend({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
+/** The test harness: a Postgres server on which the tests may create databases. */
+const testSchema = z.object({
+  TEST_DATABASE_URL: z.url({ message: "TEST_DATABASE_URL must name a Postgres server the tests may create databases on (`npm test` provides one)" }),
+});
+
 export type WebEnv = z.infer<typeof webSchema>;
 export type WorkerEnv = z.infer<typeof workerSchema>;
 
@@ -53,3 +58,5 @@ let worker: WorkerEnv | undefined;
 
 export const getWebEnv = (): WebEnv => (web ??= parseEnv(webSchema, "web"));
 export const getWorkerEnv = (): WorkerEnv => (worker ??= parseEnv(workerSchema, "worker"));
+export const getMigrateEnv = () => parseEnv(databaseSchema, "migrate step");
+export const getTestEnv = () => parseEnv(testSchema, "integration tests");

@@ -9,15 +9,6 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-export class AppError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export function errorResponse(code: ErrorCode, message: string) {
   return Response.json({ error: { code, message } }, { status: STATUS[code], headers: { "Cache-Control": "no-store" } });
 }

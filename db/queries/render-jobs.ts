@@ -35,11 +35,6 @@ export async function reportRenderProgress(executor: Executor, args: { resultId:
   return updated.length > 0;
 }
 
-export async function isRenderWanted(executor: Executor, args: { resultId: string }) {
-  const [row] = await executor.select({ status: results.status }).from(results).where(eq(results.id, args.resultId));
-  return row?.status === "running";
-}
-
 type StoredImage = { sha256: string; contentType: string; data: Buffer };
 
 export async function completeRender(

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { inject } from "vitest";
+import { getTestEnv } from "@/lib/env";
 import { createDatabase, type Database } from "../client";
 import { users } from "../schema";
 import { withDatabase } from "./global-setup";
@@ -9,7 +10,7 @@ export type TestDatabase = { url: string; db: Database; drop: () => Promise<void
 
 /** A fresh, migrated database for one test file, cloned from the template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const serverUrl = process.env.TEST_DATABASE_URL!;
+  const serverUrl = getTestEnv().TEST_DATABASE_URL;
   const name = `longrun_test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}" template "${inject("templateDatabase")}"`);

@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import postgres from "postgres";
+import { getTestEnv } from "@/lib/env";
 import { migrateDatabase } from "../migrate";
 
 /**
@@ -8,10 +9,7 @@ import { migrateDatabase } from "../migrate";
  * run once into a template; each test file clones it (createTestDatabase).
  */
 export default async function setup(project: TestProject) {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) {
-    throw new Error("Integration tests need TEST_DATABASE_URL (a Postgres the tests may create databases on); `npm test` provides one.");
-  }
+  const serverUrl = getTestEnv().TEST_DATABASE_URL;
   const template = `longrun_template_${process.pid}`;
   const sql = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await sql.unsafe(`drop database if exists "${template}"`);

@@ -4,7 +4,7 @@ import { notFound, redirect } from "next/navigation";
 import { db } from "@/db";
 import { users } from "@/db/schema";
 import { getWebEnv } from "@/lib/env";
-import { AppError, errorResponse } from "@/lib/errors";
+import { errorResponse } from "@/lib/errors";
 import { auth } from "./index";
 
 export type SessionUser = { id: string; email: string };
@@ -47,8 +47,8 @@ async function getRequestUser(request: Request): Promise<SessionUser | null> {
 }
 
 /**
- * For route handlers: a 401 JSON error without a session; AppErrors become
- * their JSON response. Handlers only parse, run one query and answer.
+ * For route handlers: a 401 JSON error without a session. Handlers only
+ * parse, run one query and answer.
  */
 export function withUser<P = Record<string, never>>(
   handler: (request: Request, context: { user: SessionUser; params: P }) => Promise<Response>,
@@ -56,28 +56,16 @@ export function withUser<P = Record<string, never>>(
   return async (request: Request, context: RouteContext<P>) => {
     const user = await getRequestUser(request);
     if (!user) return errorResponse("unauthorized", "Sign in to continue");
-    try {
-      return await handler(request, { user, params: await context.params });
-    } catch (error) {
-      if (error instanceof AppError) return errorResponse(error.code, error.message);
-      throw error;
-    }
+    return handler(request, { user, params: await context.params });
   };
 }
 
-/** For server actions: Next treats them as public endpoints, so each checks the session. */
-export async function getActionUser(): Promise<SessionUser | null> {
-  const session = await auth();
-  return session?.user?.id ? session.user : null;
-}
-
-/** Wraps a server action: signed-out callers are sent to sign in, everyone else gets their user. */
+/**
+ * Wraps a server action (Next treats actions as public endpoints): signed-out
+ * callers are sent to sign in, everyone else gets their user.
+ */
 export function withActionUser<A extends unknown[], R>(action: (user: SessionUser, ...args: A) => Promise<R>) {
-  return async (...args: A): Promise<R> => {
-    const user = await getActionUser();
-    if (!user) redirect("/sign-in");
-    return action(user, ...args);
-  };
+  return async (...args: A): Promise<R> => action(await requireUser(), ...args);
 }
 
 /** For admin pages and routes: anyone else gets a 404, as if the page did not exist. */

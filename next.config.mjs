@@ -3,6 +3,8 @@ const nextConfig = {
   poweredByHeader: false,
   // Native modules stay out of the bundle; the web never loads the renderer or sharp.
   serverExternalPackages: ["@node-rs/argon2", "prom-client"],
+  // The sample datasets are read from disk by the server action that imports them.
+  outputFileTracingIncludes: { "/uploads": ["./lib/datasets/files/**"] },
   // Environment is validated at run time by lib/env.ts (lazily, so builds need no secrets).
 };
 

@@ -28,4 +28,5 @@ export const queryKeys = {
   configurationList: ["configurations", "status"] as const,
   configuration: (id: string) => ["configurations", id, "status"] as const,
   allConfigurations: ["configurations"] as const,
+  uploads: ["uploads"] as const,
 };

@@ -62,9 +62,14 @@ test("sign up, render, edit, see the stale picture replaced, cancel, download", 
   await expect(item.getByTestId("status-badge")).toHaveText("Cancelled");
   await expect(item.getByRole("img", { name: "Thumbnail of First light" })).toBeVisible();
 
-  // Usage: the two finished renders are accounted (the cancelled one did not finish).
+  // Usage: the two finished renders and the cancelled one (what it computed before it stopped) are accounted.
   await page.getByRole("link", { name: "Usage" }).click();
-  await expect(page.getByLabel("This month's totals")).toContainText("Renders2");
+  await expect(page).toHaveURL(/\/usage$/);
+  const renders = page.getByRole("table", { name: "This month by kind" }).getByRole("row", { name: /^Renders / });
+  await expect(async () => {
+    await page.reload(); // the page is rendered once; the cancelled render's cost lands when its threads stop
+    await expect(renders).toHaveAccessibleName(/^Renders 3 /, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
   await expect(page.getByRole("img", { name: "CPU seconds per day this month" })).toBeVisible();
 });
 
@@ -73,7 +78,7 @@ test("invalid values show field errors and change nothing", async ({ page }) => 
   await page.goto("/configurations/new");
   const configuration = new ConfigurationPage(page);
   await configuration.fill({ Depth: "0", Width: "NaN", Zoom: "-1", "Center X": "Infinity", "Real part": "" });
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("Depth must be between 1 and 5000")).toBeVisible();
   await expect(page.getByText("Width must be a number")).toBeVisible();
   await expect(page.getByText("Zoom must be greater than 0")).toBeVisible();
@@ -84,7 +89,7 @@ test("invalid values show field errors and change nothing", async ({ page }) => 
   await expect(page).toHaveURL(/\/configurations\/new$/);
   // A size over the free tier's limit is refused the same way.
   await configuration.fill({ Depth: "256", Width: "4096", Height: "4096", Zoom: "1", "Center X": "0", "Real part": "-0.8" });
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("A free account renders up to 8.4 MP; this is 16.8 MP").first()).toBeVisible();
   await expect(page).toHaveURL(/\/configurations\/new$/);
   await page.goto("/configurations");
@@ -150,6 +155,8 @@ test("an admin sees what is happening right now and sets tiers", async ({ page, 
   // The e2e run's two workers (standard and large) beat.
   await expect(page.getByRole("list", { name: "Workers" }).getByText("alive")).toHaveCount(2);
   await expect(page.getByRole("img", { name: "Queue depth and finished renders over the last hour" })).toBeVisible();
+  // The crontab with each task's next run (run_schedules: within the minute).
+  await expect(page.getByRole("table", { name: "Crontab" }).getByRole("row", { name: /run_schedules \* \* \* \* \*/ })).toBeVisible();
   expect((await page.request.get("/api/admin/overview")).status()).toBe(200);
 
   // Admins set tiers: a pro account may render what a free one may not.
@@ -160,8 +167,15 @@ test("an admin sees what is happening right now and sets tiers", async ({ page, 
   await page.getByRole("link", { name: "Users" }).click();
   await page.getByLabel(`Tier of ${customerEmail}`).selectOption("pro");
   await expect(page.getByText(`${customerEmail} is now pro`)).toBeVisible();
-  await new ConfigurationPage(customerPage).create({ Name: "Big", Width: "4096", Height: "4096", Depth: "16" });
-  await expect(customerPage.getByTestId("status-badge")).toHaveText(/Queued|Running|Done/);
+  const big = new ConfigurationPage(customerPage);
+  await big.create({ Name: "Big", Width: "4096", Height: "4096", Depth: "16" });
+  await big.waitForFreshPicture();
+
+  // Admins read any render's log (the dashboard links running renders and failures to it); others get a 404.
+  const resultId = await big.image.getAttribute("data-result-id");
+  await page.goto(`/admin/results/${resultId}`);
+  await expect(page.getByRole("list", { name: "Render log" })).toContainText(/Attempt 1 on .*4096x4096, depth 16/);
+  expect((await customerPage.goto(`/admin/results/${resultId}`))?.status()).toBe(404);
   await customer.close();
 });
 

@@ -2,6 +2,7 @@ import type { Task } from "graphile-worker";
 import type { Database } from "@/db/client";
 import { purgeOldResults } from "@/db/queries/housekeeping";
 import { expireJobLogs } from "@/db/queries/job-logs";
+import { purgeOrphanStoredFiles } from "@/db/storage";
 import { taskPayloads } from "./payloads";
 
 export const payloadSchema = taskPayloads.housekeeping;
@@ -12,8 +13,10 @@ export function createHousekeepingTask({ db, retentionDays }: { db: Database; re
     payloadSchema.parse(rawPayload);
     const purged = await purgeOldResults(db, { retentionDays });
     const expiredLogLines = await expireJobLogs(db, { retentionDays });
+    // A stored file still unclaimed after a day belongs to an upload that never finished.
+    const orphanFiles = await purgeOrphanStoredFiles(db, { olderThanHours: 24 });
     helpers.logger.info(
-      `housekeeping: purged ${purged.results} old results, ${purged.blobs} unreferenced blobs and ${expiredLogLines} log lines`,
+      `housekeeping: purged ${purged.results} old results, ${purged.blobs} unreferenced blobs, ${orphanFiles} orphan stored files and ${expiredLogLines} log lines`,
     );
   };
 }

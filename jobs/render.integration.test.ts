@@ -69,11 +69,12 @@ describe("render task through a real worker", () => {
 
     // What it cost is accounted to its owner: the PNG and the thumbnail were written.
     const usage = await getMonthlyUsage(test.db, { ownerId: user.id });
-    expect(usage.totals).toEqual({
-      renders: 1,
+    expect(usage.byKind.render).toEqual({
+      jobs: 1,
       attempts: 1,
       wallMs: result.wallMs,
       cpuMs: result.cpuMs,
+      bytesRead: 0,
       bytesWritten: image.size + thumbnail.size,
     });
     expect(usage.perDay).toHaveLength(1);
@@ -82,7 +83,7 @@ describe("render task through a real worker", () => {
     const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^longrun_worker_jobs_total\{task="render",outcome="success",worker="[^"]+"\} [1-9]\d*$/m);
     expect(metrics).toContain("longrun_worker_job_seconds_bucket");
-    expect((await getMonthlyUsage(test.db, { ownerId: stranger.id })).totals.renders).toBe(0);
+    expect((await getMonthlyUsage(test.db, { ownerId: stranger.id })).byKind.render.jobs).toBe(0);
     expect((await listMonthlyUsageByUser(test.db)).find((row) => row.ownerId === user.id)).toMatchObject({ email: user.email, renders: 1 });
   });
 
@@ -137,6 +138,12 @@ describe("render task through a real worker", () => {
     const cancelled = await readResult(long.resultId);
     expect(cancelled.status).toBe("cancelled");
     expect(cancelled.progress).toBeLessThan(1);
+    // What it computed before it stopped is accounted to its owner.
+    await waitFor(() => readResult(long.resultId), (row) => row.cpuMs !== null);
+    const { cpuMs } = await readResult(long.resultId);
+    expect(cpuMs).toBeGreaterThan(0);
+    const usage = await getMonthlyUsage(test.db, { ownerId: user.id });
+    expect(usage.byKind.render).toMatchObject({ jobs: 2, cpuMs: (await readResult(first.resultId)).cpuMs! + cpuMs! });
     const status = await getConfigurationStatus(test.db, { id: first.configurationId, ownerId: user.id });
     expect(status?.shown).toMatchObject({ id: first.resultId, isStale: true });
   });

@@ -3,7 +3,7 @@ import type { JobHelpers, Task } from "graphile-worker";
 import sharp from "sharp";
 import type { Database } from "@/db/client";
 import { appendJobLog } from "@/db/queries/job-logs";
-import { claimRender, completeRender, handBackRender, recordRenderFailure, reportRenderProgress } from "@/db/queries/render-jobs";
+import { claimRender, completeRender, handBackRender, recordRenderFailure, recordStoppedRenderCost, reportRenderProgress } from "@/db/queries/render-jobs";
 import type { LogLevel } from "@/db/schema";
 import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
 import { taskPayloads } from "./payloads";
@@ -41,11 +41,15 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
     const onShutdown = () => stop.abort(new Error("worker shutting down"));
     helpers.abortSignal.addEventListener("abort", onShutdown, { once: true });
     const progress = throttledProgress(db, resultId, () => stop.abort(new Error("no longer wanted")));
+    let spent = { wallMs: 0, cpuMs: 0 };
 
     try {
       const outcome = await renderPng(renderPool, claimed.params, {
         signal: stop.signal,
         onProgress: ({ fraction }) => progress.report(fraction),
+        onSettled: (cost) => {
+          spent = cost;
+        },
       });
       await progress.settled();
       const thumbnail = await sharp(outcome.png).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside" }).webp().toBuffer();
@@ -71,6 +75,7 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
         return;
       }
       if (isRenderAborted(error)) {
+        await recordStoppedRenderCost(db, { resultId, ...spent });
         await say("Stopped early: cancelled or superseded");
         return;
       }

@@ -10,7 +10,15 @@ const databaseSchema = z.object({
   DATABASE_URL: z.url({ message: "DATABASE_URL must be a postgres:// connection URL" }),
 });
 
-const webSchema = databaseSchema.extend({
+/** Upload settings: every one optional, so modules may read them at import time (next build). */
+const uploadSchema = z.object({
+  /** Largest accepted upload in bytes, enforced while the bytes stream in (default 100 MB). */
+  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).max(2 ** 40).default(100 * 1024 * 1024),
+  /** When set, browsers upload straight to UploadThing; otherwise into the local store (Postgres). */
+  UPLOADTHING_TOKEN: z.string().min(1).optional(),
+});
+
+const webSchema = databaseSchema.extend(uploadSchema.shape).extend({
   /** Pool size of the web's postgres.js client (keep it small per serverless function). */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters (openssl rand -base64 32)"),
@@ -32,8 +40,16 @@ const workerSchema = databaseSchema.extend({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   /** Days after which superseded, cancelled and failed results (and their images) are purged. */
   RESULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
+  /** As for the web: scheduled renders with more pixels than this go to the large queue. */
+  LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),
   /** Port of the worker's Prometheus metrics (GET /metrics); off when unset. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * "true" lets watched sources on loopback and private networks be fetched:
+   * only for tests and local development (otherwise anyone could make the worker
+   * read internal services and cloud metadata).
+   */
+  WATCH_ALLOW_PRIVATE_HOSTS: z.stringbool().default(false),
 });
 
 /** The test harness: a Postgres server on which the tests may create databases. */
@@ -58,5 +74,7 @@ let worker: WorkerEnv | undefined;
 
 export const getWebEnv = (): WebEnv => (web ??= parseEnv(webSchema, "web"));
 export const getWorkerEnv = (): WorkerEnv => (worker ??= parseEnv(workerSchema, "worker"));
+let upload: z.infer<typeof uploadSchema> | undefined;
+export const getUploadEnv = () => (upload ??= parseEnv(uploadSchema, "web"));
 export const getMigrateEnv = () => parseEnv(databaseSchema, "migrate step");
 export const getTestEnv = () => parseEnv(testSchema, "integration tests");

@@ -15,5 +15,7 @@ export function jsonWithEtag(request: Request, body: unknown) {
 /** Content-Disposition for a download: an ASCII fallback and the exact name (RFC 6266 / 5987). */
 export function attachmentDisposition(fileName: string) {
   const fallback = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+  // RFC 5987's attr-char excludes ' ( ) * too, which encodeURIComponent leaves alone.
+  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

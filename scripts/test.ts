@@ -15,6 +15,7 @@ const shouldRun = (step: "unit" | "integration" | "e2e") => steps.size === 0 || 
 
 let embedded: EmbeddedPostgres | undefined;
 const E2E_METRICS_TOKEN = randomBytes(24).toString("base64url");
+const E2E_UPLOAD_MAX_BYTES = 5 * 1024 * 1024;
 const services: Service[] = [];
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -40,6 +41,8 @@ async function runEndToEnd(server: string) {
     NEXT_TELEMETRY_DISABLED: "1",
     WORKER_CONCURRENCY: "2",
     METRICS_TOKEN: E2E_METRICS_TOKEN,
+    // Small enough that the e2e suite can cross it quickly.
+    UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   };
   services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
   services.push(startService("worker", ...nodeWithTsx("worker/main.ts"), env));
@@ -50,6 +53,7 @@ async function runEndToEnd(server: string) {
     BASE_URL: `http://127.0.0.1:${port}`,
     E2E_DATABASE_URL: databaseUrl,
     E2E_METRICS_TOKEN,
+    E2E_UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   });
 }
 

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 
-it("a worker survives a Postgres restart and goes on taking jobs", async () => {
+it("a worker survives a Postgres restart and goes on taking jobs; the web's database client reconnects", async () => {
   const port = await freePort();
   server = await startEmbeddedPostgres({ dataDir, port });
   const admin = postgres(server.url(), { max: 1, onnotice: () => {} });
@@ -37,6 +37,7 @@ it("a worker survives a Postgres restart and goes on taking jobs", async () => {
   const url = withDatabase(server.url(), "longrun");
   await migrateDatabase(url);
 
+  // Built as db/index.ts builds the web's client: saving after the restart goes through it again.
   const db: Database = createDatabase(url, { max: 2, applicationName: "test" });
   cleanUps.push(() => db.$client.end({ timeout: 1 }));
   const [user] = await db.insert(users).values({ email: "restart@example.test", passwordHash: "x" }).returning();

@@ -31,9 +31,12 @@ const worker = await startWorker({
   staleAfterMs: env.WORKER_STALE_AFTER_MS,
   shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
   retentionDays: env.RESULT_RETENTION_DAYS,
+  largeRenderPixels: env.LARGE_RENDER_PIXELS,
   metricsPort: env.WORKER_METRICS_PORT,
+  allowPrivateSourceHosts: env.WATCH_ALLOW_PRIVATE_HOSTS,
 });
 console.log(`[worker] ${worker.id} running ${group} tasks with concurrency ${concurrency}`);
+if (env.WATCH_ALLOW_PRIVATE_HOSTS) console.warn("[worker] WATCH_ALLOW_PRIVATE_HOSTS=true: watched sources may reach loopback and private networks");
 if (worker.metricsPort !== undefined) console.log(`[worker] metrics at http://localhost:${worker.metricsPort}/metrics`);
 
 let signalCount = 0;

@@ -24,6 +24,12 @@ export type WorkerOptions = {
   shutdownGraceMs?: number;
   /** Superseded, cancelled and failed results are purged this many days after they finished. */
   retentionDays?: number;
+  /** Scheduled renders above this many pixels go to the large queue (as the web's LARGE_RENDER_PIXELS). */
+  largeRenderPixels?: number;
+  /** Let watched sources on loopback and private networks be fetched (tests, local development only). */
+  allowPrivateSourceHosts?: boolean;
+  /** Largest version of a watched source kept (default: UPLOAD_MAX_BYTES). */
+  sourceMaxBytes?: number;
   /** Serve Prometheus metrics on this port (0: any free port); none when undefined. */
   metricsPort?: number;
   /** Which tasks to run: "standard", or "large" for the special-hardware queue. */
@@ -53,7 +59,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   pgPool.on("connect", (client) => client.on("error", (error) => log(`[worker] database client error: ${error.message}`)));
   const db = createDatabase(options.databaseUrl, { max: options.concurrency + 2, applicationName: "longrun-worker" });
   const renderPool = new RenderPool({ threads: options.renderThreads });
-  const taskList = createTaskList({ db, renderPool, workerId: id, retentionDays }, group);
+  const taskList = createTaskList(
+    {
+      db,
+      renderPool,
+      workerId: id,
+      retentionDays,
+      largeRenderPixels: options.largeRenderPixels,
+      allowPrivateSourceHosts: options.allowPrivateSourceHosts,
+      sourceMaxBytes: options.sourceMaxBytes,
+    },
+    group,
+  );
 
   const logger = new Logger((scope) => (level, message) => {
     if (level === "debug") return;

@@ -4,6 +4,14 @@ import { Providers } from "@/components/providers";
 import { isAdmin, requireUser } from "@/lib/auth/guards";
 import { signOutUser } from "../(auth)/actions";
 
+const NAV_LINKS = [
+  { href: "/configurations", label: "Configurations" },
+  { href: "/uploads", label: "Uploads" },
+  { href: "/usage", label: "Usage" },
+  { href: "/tokens", label: "Tokens" },
+];
+const ADMIN_LINK = { href: "/admin", label: "Dashboard" };
+
 export default async function AppLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
   return (
@@ -13,17 +21,11 @@ export default async function AppLayout({ children }: { children: React.ReactNod
           <Link href="/configurations" className="text-base font-semibold tracking-tight">
             Longrun
           </Link>
-          <Link href="/configurations" className="text-slate-700 hover:text-slate-950">
-            Configurations
-          </Link>
-          <Link href="/usage" className="text-slate-700 hover:text-slate-950">
-            Usage
-          </Link>
-          {(await isAdmin(user.id)) && (
-            <Link href="/admin" className="text-slate-700 hover:text-slate-950">
-              Dashboard
+          {[...NAV_LINKS, ...((await isAdmin(user.id)) ? [ADMIN_LINK] : [])].map((link) => (
+            <Link key={link.href} href={link.href} className="text-slate-700 hover:text-slate-950">
+              {link.label}
             </Link>
-          )}
+          ))}
           <span className="ml-auto text-slate-500">{user.email}</span>
           <form action={signOutUser}>
             <button type="submit" className="button">

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { toast } from "sonner";
 import { cancelRenderAsAdmin, retryRenderAsAdmin, type AdminActionState } from "@/app/(app)/admin/actions";
@@ -12,7 +13,7 @@ const POLL_MS = 2000;
 const queryKey = ["admin", "overview"] as const;
 const STATES = ["queued", "scheduled", "running", "failed"] as const;
 
-export function Dashboard({ initial, crontab }: { initial: DashboardOverview; crontab: string }) {
+export function Dashboard({ initial }: { initial: DashboardOverview }) {
   const queryClient = useQueryClient();
   const { data } = useQuery({
     queryKey,
@@ -87,7 +88,8 @@ export function Dashboard({ initial, crontab }: { initial: DashboardOverview; cr
           {data.running.map((render) => (
             <li key={render.id} className="flex items-center gap-3 py-1.5">
               <span className="min-w-0 flex-1 truncate">
-                {render.configurationName} <span className="text-slate-500">({render.email})</span>
+                <RenderLogLink id={render.id} name={render.configurationName} />{" "}
+                <span className="text-slate-500">({render.email})</span>
               </span>
               <span className="w-12 text-right">{Math.floor(render.progress * 100)}%</span>
               <span className="w-40 truncate font-mono text-xs text-slate-500">{render.workerId}</span>
@@ -106,7 +108,8 @@ export function Dashboard({ initial, crontab }: { initial: DashboardOverview; cr
           {data.failures.map((failure) => (
             <li key={failure.id} className="flex items-center gap-3 py-1.5">
               <span className="min-w-0 flex-1">
-                {failure.configurationName} <span className="text-slate-500">({failure.email}, {failure.attempts} attempts)</span>
+                <RenderLogLink id={failure.id} name={failure.configurationName} />{" "}
+                <span className="text-slate-500">({failure.email}, {failure.attempts} attempts)</span>
                 <span className="block truncate font-mono text-xs text-red-700">{failure.error}</span>
               </span>
               <button type="button" className="button" onClick={() => act(retryRenderAsAdmin, failure.id, "Queued again")}>
@@ -115,6 +118,24 @@ export function Dashboard({ initial, crontab }: { initial: DashboardOverview; cr
             </li>
           ))}
           {data.failures.length === 0 && <li className="py-1.5 text-slate-500">No failures.</li>}
+        </ul>
+      </Section>
+
+      <Section title="Upload steps: running and recent failures">
+        <ul className="divide-y divide-slate-100 text-sm" aria-label="Upload steps">
+          {data.uploadSteps.map((step) => (
+            <li key={`${step.uploadId}:${step.step}`} className="flex items-center gap-3 py-1.5">
+              <span className="min-w-0 flex-1">
+                {step.name} <span className="text-slate-500">({step.email})</span>
+                {step.message && <span className={`block truncate text-xs ${step.status === "failed" ? "text-red-700" : "text-slate-500"}`}>{step.message}</span>}
+              </span>
+              <span className="w-20 font-mono text-xs">{step.step}</span>
+              <span className={`w-16 text-xs ${step.status === "failed" ? "text-red-700" : "text-indigo-700"}`}>{step.status}</span>
+              <span className="w-40 truncate font-mono text-xs text-slate-500">{step.workerId}</span>
+              <span className="w-16 text-right text-slate-500">{step.elapsedMs === null ? "" : formatSeconds(step.elapsedMs)}</span>
+            </li>
+          ))}
+          {data.uploadSteps.length === 0 && <li className="py-1.5 text-slate-500">No upload step is running or has failed.</li>}
         </ul>
       </Section>
 
@@ -134,13 +155,42 @@ export function Dashboard({ initial, crontab }: { initial: DashboardOverview; cr
       </Section>
 
       <Section title="Crontab (UTC)">
-        <pre className="overflow-auto text-xs">{crontab.trim()}</pre>
+        <table className="w-full text-sm" aria-label="Crontab">
+          <thead className="text-left text-slate-500">
+            <tr>
+              <th className="py-1 font-medium">Task</th>
+              <th className="py-1 font-medium">Schedule</th>
+              <th className="py-1 font-medium">Last run</th>
+              <th className="py-1 font-medium">Next run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.crontab.map((item) => (
+              <tr key={item.task} className="border-t border-slate-100">
+                <td className="py-1 font-mono">{item.task}</td>
+                <td className="py-1 font-mono">{item.pattern}</td>
+                <td className="py-1">{formatTime(item.lastRunAt, "never")}</td>
+                <td className="py-1">{formatTime(item.nextRunAt, "–")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </Section>
     </div>
   );
 }
 
+const formatTime = (iso: string | null, otherwise: string) => (iso ? new Date(iso).toLocaleString() : otherwise);
 const formatMs = (ms: number | null | undefined) => (ms === null || ms === undefined ? "–" : `${ms} ms`);
+
+/** A render, named by its configuration, linking to its log. */
+function RenderLogLink({ id, name }: { id: string; name: string }) {
+  return (
+    <Link href={`/admin/results/${id}`} className="text-indigo-700 hover:underline">
+      {name}
+    </Link>
+  );
+}
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (

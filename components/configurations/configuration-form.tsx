@@ -6,6 +6,7 @@ import { useActionState, useEffect } from "react";
 import { saveConfiguration, type SaveConfigurationState } from "@/app/(app)/configurations/actions";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import type { ConfigurationField, ConfigurationInput } from "@/lib/validation/configuration";
+import { describedBy, Field } from "../form-field";
 import { queryKeys } from "../query-client";
 
 const NUMBER_FIELDS: { name: Exclude<ConfigurationField, "name" | "colormap">; label: string }[] = [
@@ -86,25 +87,5 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
         )}
       </div>
     </form>
-  );
-}
-
-function describedBy(name: string, error: string | undefined) {
-  return { "aria-invalid": error ? true : undefined, "aria-describedby": error ? `${name}-error` : undefined };
-}
-
-function Field({ name, label, error, children }: { name: string; label: string; error?: string; children: React.ReactNode }) {
-  return (
-    <div className="space-y-1">
-      <label htmlFor={name} className="block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      {children}
-      {error && (
-        <p id={`${name}-error`} className="text-sm text-red-600">
-          {error}
-        </p>
-      )}
-    </div>
   );
 }

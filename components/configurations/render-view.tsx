@@ -6,7 +6,7 @@ import { toast } from "sonner";
 import { cancelRender } from "@/app/(app)/configurations/actions";
 import type { ConfigurationStatus } from "@/db/queries/configurations";
 import { fetchJson, queryKeys } from "../query-client";
-import { RenderLog } from "./render-log";
+import { JobLog } from "../job-log";
 import { isUnfinished, StatusBadge } from "./status-badge";
 
 // Progress is written about 4 times a second; poll about that fast while a render is unfinished.
@@ -100,7 +100,7 @@ export function RenderView({ configurationId, initial }: { configurationId: stri
           Rendered in {(current.wallMs / 1000).toFixed(2)} s (CPU {((current.cpuMs ?? 0) / 1000).toFixed(2)} s) by {current.workerId}
         </p>
       )}
-      {current && <RenderLog key={current.id} resultId={current.id} isLive={isComputing} />}
+      {current && <JobLog key={current.id} url={`/api/results/${current.id}/log`} isLive={isComputing} version={current.status} label="Render log" />}
     </section>
   );
 }

@@ -23,7 +23,14 @@ export type SaveConfigurationResult =
  */
 export async function saveConfiguration(
   executor: Executor,
-  args: { ownerId: string; configurationId?: string; input: ConfigurationInput; largeRenderPixels?: number },
+  args: {
+    ownerId: string;
+    configurationId?: string;
+    input: ConfigurationInput;
+    largeRenderPixels?: number;
+    /** Render again even when these settings already have a result (a scheduled re-render). */
+    forceNewRender?: boolean;
+  },
 ): Promise<SaveConfigurationResult> {
   const { ownerId, input } = args;
   const params = pickRenderParams(input);
@@ -56,20 +63,21 @@ export async function saveConfiguration(
     }
 
     // A new configuration has no results yet: nothing to reuse or supersede (round trips saved).
-    const [reusable] = args.configurationId
-      ? await tx
-          .select({ id: results.id })
-          .from(results)
-          .where(
-            and(
-              eq(results.configurationId, args.configurationId),
-              eq(results.paramsHash, paramsHash),
-              inArray(results.status, ["queued", "running", "succeeded"]),
-            ),
-          )
-          .orderBy(desc(results.queuedAt))
-          .limit(1)
-      : [];
+    const [reusable] =
+      args.configurationId && !args.forceNewRender
+        ? await tx
+            .select({ id: results.id })
+            .from(results)
+            .where(
+              and(
+                eq(results.configurationId, args.configurationId),
+                eq(results.paramsHash, paramsHash),
+                inArray(results.status, ["queued", "running", "succeeded"]),
+              ),
+            )
+            .orderBy(desc(results.queuedAt))
+            .limit(1)
+        : [];
 
     // This configuration's own unfinished render is about to be superseded: it does not count.
     let unfinishedElsewhere = 0;

@@ -1,30 +1,43 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client";
-import { jobLogs, results, type LogLevel } from "../schema";
+import { jobLogs, results, uploads, type LogLevel } from "../schema";
 
-export async function appendJobLog(executor: Executor, args: { resultId: string; level?: LogLevel; message: string }) {
-  await executor.insert(jobLogs).values({ resultId: args.resultId, level: args.level ?? "info", message: args.message });
+/** The log a line belongs to: a result's or an upload's. */
+export type LogSubject = { resultId: string; uploadId?: never } | { uploadId: string; resultId?: never };
+
+export async function appendJobLog(executor: Executor, args: LogSubject & { level?: LogLevel; message: string }) {
+  await executor
+    .insert(jobLogs)
+    .values({ resultId: args.resultId ?? null, uploadId: args.uploadId ?? null, level: args.level ?? "info", message: args.message });
 }
 
 export type JobLogLine = { id: number; level: LogLevel; message: string; at: string };
 
-/** A result's log, oldest first, only for its owner. */
-export async function listJobLog(executor: Executor, args: { resultId: string; ownerId: string }): Promise<JobLogLine[] | null> {
-  const [owned] = await executor
-    .select({ id: results.id })
-    .from(results)
-    .where(and(eq(results.id, args.resultId), eq(results.ownerId, args.ownerId)));
+/** A result's or an upload's log, oldest first, only for its owner (admins pass `ownerId: "any"`); null otherwise. */
+export async function listJobLog(executor: Executor, args: LogSubject & { ownerId: string | "any" }): Promise<JobLogLine[] | null> {
+  const anyOwner = args.ownerId === "any";
+  const [owned] =
+    args.resultId !== undefined
+      ? await executor
+          .select({ id: results.id })
+          .from(results)
+          .where(and(eq(results.id, args.resultId), anyOwner ? undefined : eq(results.ownerId, args.ownerId)))
+      : await executor
+          .select({ id: uploads.id })
+          .from(uploads)
+          .where(and(eq(uploads.id, args.uploadId), anyOwner ? undefined : eq(uploads.ownerId, args.ownerId)));
   if (!owned) return null;
   const lines = await executor
     .select({ id: jobLogs.id, level: jobLogs.level, message: jobLogs.message, at: jobLogs.createdAt })
     .from(jobLogs)
-    .where(eq(jobLogs.resultId, args.resultId))
-    .orderBy(asc(jobLogs.id))
+    .where(args.resultId !== undefined ? eq(jobLogs.resultId, args.resultId) : eq(jobLogs.uploadId, args.uploadId))
+    .orderBy(desc(jobLogs.id))
     .limit(500);
-  return lines.map((line) => ({ ...line, at: line.at.toISOString() }));
+  // The newest 500, shown oldest first.
+  return lines.reverse().map((line) => ({ ...line, at: line.at.toISOString() }));
 }
 
-/** Log lines older than the retention period go, whatever their result. */
+/** Log lines older than the retention period go, whatever they belong to. */
 export async function expireJobLogs(executor: Executor, args: { retentionDays: number }) {
   const expired = await executor
     .delete(jobLogs)

@@ -35,6 +35,14 @@ export async function reportRenderProgress(executor: Executor, args: { resultId:
   return updated.length > 0;
 }
 
+/** What a render stopped early (cancelled or superseded) had already cost, for accounting. */
+export async function recordStoppedRenderCost(executor: Executor, args: { resultId: string; wallMs: number; cpuMs: number }) {
+  await executor
+    .update(results)
+    .set({ wallMs: Math.round(args.wallMs), cpuMs: Math.round(args.cpuMs) })
+    .where(and(eq(results.id, args.resultId), inArray(results.status, ["cancelled", "superseded"])));
+}
+
 type StoredImage = { sha256: string; contentType: string; data: Buffer };
 
 export async function completeRender(

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
 import { RENDER_MAX_ATTEMPTS, renderJobKey, renderTaskFor } from "@/jobs/payloads";
 import type { Executor } from "../client";
-import { blobs, configurations, results, UNFINISHED_STATUSES } from "../schema";
+import { blobs, configurations, results, UNFINISHED_STATUSES, uploads } from "../schema";
 
 /**
  * Cancels a queued or running render of the owner (or, for an admin, of anyone:
@@ -99,7 +99,7 @@ export async function getDatabaseTime(executor: Executor): Promise<string> {
   return new Date(row.now).toISOString();
 }
 
-/** An image or thumbnail, only if one of the owner's results references it. */
+/** An image or thumbnail, only if one of the owner's results or uploads references it. */
 export async function getOwnedImage(executor: Executor, args: { sha256: string; ownerId: string }) {
   const [row] = await executor
     .select({ data: blobs.data, contentType: blobs.contentType, size: blobs.size })
@@ -107,8 +107,11 @@ export async function getOwnedImage(executor: Executor, args: { sha256: string; 
     .where(
       and(
         eq(blobs.sha256, args.sha256),
-        sql`exists (select 1 from ${results} r where r.owner_id = ${args.ownerId}
-          and (r.image_sha256 = ${args.sha256} or r.thumbnail_sha256 = ${args.sha256}))`,
+        or(
+          sql`exists (select 1 from ${results} r where r.owner_id = ${args.ownerId}
+            and (r.image_sha256 = ${args.sha256} or r.thumbnail_sha256 = ${args.sha256}))`,
+          sql`exists (select 1 from ${uploads} u where u.owner_id = ${args.ownerId} and u.thumbnail_sha256 = ${args.sha256})`,
+        ),
       ),
     );
   return row ?? null;

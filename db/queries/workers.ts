@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../client";
-import { jobLogs, results, workerHeartbeats, type WorkerHeartbeat } from "../schema";
+import { jobLogs, results, uploadSteps, workerHeartbeats, type WorkerHeartbeat } from "../schema";
 
 export const LOST_WORKER_MESSAGE = "Retrying after a worker was lost";
 /** A worker silent this long is lost (WORKER_STALE_AFTER_MS overrides it for the worker). */
@@ -21,7 +21,7 @@ export async function removeHeartbeat(executor: Executor, workerId: string) {
 /**
  * Workers silent for longer than `staleAfterMs` are gone: delete their rows
  * (the row lock makes exactly one sweeper handle each), put their running
- * results back in the queue with a message, and release the jobs their pools
+ * results and upload steps back in the queue with a message, and release the jobs their pools
  * locked, which graphile-worker would otherwise keep for 4 hours.
  * Uses the database's clock, so workers on different machines agree.
  */
@@ -40,6 +40,17 @@ export async function recoverLostWorkers(executor: Executor, args: { staleAfterM
     if (requeued.length > 0) {
       await tx.insert(jobLogs).values(
         requeued.map((result) => ({ resultId: result.id, level: "warn" as const, message: `Worker ${result.workerId} was lost; retrying` })),
+      );
+    }
+    const lostIds = lost.map((worker) => worker.id);
+    const requeuedSteps = await tx
+      .update(uploadSteps)
+      .set({ status: "queued", message: LOST_WORKER_MESSAGE })
+      .where(and(inArray(uploadSteps.workerId, lostIds), eq(uploadSteps.status, "running")))
+      .returning({ uploadId: uploadSteps.uploadId, step: uploadSteps.step, workerId: uploadSteps.workerId });
+    if (requeuedSteps.length > 0) {
+      await tx.insert(jobLogs).values(
+        requeuedSteps.map((step) => ({ uploadId: step.uploadId, level: "warn" as const, message: `${step.step}: worker ${step.workerId} was lost; retrying` })),
       );
     }
     const poolIds = sql.join(lost.map((worker) => sql`${worker.poolId}`), sql`, `);

@@ -4,3 +4,7 @@ export * from "./configurations";
 export * from "./results";
 export * from "./workers";
 export * from "./job-logs";
+export * from "./uploads";
+export * from "./schedules";
+export * from "./watched-sources";
+export * from "./api-tokens";

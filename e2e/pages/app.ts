@@ -62,14 +62,14 @@ export class ConfigurationPage {
     await this.page.goto("/configurations");
     await this.page.getByRole("link", { name: "New configuration" }).first().click();
     await this.fill(values);
-    await this.page.getByRole("button", { name: "Save" }).click();
+    await this.page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(this.page).toHaveURL(/\/configurations\/[0-9a-f-]{36}$/);
     return this.page.url();
   }
 
   async save(values: ConfigurationValues) {
     await this.fill(values);
-    await this.page.getByRole("button", { name: "Save" }).click();
+    await this.page.getByRole("button", { name: "Save", exact: true }).click();
   }
 
   async waitForFreshPicture() {

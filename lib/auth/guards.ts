@@ -2,7 +2,9 @@ import { eq } from "drizzle-orm";
 import { getToken } from "next-auth/jwt";
 import { notFound, redirect } from "next/navigation";
 import { db } from "@/db";
+import { authenticateApiToken } from "@/db/queries/api-tokens";
 import { users } from "@/db/schema";
+import { bearerToken } from "./api-tokens";
 import { getWebEnv } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
 import { auth } from "./index";
@@ -29,7 +31,7 @@ const decodedSessions = new Map<string, { user: SessionUser; validUntil: number 
 const SESSION_CACHE_MS = 60_000;
 const SESSION_CACHE_SIZE = 10_000;
 
-async function getRequestUser(request: Request): Promise<SessionUser | null> {
+export async function getRequestUser(request: Request): Promise<SessionUser | null> {
   const protocol = request.headers.get("x-forwarded-proto") ?? new URL(request.url).protocol.replace(":", "");
   const secureCookie = protocol === "https";
   const raw = await getToken({ req: request, secret: getWebEnv().AUTH_SECRET, secureCookie, raw: true });
@@ -56,8 +58,37 @@ export function withUser<P = Record<string, never>>(
   return async (request: Request, context: RouteContext<P>) => {
     const user = await getRequestUser(request);
     if (!user) return errorResponse("unauthorized", "Sign in to continue");
-    return handler(request, { user, params: await context.params });
+    return answerSafely(request, async () => handler(request, { user, params: await context.params }));
   };
+}
+
+/**
+ * For the Jobs API (/api/v1): a personal API token as `Authorization: Bearer …`,
+ * and nothing else. Browser sessions do not authorize the API (a page cannot be
+ * tricked into calling it with the cookie), and tokens do not authorize the UI.
+ */
+export function withApiToken<P = Record<string, never>>(
+  handler: (request: Request, context: { user: ApiUser; params: P }) => Promise<Response>,
+) {
+  return async (request: Request, context: RouteContext<P>) => {
+    const token = bearerToken(request);
+    if (!token) return errorResponse("unauthorized", "Send a personal API token as Authorization: Bearer <token>; create one on the Tokens page");
+    const user = await authenticateApiToken(db, token);
+    if (!user) return errorResponse("unauthorized", "This API token is not valid, or was revoked");
+    return answerSafely(request, async () => handler(request, { user, params: await context.params }));
+  };
+}
+
+export type ApiUser = NonNullable<Awaited<ReturnType<typeof authenticateApiToken>>>;
+
+/** A JSON error with a stable code and no internals for anything a handler throws; the details go to the log. */
+async function answerSafely(request: Request, answer: () => Promise<Response>) {
+  try {
+    return await answer();
+  } catch (error) {
+    console.error(`${request.method} ${new URL(request.url).pathname} failed`, error);
+    return errorResponse("internal", "Something went wrong on our side; try again");
+  }
 }
 
 /**

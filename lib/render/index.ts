@@ -16,6 +16,8 @@ export type RenderOptions = {
   signal?: AbortSignal;
   /** Called after each band, on the calling thread; if it throws, the render fails with that error. */
   onProgress?: (progress: RenderProgress) => void;
+  /** Called once its threads have stopped, whatever the outcome: a cancelled render's work is accounted too. */
+  onSettled?: (cost: { wallMs: number; cpuMs: number }) => void;
 };
 export type RenderOutcome = {
   /** width*height counts, row-major, row 0 at the top; backed by a SharedArrayBuffer. */
@@ -85,6 +87,7 @@ type Job = {
   failure?: { error: unknown };
   isSettled: boolean;
   onProgress?: (progress: RenderProgress) => void;
+  onSettled?: RenderOptions["onSettled"];
   resolve: (outcome: RenderOutcome) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
@@ -116,7 +119,7 @@ export class RenderPool {
   }
 
   render(params: JuliaParams, options: RenderOptions = {}): Promise<RenderOutcome> {
-    const { signal, onProgress } = options;
+    const { signal, onProgress, onSettled } = options;
     if (this.isClosed) return Promise.reject(new Error("RenderPool was closed"));
     try {
       assertRenderable(params);
@@ -144,6 +147,7 @@ export class RenderPool {
         activeThreads: 0,
         isSettled: false,
         onProgress,
+        onSettled,
         resolve,
         reject,
         cleanup: () => {},
@@ -247,6 +251,7 @@ export class RenderPool {
     if (!job.failure && hasBandsLeft) return; // waiting in the queue for threads
     job.isSettled = true;
     job.cleanup();
+    job.onSettled?.({ wallMs: performance.now() - job.started, cpuMs: job.busyMs });
     this.active.delete(job);
     const queued = this.queue.indexOf(job);
     if (queued !== -1) this.queue.splice(queued, 1);

@@ -4,7 +4,6 @@ import { db } from "@/db";
 import { getDashboardOverview } from "@/db/queries/dashboard";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
 import { requireAdmin } from "@/lib/auth/guards";
-import { CRONTAB } from "@/jobs/crontab";
 
 export const metadata = { title: "Dashboard" };
 
@@ -24,7 +23,7 @@ export default async function AdminDashboardPage() {
           </Link>
         </div>
       </div>
-      <Dashboard initial={overview} crontab={CRONTAB} />
+      <Dashboard initial={overview} />
     </div>
   );
 }

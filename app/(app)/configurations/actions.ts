@@ -1,9 +1,12 @@
 "use server";
 
+import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { db } from "@/db";
 import { saveConfiguration as saveConfigurationQuery } from "@/db/queries/configurations";
 import { cancelResult } from "@/db/queries/results";
+import { removeSchedule, saveSchedule as saveScheduleQuery } from "@/db/queries/schedules";
+import { scheduleInputSchema, type ScheduleField } from "@/lib/schedules";
 import { withActionUser } from "@/lib/auth/guards";
 import { getWebEnv } from "@/lib/env";
 import { configurationInputSchema, idSchema, type ConfigurationField } from "@/lib/validation/configuration";
@@ -67,4 +70,34 @@ export const cancelRender = withActionUser(async (user, resultId: string): Promi
     ok: false,
     message: cancelled.code === "not_found" ? "This render does not exist" : `This render already finished (${cancelled.status})`,
   };
+});
+
+export type SaveScheduleState = {
+  fieldErrors?: Partial<Record<ScheduleField, string[]>>;
+  formError?: string;
+  values?: Record<string, string>;
+  submission?: number;
+  saved?: boolean;
+};
+
+/** Schedules a configuration to render again, once or repeatedly, in the person's time zone. */
+export const saveScheduleAction = withActionUser(
+  async (user, configurationId: string, _previous: SaveScheduleState, formData: FormData): Promise<SaveScheduleState> => {
+    const values = Object.fromEntries([...formData].filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+    const submission = Date.now();
+    if (!idSchema.safeParse(configurationId).success) return { formError: "This configuration does not exist", values, submission };
+    const parsed = scheduleInputSchema.safeParse(values);
+    if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors as SaveScheduleState["fieldErrors"], values, submission };
+    const saved = await saveScheduleQuery(db, { configurationId, ownerId: user.id, input: parsed.data });
+    if (!saved.ok && saved.code === "in_the_past") return { fieldErrors: { time: ["That time has already passed"] }, values, submission };
+    if (!saved.ok) return { formError: "This configuration does not exist", values, submission };
+    revalidatePath(`/configurations/${configurationId}`);
+    return { values, submission, saved: true };
+  },
+);
+
+export const removeScheduleAction = withActionUser(async (user, configurationId: string): Promise<void> => {
+  if (!idSchema.safeParse(configurationId).success) return;
+  await removeSchedule(db, { configurationId, ownerId: user.id });
+  revalidatePath(`/configurations/${configurationId}`);
 });

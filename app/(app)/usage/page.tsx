@@ -3,21 +3,17 @@ import { db } from "@/db";
 import { getMonthlyUsage } from "@/db/queries/usage";
 import { UsageChart } from "@/components/usage/usage-chart";
 import { isAdmin, requireUser } from "@/lib/auth/guards";
-import { formatBytes, formatSeconds } from "@/lib/format";
+import { UsageCells } from "@/components/usage/usage-cells";
 
 export const metadata = { title: "Usage" };
 
 export default async function UsagePage() {
   const user = await requireUser();
   const [usage, isAdminUser] = await Promise.all([getMonthlyUsage(db, { ownerId: user.id }), isAdmin(user.id)]);
-  const { totals } = usage;
-  const figures = [
-    ["Renders", String(totals.renders)],
-    ["CPU time", formatSeconds(totals.cpuMs)],
-    ["Wall time", formatSeconds(totals.wallMs)],
-    ["Written", formatBytes(totals.bytesWritten)],
-    ["Attempts", String(totals.attempts)],
-  ];
+  const kinds = [
+    ["Renders", usage.byKind.render],
+    ["Upload processing steps", usage.byKind.upload],
+  ] as const;
   return (
     <div className="space-y-6">
       <div className="flex items-center justify-between">
@@ -28,17 +24,29 @@ export default async function UsagePage() {
           </Link>
         )}
       </div>
-      <dl className="grid grid-cols-2 gap-3 sm:grid-cols-5" aria-label="This month's totals">
-        {figures.map(([label, value]) => (
-          <div key={label} className="rounded-lg border border-slate-200 bg-white p-3">
-            <dt className="text-xs text-slate-500">{label}</dt>
-            <dd className="text-lg font-semibold">{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <table className="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" aria-label="This month by kind">
+        <thead className="bg-slate-50 text-left text-slate-600">
+          <tr>
+            {["Kind", "Jobs", "Attempts", "CPU time", "Wall time", "Read", "Written"].map((heading) => (
+              <th key={heading} className="px-3 py-2 font-medium">
+                {heading}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {kinds.map(([label, figures]) => (
+            <tr key={label} className="border-t border-slate-100">
+              <td className="px-3 py-2">{label}</td>
+              <td className="px-3 py-2">{figures.jobs}</td>
+              <UsageCells figures={figures} />
+            </tr>
+          ))}
+        </tbody>
+      </table>
       <section className="rounded-lg border border-slate-200 bg-white p-4">
-        <h2 className="mb-2 text-sm font-medium text-slate-700">Renders: CPU seconds per day (UTC)</h2>
-        {usage.perDay.length > 0 ? <UsageChart days={usage.perDay} /> : <p className="text-sm text-slate-500">No finished renders this month.</p>}
+        <h2 className="mb-2 text-sm font-medium text-slate-700">CPU seconds per day (UTC)</h2>
+        {usage.perDay.length > 0 ? <UsageChart days={usage.perDay} /> : <p className="text-sm text-slate-500">Nothing computed this month.</p>}
       </section>
     </div>
   );

@@ -1,7 +1,7 @@
 import { db } from "@/db";
 import { listMonthlyUsageByUser } from "@/db/queries/usage";
 import { requireAdmin } from "@/lib/auth/guards";
-import { formatBytes, formatSeconds } from "@/lib/format";
+import { UsageCells } from "@/components/usage/usage-cells";
 
 export const metadata = { title: "Everyone's usage" };
 
@@ -19,7 +19,7 @@ export default async function AdminUsagePage() {
       <table className="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm">
         <thead className="bg-slate-50 text-left text-slate-600">
           <tr>
-            {["Email", "Renders", "Attempts", "CPU", "Wall", "Written"].map((heading) => (
+            {["Email", "Renders", "Upload steps", "Attempts", "CPU", "Wall", "Read", "Written"].map((heading) => (
               <th key={heading} className="px-3 py-2 font-medium">
                 {heading}
               </th>
@@ -31,10 +31,8 @@ export default async function AdminUsagePage() {
             <tr key={row.ownerId} className="border-t border-slate-100">
               <td className="px-3 py-2">{row.email}</td>
               <td className="px-3 py-2">{row.renders}</td>
-              <td className="px-3 py-2">{row.attempts}</td>
-              <td className="px-3 py-2">{formatSeconds(row.cpuMs)}</td>
-              <td className="px-3 py-2">{formatSeconds(row.wallMs)}</td>
-              <td className="px-3 py-2">{formatBytes(row.bytesWritten)}</td>
+              <td className="px-3 py-2">{row.uploadSteps}</td>
+              <UsageCells figures={row} />
             </tr>
           ))}
         </tbody>

@@ -3,6 +3,8 @@ import { db } from "@/db";
 import { getConfiguration, getConfigurationStatus } from "@/db/queries/configurations";
 import { ConfigurationForm } from "@/components/configurations/configuration-form";
 import { RenderView } from "@/components/configurations/render-view";
+import { ScheduleForm } from "@/components/configurations/schedule-form";
+import { getSchedule } from "@/db/queries/schedules";
 import { requireUser } from "@/lib/auth/guards";
 import { idSchema, type ConfigurationInput } from "@/lib/validation/configuration";
 
@@ -12,9 +14,10 @@ export default async function ConfigurationPage({ params }: { params: Promise<{ 
   const user = await requireUser();
   const { id } = await params;
   if (!idSchema.safeParse(id).success) notFound();
-  const [configuration, status] = await Promise.all([
+  const [configuration, status, schedule] = await Promise.all([
     getConfiguration(db, { id, ownerId: user.id }),
     getConfigurationStatus(db, { id, ownerId: user.id }),
+    getSchedule(db, { configurationId: id, ownerId: user.id }),
   ]);
   // Someone else's configuration is exactly as missing as one that never existed.
   if (!configuration || !status) notFound();
@@ -36,7 +39,10 @@ export default async function ConfigurationPage({ params }: { params: Promise<{ 
       <h1 className="text-2xl font-semibold">{configuration.name}</h1>
       <div className="grid gap-8 lg:grid-cols-[minmax(0,640px)_minmax(0,1fr)]">
         <RenderView configurationId={id} initial={status} />
-        <ConfigurationForm configurationId={id} initialValues={values} />
+        <div className="space-y-6">
+          <ConfigurationForm configurationId={id} initialValues={values} />
+          <ScheduleForm configurationId={id} schedule={schedule} />
+        </div>
       </div>
     </div>
   );

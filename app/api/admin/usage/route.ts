@@ -9,8 +9,10 @@ import { attachmentDisposition } from "@/lib/http";
 export const GET = withUser(async (_request, { user }) => {
   if (!(await isAdmin(user.id))) return notFound();
   const rows = await listMonthlyUsageByUser(db);
-  const header = csvRow(["email", "renders", "attempts", "cpu_ms", "wall_ms", "bytes_written"]);
-  const lines = rows.map((row) => csvRow([row.email, row.renders, row.attempts, row.cpuMs, row.wallMs, row.bytesWritten]));
+  const header = csvRow(["email", "renders", "upload_steps", "attempts", "cpu_ms", "wall_ms", "bytes_read", "bytes_written"]);
+  const lines = rows.map((row) =>
+    csvRow([row.email, row.renders, row.uploadSteps, row.attempts, row.cpuMs, row.wallMs, row.bytesRead, row.bytesWritten]),
+  );
   const month = new Date().toISOString().slice(0, 7);
   return new Response([header, ...lines].join("\r\n") + "\r\n", {
     headers: {

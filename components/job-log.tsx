@@ -1,9 +1,9 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { JobLogLine } from "@/db/queries/job-logs";
-import { fetchJson } from "../query-client";
+import { fetchJson } from "./query-client";
 
 const LEVEL_STYLES: Record<JobLogLine["level"], string> = {
   info: "text-slate-700",
@@ -11,19 +11,26 @@ const LEVEL_STYLES: Record<JobLogLine["level"], string> = {
   error: "text-red-700",
 };
 
-/** The current render's log, fetched while open and followed while the render is unfinished. */
-export function RenderLog({ resultId, isLive }: { resultId: string; isLive: boolean }) {
+/**
+ * A render's or an upload's log (its route's URL), fetched while open, followed
+ * while work is unfinished, and fetched again whenever `version` (the work's
+ * status) changes, so the last lines of work that finished between polls appear.
+ */
+export function JobLog({ url, isLive, version, label }: { url: string; isLive: boolean; version: string; label: string }) {
   const [isOpen, setIsOpen] = useState(false);
-  const { data } = useQuery({
-    queryKey: ["results", resultId, "log"],
-    queryFn: () => fetchJson<{ lines: JobLogLine[] }>(`/api/results/${resultId}/log`),
+  const { data, refetch } = useQuery({
+    queryKey: [url],
+    queryFn: () => fetchJson<{ lines: JobLogLine[] }>(url),
     enabled: isOpen,
     refetchInterval: isLive ? 1000 : false,
   });
+  useEffect(() => {
+    if (isOpen) void refetch();
+  }, [version, isOpen, refetch]);
   return (
     <details className="rounded-md border border-slate-200 bg-white text-sm" onToggle={(event) => setIsOpen(event.currentTarget.open)}>
       <summary className="cursor-pointer select-none px-3 py-2 font-medium text-slate-700">Log</summary>
-      <ol className="max-h-60 space-y-0.5 overflow-auto border-t border-slate-100 px-3 py-2 font-mono text-xs" aria-label="Render log">
+      <ol className="max-h-60 space-y-0.5 overflow-auto border-t border-slate-100 px-3 py-2 font-mono text-xs" aria-label={label}>
         {data?.lines.length === 0 && <li className="text-slate-500">Nothing logged yet.</li>}
         {data?.lines.map((line) => (
           <li key={line.id} className={LEVEL_STYLES[line.level]}>

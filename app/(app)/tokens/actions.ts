@@ -1,0 +1,33 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { db } from "@/db";
+import { createApiToken, MAX_ACTIVE_TOKENS, revokeApiToken } from "@/db/queries/api-tokens";
+import { withActionUser } from "@/lib/auth/guards";
+
+const tokenNameSchema = z
+  .string({ message: "Give the token a name" })
+  .trim()
+  .min(1, "Give the token a name")
+  .max(100, "Names are limited to 100 characters");
+
+export type CreateTokenState = { error?: string; submission?: number; created?: { name: string; token: string } };
+
+/** Creates a personal API token and shows it once (only its hash is kept). */
+export const createTokenAction = withActionUser(async (user, _previous: CreateTokenState, formData: FormData): Promise<CreateTokenState> => {
+  const submission = Date.now();
+  const name = tokenNameSchema.safeParse(formData.get("name") ?? undefined);
+  if (!name.success) return { error: name.error.issues[0].message, submission };
+  const created = await createApiToken(db, { ownerId: user.id, name: name.data });
+  if (!created.ok) return { error: `You can hold ${MAX_ACTIVE_TOKENS} tokens at once; revoke one first`, submission };
+  revalidatePath("/tokens");
+  return { submission, created: { name: name.data, token: created.token } };
+});
+
+export const revokeTokenAction = withActionUser(async (user, tokenId: string): Promise<{ ok: boolean }> => {
+  if (!z.uuid().safeParse(tokenId).success) return { ok: false };
+  const ok = await revokeApiToken(db, { id: tokenId, ownerId: user.id });
+  revalidatePath("/tokens");
+  return { ok };
+});

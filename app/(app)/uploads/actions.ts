@@ -1,0 +1,87 @@
+"use server";
+
+import { createReadStream } from "node:fs";
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { db } from "@/db";
+import { deleteUpload, reprocessUpload, storeUpload } from "@/db/queries/uploads";
+import { addWatchedSource, removeWatchedSource, WATCHED_SOURCES_PER_PERSON } from "@/db/queries/watched-sources";
+import { FileTooLargeError } from "@/db/storage";
+import { watchedSourceIdSchema, watchSourceInputSchema, type WatchSourceField } from "@/lib/validation/watched-source";
+import { deleteUploadThingFile } from "@/db/storage/uploadthing";
+import { withActionUser } from "@/lib/auth/guards";
+import { datasetPath, findDataset } from "@/lib/datasets";
+import { getWebEnv } from "@/lib/env";
+import { uploadIdSchema } from "@/lib/validation/upload";
+
+export type UploadActionResult = { ok: true; uploadId?: string } | { ok: false; error: string };
+
+const NO_SUCH_FILE: UploadActionResult = { ok: false, error: "This file does not exist" };
+
+/** Runs checksum, type detection and (for images) the thumbnail again. */
+export const reprocessUploadAction = withActionUser(async (user, uploadId: string): Promise<UploadActionResult> => {
+  if (!uploadIdSchema.safeParse(uploadId).success) return NO_SUCH_FILE;
+  return (await reprocessUpload(db, { id: uploadId, ownerId: user.id })) ? { ok: true } : NO_SUCH_FILE;
+});
+
+/** Deletes the file, its bytes and its steps, then goes back to the list. */
+export const deleteUploadAction = withActionUser(async (user, uploadId: string): Promise<UploadActionResult> => {
+  if (!uploadIdSchema.safeParse(uploadId).success) return NO_SUCH_FILE;
+  const deleted = await deleteUpload(db, { id: uploadId, ownerId: user.id });
+  if (!deleted) return NO_SUCH_FILE;
+  if (deleted.storage === "uploadthing") {
+    // The row is gone either way; a file left at UploadThing is only storage, reported for the operator.
+    await deleteUploadThingFile(deleted.storageKey).catch((error) => console.error("UploadThing delete failed", deleted.storageKey, error));
+  }
+  redirect("/uploads");
+});
+
+/** Copies a sample dataset into the person's own files and processes it like an upload. */
+export const importDatasetAction = withActionUser(async (user, datasetId: string): Promise<UploadActionResult> => {
+  const dataset = findDataset(datasetId);
+  if (!dataset) return { ok: false, error: "No such dataset" };
+  try {
+    const upload = await storeUpload(
+      db,
+      createReadStream(datasetPath(dataset)),
+      { ownerId: user.id, name: dataset.file, declaredType: dataset.type, dataset: dataset.id },
+      { maxBytes: getWebEnv().UPLOAD_MAX_BYTES },
+    );
+    return { ok: true, uploadId: upload.id };
+  } catch (error) {
+    if (error instanceof FileTooLargeError) return { ok: false, error: error.message };
+    console.error("importDataset failed", error);
+    return { ok: false, error: "Could not copy the dataset right now; try again" };
+  }
+});
+
+export type WatchSourceState = {
+  fieldErrors?: Partial<Record<WatchSourceField, string[]>>;
+  formError?: string;
+  /** What the person typed, so a rejected form keeps their input. */
+  values?: Record<string, string>;
+  /** Changes on every submission (the form remounts with `values`). */
+  submission?: number;
+};
+
+/** Starts watching a URL: the worker fetches it within a minute, then every interval. */
+export const watchSourceAction = withActionUser(async (user, _previous: WatchSourceState, formData: FormData): Promise<WatchSourceState> => {
+  const values = Object.fromEntries([...formData].filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+  const submission = Date.now();
+  const parsed = watchSourceInputSchema.safeParse(values);
+  if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, values, submission };
+  const added = await addWatchedSource(db, { ownerId: user.id, ...parsed.data });
+  if (!added.ok && added.code === "duplicate") return { fieldErrors: { url: ["You already watch this URL"] }, values, submission };
+  if (!added.ok) return { formError: `You can watch up to ${WATCHED_SOURCES_PER_PERSON} URLs; stop watching one first`, values, submission };
+  revalidatePath("/uploads");
+  return { submission };
+});
+
+/** Stops watching a URL; its stored versions stay in the person's files. */
+export const unwatchSourceAction = withActionUser(async (user, sourceId: string): Promise<UploadActionResult> => {
+  const noSuchSource: UploadActionResult = { ok: false, error: "This watched URL does not exist" };
+  if (!watchedSourceIdSchema.safeParse(sourceId).success) return noSuchSource;
+  if (!(await removeWatchedSource(db, { id: sourceId, ownerId: user.id }))) return noSuchSource;
+  revalidatePath("/uploads");
+  return { ok: true };
+});

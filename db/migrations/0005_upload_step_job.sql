@@ -1,0 +1,1 @@
+ALTER TABLE "upload_steps" ADD COLUMN "job_id" text;

@@ -1,0 +1,134 @@
+import { and, eq, or, sql } from "drizzle-orm";
+import { isThumbnailable } from "@/lib/uploads/detect-type";
+import type { Executor } from "../client";
+import { blobs, uploads, uploadSteps, type LogLevel, type UploadStepName } from "../schema";
+import { appendJobLog } from "./job-logs";
+import { queueSteps } from "./uploads";
+
+/**
+ * The worker's side of upload steps. Like renders, every write is conditional
+ * on the step's status, so a re-delivered job or a step reset meanwhile (the
+ * person asked to process the file again) never writes a stale outcome twice.
+ */
+/** The job working on a step: its graphile-worker job id fences its writes (see upload_steps.job_id). */
+export type StepJob = { uploadId: string; step: UploadStepName; jobId: string };
+
+export async function claimUploadStep(executor: Executor, args: StepJob & { workerId: string }) {
+  // One statement: the step becomes running and the upload says where its bytes are.
+  // A queued step is anyone's; a running one only its own job's (delivered again after a crash).
+  const [claimed] = await executor
+    .update(uploadSteps)
+    .set({ status: "running", startedAt: sql`now()`, attempts: sql`${uploadSteps.attempts} + 1`, workerId: args.workerId, jobId: args.jobId, message: null })
+    .from(uploads)
+    .where(
+      and(
+        eq(uploads.id, uploadSteps.uploadId),
+        eq(uploadSteps.uploadId, args.uploadId),
+        eq(uploadSteps.step, args.step),
+        or(eq(uploadSteps.status, "queued"), and(eq(uploadSteps.status, "running"), eq(uploadSteps.jobId, args.jobId))),
+      ),
+    )
+    .returning({
+      attempts: uploadSteps.attempts,
+      size: uploads.size,
+      storage: uploads.storage,
+      storageKey: uploads.storageKey,
+      storageUrl: uploads.storageUrl,
+      detectedType: uploads.detectedType,
+    });
+  return claimed ?? null;
+}
+
+export type StepCost = { wallMs: number; cpuMs: number; bytesRead: number; bytesWritten: number };
+
+/**
+ * Marks a running step finished, with its log line in the same transaction (so
+ * the page never shows the outcome without its line); false when the step was
+ * reset or deleted meanwhile, and then nothing is written.
+ */
+async function finishStep(
+  tx: Executor,
+  args: StepJob & { status: "succeeded" | "failed"; message: string | null; cost: StepCost; log: LogLine },
+) {
+  const updated = await tx
+    .update(uploadSteps)
+    .set({
+      status: args.status,
+      message: args.message,
+      finishedAt: sql`now()`,
+      wallMs: Math.round(args.cost.wallMs),
+      cpuMs: Math.round(args.cost.cpuMs),
+      bytesRead: args.cost.bytesRead,
+      bytesWritten: args.cost.bytesWritten,
+    })
+    .where(isHeldBy(args))
+    .returning({ uploadId: uploadSteps.uploadId });
+  if (updated.length === 0) return false;
+  await appendJobLog(tx, { uploadId: args.uploadId, level: args.log.level, message: args.log.message });
+  return true;
+}
+
+export type LogLine = { level?: LogLevel; message: string };
+
+const isHeldBy = (job: StepJob) =>
+  and(eq(uploadSteps.uploadId, job.uploadId), eq(uploadSteps.step, job.step), eq(uploadSteps.status, "running"), eq(uploadSteps.jobId, job.jobId));
+
+export async function completeChecksum(executor: Executor, args: Omit<StepJob, "step"> & { md5: string; cost: StepCost; log: LogLine }) {
+  return executor.transaction(async (tx) => {
+    if (!(await finishStep(tx, { ...args, step: "checksum", status: "succeeded", message: null }))) return false;
+    await tx.update(uploads).set({ md5: args.md5 }).where(eq(uploads.id, args.uploadId));
+    return true;
+  });
+}
+
+/** Records the detected type; an image also gets its thumbnail step and job, in the same transaction. */
+export async function completeTypeDetection(
+  executor: Executor,
+  args: Omit<StepJob, "step"> & { detectedType: string; cost: StepCost; log: LogLine },
+) {
+  return executor.transaction(async (tx) => {
+    if (!(await finishStep(tx, { ...args, step: "type", status: "succeeded", message: null }))) return false;
+    await tx.update(uploads).set({ detectedType: args.detectedType }).where(eq(uploads.id, args.uploadId));
+    if (isThumbnailable(args.detectedType)) await queueSteps(tx, args.uploadId, ["thumbnail"]);
+    return true;
+  });
+}
+
+export async function completeThumbnail(
+  executor: Executor,
+  args: Omit<StepJob, "step"> & { thumbnail: { sha256: string; data: Buffer }; width: number; height: number; cost: StepCost; log: LogLine },
+) {
+  return executor.transaction(async (tx) => {
+    if (!(await finishStep(tx, { ...args, step: "thumbnail", status: "succeeded", message: `${args.width}x${args.height}` }))) return false;
+    await tx
+      .insert(blobs)
+      .values({ sha256: args.thumbnail.sha256, contentType: "image/webp", size: args.thumbnail.data.length, data: args.thumbnail.data })
+      .onConflictDoNothing();
+    await tx
+      .update(uploads)
+      .set({ thumbnailSha256: args.thumbnail.sha256, imageWidth: args.width, imageHeight: args.height })
+      .where(eq(uploads.id, args.uploadId));
+    return true;
+  });
+}
+
+/**
+ * A step that failed: final (bad content, or out of attempts) shows the reason;
+ * otherwise it goes back to queued, saying it will retry.
+ */
+export async function failUploadStep(
+  executor: Executor,
+  args: StepJob & { reason: string; isFinal: boolean; cost: StepCost; log: LogLine },
+) {
+  return executor.transaction(async (tx) => {
+    if (args.isFinal) return finishStep(tx, { ...args, status: "failed", message: args.reason });
+    const updated = await tx
+      .update(uploadSteps)
+      .set({ status: "queued", message: `Retrying: ${args.reason}` })
+      .where(isHeldBy(args))
+      .returning({ uploadId: uploadSteps.uploadId });
+    if (updated.length === 0) return false;
+    await appendJobLog(tx, { uploadId: args.uploadId, level: args.log.level, message: args.log.message });
+    return true;
+  });
+}

@@ -1,0 +1,205 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { enqueue, removeJob } from "@/jobs/enqueue";
+import { UPLOAD_STEP_MAX_ATTEMPTS, UPLOAD_STEP_TASKS, uploadStepJobKey, type UploadStep } from "@/jobs/payloads";
+import type { Database, Executor } from "../client";
+import { jobLogs, uploads, uploadSteps, type StorageKind, type UploadStepName, type UploadStepStatus } from "../schema";
+import { deleteStoredFile, writeStoredFile } from "../storage";
+
+/** Every upload starts with these; upload_type adds "thumbnail" when the bytes are an image. */
+const FIRST_STEPS = ["checksum", "type"] as const satisfies UploadStep[];
+
+export type NewUpload = {
+  ownerId: string;
+  name: string;
+  size: number;
+  storage: StorageKind;
+  storageKey: string;
+  storageUrl?: string | null;
+  declaredType: string | null;
+  dataset?: string | null;
+};
+
+/**
+ * Accepts bytes already in storage: the upload row, its steps and their jobs
+ * commit in one transaction. The same stored bytes accepted twice (a repeated
+ * completion callback) give the same upload, not a second one.
+ */
+export async function acceptUpload(executor: Executor, upload: NewUpload): Promise<{ id: string }> {
+  return executor.transaction(async (tx) => {
+    const [created] = await tx.insert(uploads).values(upload).onConflictDoNothing().returning({ id: uploads.id });
+    if (!created) {
+      const [existing] = await tx
+        .select({ id: uploads.id })
+        .from(uploads)
+        .where(and(eq(uploads.storage, upload.storage), eq(uploads.storageKey, upload.storageKey)));
+      return existing;
+    }
+    await queueSteps(tx, created.id, FIRST_STEPS);
+    return created;
+  });
+}
+
+/**
+ * An upload into the local store: the bytes stream in (FileTooLargeError past
+ * maxBytes, nothing kept), then acceptUpload. What the upload route and the
+ * dataset import both do.
+ */
+export async function storeUpload(
+  db: Database,
+  source: AsyncIterable<Uint8Array>,
+  upload: Omit<NewUpload, "size" | "storage" | "storageKey" | "storageUrl">,
+  options: { maxBytes: number },
+) {
+  const stored = await writeStoredFile(db, source, options);
+  try {
+    return await acceptUpload(db, { ...upload, size: stored.size, storage: "local", storageKey: stored.key });
+  } catch (error) {
+    await deleteStoredFile(db, stored.key).catch(() => {}); // housekeeping purges it otherwise
+    throw error;
+  }
+}
+
+/** Inserts (or resets) steps as queued and adds their jobs, replacing any queued job of the same step. */
+export async function queueSteps(tx: Executor, uploadId: string, steps: readonly UploadStep[]) {
+  await tx
+    .insert(uploadSteps)
+    .values(steps.map((step) => ({ uploadId, step })))
+    .onConflictDoUpdate({
+      target: [uploadSteps.uploadId, uploadSteps.step],
+      set: {
+        status: "queued",
+        message: null,
+        attempts: 0,
+        queuedAt: sql`now()`,
+        startedAt: null,
+        finishedAt: null,
+        workerId: null,
+        jobId: null,
+        wallMs: null,
+        cpuMs: null,
+        bytesRead: null,
+        bytesWritten: null,
+      },
+    });
+  for (const step of steps) {
+    await enqueue(tx, UPLOAD_STEP_TASKS[step], { uploadId }, {
+      jobKey: uploadStepJobKey(uploadId, step),
+      jobKeyMode: "replace",
+      maxAttempts: UPLOAD_STEP_MAX_ATTEMPTS,
+    });
+  }
+}
+
+export type UploadStepView = { step: UploadStepName; status: UploadStepStatus; message: string | null; finishedAt: string | null };
+
+export type UploadView = {
+  id: string;
+  name: string;
+  size: number;
+  declaredType: string | null;
+  detectedType: string | null;
+  md5: string | null;
+  thumbnailSha256: string | null;
+  imageWidth: number | null;
+  imageHeight: number | null;
+  dataset: string | null;
+  createdAt: string;
+  steps: UploadStepView[];
+  /** Every step finished (succeeded or failed). */
+  isProcessed: boolean;
+};
+
+const STEP_ORDER: UploadStepName[] = ["checksum", "type", "thumbnail"];
+
+/** One query: the owner's uploads (newest first) with their steps, for the list and its polling. */
+export async function listUploads(executor: Executor, args: { ownerId: string; id?: string; limit?: number }): Promise<UploadView[]> {
+  const rows = await executor
+    .select({
+      upload: {
+        id: uploads.id,
+        name: uploads.name,
+        size: uploads.size,
+        declaredType: uploads.declaredType,
+        detectedType: uploads.detectedType,
+        md5: uploads.md5,
+        thumbnailSha256: uploads.thumbnailSha256,
+        imageWidth: uploads.imageWidth,
+        imageHeight: uploads.imageHeight,
+        dataset: uploads.dataset,
+        createdAt: uploads.createdAt,
+      },
+      steps: sql<UploadStepView[]>`coalesce((
+        select json_agg(json_build_object('step', s.step, 'status', s.status, 'message', s.message, 'finishedAt', s.finished_at))
+        from ${uploadSteps} s where s.upload_id = ${uploads.id}), '[]'::json)`,
+    })
+    .from(uploads)
+    .where(and(eq(uploads.ownerId, args.ownerId), args.id ? eq(uploads.id, args.id) : undefined))
+    .orderBy(desc(uploads.createdAt), desc(uploads.id))
+    .limit(args.limit ?? 200);
+  return rows.map(({ upload, steps }) => {
+    const ordered = [...steps].sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step));
+    return {
+      ...upload,
+      createdAt: upload.createdAt.toISOString(),
+      steps: ordered,
+      isProcessed: ordered.every((step) => step.status === "succeeded" || step.status === "failed"),
+    };
+  });
+}
+
+export async function getUpload(executor: Executor, args: { id: string; ownerId: string }) {
+  const [upload] = await listUploads(executor, { ownerId: args.ownerId, id: args.id, limit: 1 });
+  return upload ?? null;
+}
+
+/** Runs every step again from the start; false when the upload is not the owner's. */
+export async function reprocessUpload(executor: Executor, args: { id: string; ownerId: string }) {
+  return executor.transaction(async (tx) => {
+    const [upload] = await tx
+      .update(uploads)
+      .set({ md5: null, detectedType: null, thumbnailSha256: null, imageWidth: null, imageHeight: null })
+      .where(and(eq(uploads.id, args.id), eq(uploads.ownerId, args.ownerId)))
+      .returning({ id: uploads.id });
+    if (!upload) return false;
+    await tx.delete(uploadSteps).where(and(eq(uploadSteps.uploadId, upload.id), eq(uploadSteps.step, "thumbnail")));
+    await removeJob(tx, uploadStepJobKey(upload.id, "thumbnail"));
+    await tx.insert(jobLogs).values({ uploadId: upload.id, message: "Processing requested again" });
+    await queueSteps(tx, upload.id, FIRST_STEPS);
+    return true;
+  });
+}
+
+/**
+ * Deletes an upload with its steps, logs and (local store) bytes in one
+ * transaction; its thumbnail blob goes with housekeeping once nothing references it.
+ * Returns what was stored, so the caller can delete UploadThing's copy; null when not the owner's.
+ */
+export async function deleteUpload(executor: Executor, args: { id: string; ownerId: string }) {
+  return executor.transaction(async (tx) => {
+    const [deleted] = await tx
+      .delete(uploads)
+      .where(and(eq(uploads.id, args.id), eq(uploads.ownerId, args.ownerId)))
+      .returning({ storage: uploads.storage, storageKey: uploads.storageKey });
+    if (!deleted) return null;
+    for (const step of STEP_ORDER) await removeJob(tx, uploadStepJobKey(args.id, step));
+    if (deleted.storage === "local") await deleteStoredFile(tx, deleted.storageKey);
+    return deleted;
+  });
+}
+
+/** What a download needs: where the bytes are, and what to call and label them. */
+export async function getUploadDownload(executor: Executor, args: { id: string; ownerId: string }) {
+  const [row] = await executor
+    .select({
+      name: uploads.name,
+      size: uploads.size,
+      detectedType: uploads.detectedType,
+      storage: uploads.storage,
+      storageKey: uploads.storageKey,
+      storageUrl: uploads.storageUrl,
+      thumbnailSha256: uploads.thumbnailSha256,
+    })
+    .from(uploads)
+    .where(and(eq(uploads.id, args.id), eq(uploads.ownerId, args.ownerId)));
+  return row ?? null;
+}

@@ -59,8 +59,9 @@ describe("workers that recover", () => {
   it("a surviving worker releases the jobs of a worker killed with SIGKILL, and the re-run leaves one result", async () => {
     const victim = spawnWorker();
     const victimBeat = await waitFor(() => heartbeatOf(victim.child.pid!), Boolean);
-    // c = 0 at 2048x2048, depth 1500: a few seconds of rendering.
-    const render = await startRender({ re: 0, im: 0, width: 2048, height: 2048, depth: 1500 });
+    // c = 0 at 1024x1024, depth 1500: about a second of rendering on an idle machine,
+    // long enough to be killed mid-render, short enough to re-run on a busy CI machine.
+    const render = await startRender({ re: 0, im: 0, width: 1024, height: 1024, depth: 1500 });
     await waitFor(() => readResult(render.resultId), (row) => row.status === "running" && row.progress > 0);
     expect((await readResult(render.resultId)).workerId).toBe(victimBeat.id);
 
@@ -76,7 +77,7 @@ describe("workers that recover", () => {
     });
     inProcess.push(survivor);
 
-    const done = await waitFor(() => readResult(render.resultId), (row) => row.status === "succeeded");
+    const done = await waitFor(() => readResult(render.resultId), (row) => row.status === "succeeded", 50_000);
     expect(done).toMatchObject({ workerId: survivor.id, attempts: 2, progress: 1 });
     expect(survivorLog.some((line) => line.includes(`worker ${victimBeat.id} stopped beating`))).toBe(true);
     const log = await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id });

@@ -46,6 +46,8 @@ export const results = pgTable(
       .where(sql`${table.status} = 'succeeded'`),
     // A person's activity feed: unfinished and recently finished results.
     index("results_owner_finished_idx").on(table.ownerId, table.finishedAt.desc()),
+    // The Jobs API's list of a person's renders, newest first, paged by (queued_at, id).
+    index("results_owner_queued_idx").on(table.ownerId, table.queuedAt.desc(), table.id.desc()),
     index("results_owner_unfinished_idx")
       .on(table.ownerId)
       .where(sql`${table.status} in ('queued', 'running')`),

@@ -1,6 +1,7 @@
 import type { Task } from "graphile-worker";
 import type { Database } from "@/db/client";
 import { purgeOldResults } from "@/db/queries/housekeeping";
+import { expireIdempotencyKeys } from "@/db/queries/idempotency";
 import { expireJobLogs } from "@/db/queries/job-logs";
 import { purgeOrphanStoredFiles } from "@/db/storage";
 import { taskPayloads } from "./payloads";
@@ -15,8 +16,10 @@ export function createHousekeepingTask({ db, retentionDays }: { db: Database; re
     const expiredLogLines = await expireJobLogs(db, { retentionDays });
     // A stored file still unclaimed after a day belongs to an upload that never finished.
     const orphanFiles = await purgeOrphanStoredFiles(db, { olderThanHours: 24 });
+    const expiredKeys = await expireIdempotencyKeys(db);
     helpers.logger.info(
-      `housekeeping: purged ${purged.results} old results, ${purged.blobs} unreferenced blobs, ${orphanFiles} orphan stored files and ${expiredLogLines} log lines`,
+      `housekeeping: purged ${purged.results} old results, ${purged.blobs} unreferenced blobs, ${orphanFiles} orphan stored files, ` +
+        `${expiredLogLines} log lines and ${expiredKeys} idempotency keys`,
     );
   };
 }

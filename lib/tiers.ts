@@ -7,9 +7,12 @@ export type Tier = User["tier"];
  * so pro work starts before free work; within a tier, each unfinished render a
  * person already has pushes their next one back (fairness between people).
  */
-export const TIER_LIMITS: Record<Tier, { label: string; maxUnfinishedRenders: number; maxPixels: number; basePriority: number }> = {
-  free: { label: "free", maxUnfinishedRenders: 3, maxPixels: 4096 * 2048, basePriority: 100 },
-  pro: { label: "pro", maxUnfinishedRenders: 20, maxPixels: 4096 * 4096, basePriority: 0 },
+export const TIER_LIMITS: Record<
+  Tier,
+  { label: string; maxUnfinishedRenders: number; maxPixels: number; basePriority: number; apiRequestsPerMinute: number }
+> = {
+  free: { label: "free", maxUnfinishedRenders: 3, maxPixels: 4096 * 2048, basePriority: 100, apiRequestsPerMinute: 120 },
+  pro: { label: "pro", maxUnfinishedRenders: 20, maxPixels: 4096 * 4096, basePriority: 0, apiRequestsPerMinute: 1200 },
 };
 
 /** Renders with more pixels than this go to the dedicated "large" queue (special hardware). */

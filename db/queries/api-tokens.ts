@@ -55,13 +55,31 @@ export async function revokeApiToken(executor: Executor, args: { id: string; own
   return revoked.length > 0;
 }
 
-/** The user a token belongs to, if it exists and is not revoked; notes its use. */
+export const RATE_WINDOW_SECONDS = 60;
+
+/**
+ * The user a token belongs to, if it exists and is not revoked. The same
+ * statement notes its use and counts the request in the token's rate window
+ * (a fixed minute from its first request), so the count holds across every
+ * web instance without another round trip.
+ */
 export async function authenticateApiToken(executor: Executor, token: string) {
+  const isWindowOpen = sql`${apiTokens.rateWindowStartedAt} > now() - make_interval(secs => ${RATE_WINDOW_SECONDS})`;
   const [row] = await executor
     .update(apiTokens)
-    .set({ lastUsedAt: sql`now()` })
+    .set({
+      lastUsedAt: sql`now()`,
+      rateWindowStartedAt: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowStartedAt} else now() end`,
+      rateWindowRequests: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowRequests} + 1 else 1 end`,
+    })
     .from(users)
     .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt), eq(users.id, apiTokens.ownerId)))
-    .returning({ id: users.id, email: users.email, tier: users.tier });
+    .returning({
+      id: users.id,
+      email: users.email,
+      tier: users.tier,
+      requestsInWindow: apiTokens.rateWindowRequests,
+      windowResetsAt: sql<string>`${apiTokens.rateWindowStartedAt} + make_interval(secs => ${RATE_WINDOW_SECONDS})`,
+    });
   return row ?? null;
 }

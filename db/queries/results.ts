@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
 import { RENDER_MAX_ATTEMPTS, renderJobKey, renderTaskFor } from "@/jobs/payloads";
 import type { Executor } from "../client";
-import { blobs, configurations, results, UNFINISHED_STATUSES, uploads } from "../schema";
+import { blobs, configurations, results, UNFINISHED_STATUSES, uploads, type Result } from "../schema";
 
 /**
  * Cancels a queued or running render of the owner (or, for an admin, of anyone:
@@ -132,4 +132,57 @@ export async function getResultDownload(executor: Executor, args: { resultId: st
     .leftJoin(blobs, eq(blobs.sha256, results.imageSha256))
     .where(and(eq(results.id, args.resultId), eq(results.ownerId, args.ownerId)));
   return row ?? null;
+}
+
+/** What the Jobs API shows of a render. */
+const renderColumns = {
+  id: results.id,
+  configurationId: results.configurationId,
+  configurationName: configurations.name,
+  status: results.status,
+  progress: results.progress,
+  message: results.message,
+  error: results.error,
+  attempts: results.attempts,
+  params: results.params,
+  queuedAt: results.queuedAt,
+  startedAt: results.startedAt,
+  finishedAt: results.finishedAt,
+  wallMs: results.wallMs,
+  cpuMs: results.cpuMs,
+};
+export type RenderRow = Awaited<ReturnType<typeof listRenders>>[number];
+
+/** One of the owner's renders. */
+export async function getRender(executor: Executor, args: { id: string; ownerId: string }) {
+  const [row] = await listRenders(executor, { ownerId: args.ownerId, id: args.id, limit: 1 });
+  return row ?? null;
+}
+
+/**
+ * The owner's renders, newest first, a page at a time: `afterId` is the last
+ * render of the previous page (keyset paging on the (owner, queued_at, id)
+ * index, so a page costs the same however deep it is; the row's own microsecond
+ * time is compared, which a cursor carrying a JavaScript Date would round).
+ */
+export async function listRenders(
+  executor: Executor,
+  args: { ownerId: string; id?: string; status?: Result["status"]; afterId?: string; limit: number },
+) {
+  return executor
+    .select(renderColumns)
+    .from(results)
+    .innerJoin(configurations, eq(configurations.id, results.configurationId))
+    .where(
+      and(
+        eq(results.ownerId, args.ownerId),
+        args.id ? eq(results.id, args.id) : undefined,
+        args.status ? eq(results.status, args.status) : undefined,
+        args.afterId
+          ? sql`(${results.queuedAt}, ${results.id}) < (select r.queued_at, r.id from ${results} r where r.id = ${args.afterId} and r.owner_id = ${args.ownerId})`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(results.queuedAt), desc(results.id))
+    .limit(args.limit);
 }

@@ -4,6 +4,7 @@ import { UPLOAD_STEP_MAX_ATTEMPTS, UPLOAD_STEP_TASKS, uploadStepJobKey, type Upl
 import type { Database, Executor } from "../client";
 import { jobLogs, uploads, uploadSteps, type StorageKind, type UploadStepName, type UploadStepStatus } from "../schema";
 import { deleteStoredFile, writeStoredFile } from "../storage";
+import { deleteUploadThingFile } from "../storage/uploadthing";
 
 /** Every upload starts with these; upload_type adds "thumbnail" when the bytes are an image. */
 const FIRST_STEPS = ["checksum", "type"] as const satisfies UploadStep[];
@@ -111,8 +112,11 @@ export type UploadView = {
 
 const STEP_ORDER: UploadStepName[] = ["checksum", "type", "thumbnail"];
 
-/** One query: the owner's uploads (newest first) with their steps, for the list and its polling. */
-export async function listUploads(executor: Executor, args: { ownerId: string; id?: string; limit?: number }): Promise<UploadView[]> {
+/**
+ * One query: the owner's uploads (newest first) with their steps, for the list
+ * and its polling. `afterId` pages on from an upload (the API's cursor).
+ */
+export async function listUploads(executor: Executor, args: { ownerId: string; id?: string; afterId?: string; limit?: number }): Promise<UploadView[]> {
   const rows = await executor
     .select({
       upload: {
@@ -133,7 +137,15 @@ export async function listUploads(executor: Executor, args: { ownerId: string; i
         from ${uploadSteps} s where s.upload_id = ${uploads.id}), '[]'::json)`,
     })
     .from(uploads)
-    .where(and(eq(uploads.ownerId, args.ownerId), args.id ? eq(uploads.id, args.id) : undefined))
+    .where(
+      and(
+        eq(uploads.ownerId, args.ownerId),
+        args.id ? eq(uploads.id, args.id) : undefined,
+        args.afterId
+          ? sql`(${uploads.createdAt}, ${uploads.id}) < (select u.created_at, u.id from ${uploads} u where u.id = ${args.afterId} and u.owner_id = ${args.ownerId})`
+          : undefined,
+      ),
+    )
     .orderBy(desc(uploads.createdAt), desc(uploads.id))
     .limit(args.limit ?? 200);
   return rows.map(({ upload, steps }) => {
@@ -185,6 +197,19 @@ export async function deleteUpload(executor: Executor, args: { id: string; owner
     if (deleted.storage === "local") await deleteStoredFile(tx, deleted.storageKey);
     return deleted;
   });
+}
+
+/**
+ * deleteUpload, then UploadThing's copy of the bytes, if they were there. The row
+ * is gone either way; a file left at UploadThing is only storage, logged for the operator.
+ * False when the upload is not the owner's.
+ */
+export async function removeUpload(executor: Executor, args: { id: string; ownerId: string }) {
+  const deleted = await deleteUpload(executor, args);
+  if (deleted?.storage === "uploadthing") {
+    await deleteUploadThingFile(deleted.storageKey).catch((error) => console.error("UploadThing delete failed", deleted.storageKey, error));
+  }
+  return deleted !== null;
 }
 
 /** What a download needs: where the bytes are, and what to call and label them. */

@@ -7,6 +7,7 @@ import { users } from "@/db/schema";
 import { bearerToken } from "./api-tokens";
 import { getWebEnv } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
+import { TIER_LIMITS } from "@/lib/tiers";
 import { auth } from "./index";
 
 export type SessionUser = { id: string; email: string };
@@ -66,16 +67,40 @@ export function withUser<P = Record<string, never>>(
  * For the Jobs API (/api/v1): a personal API token as `Authorization: Bearer …`,
  * and nothing else. Browser sessions do not authorize the API (a page cannot be
  * tricked into calling it with the cookie), and tokens do not authorize the UI.
+ * Each token may make its tier's number of requests a minute (429 with
+ * Retry-After past it); every answer says how many are left.
  */
 export function withApiToken<P = Record<string, never>>(
   handler: (request: Request, context: { user: ApiUser; params: P }) => Promise<Response>,
 ) {
   return async (request: Request, context: RouteContext<P>) => {
     const token = bearerToken(request);
-    if (!token) return errorResponse("unauthorized", "Send a personal API token as Authorization: Bearer <token>; create one on the Tokens page");
+    if (!token) {
+      return errorResponse("unauthorized", "Send a personal API token as Authorization: Bearer <token>; create one on the Tokens page", {
+        headers: { "WWW-Authenticate": 'Bearer realm="Longrun"' },
+      });
+    }
     const user = await authenticateApiToken(db, token);
-    if (!user) return errorResponse("unauthorized", "This API token is not valid, or was revoked");
-    return answerSafely(request, async () => handler(request, { user, params: await context.params }));
+    if (!user) {
+      return errorResponse("unauthorized", "This API token is not valid, or was revoked", {
+        headers: { "WWW-Authenticate": 'Bearer realm="Longrun", error="invalid_token"' },
+      });
+    }
+    const limit = TIER_LIMITS[user.tier].apiRequestsPerMinute;
+    const resetSeconds = Math.max(1, Math.ceil((new Date(user.windowResetsAt).getTime() - Date.now()) / 1000));
+    const rateHeaders = {
+      "RateLimit-Limit": String(limit),
+      "RateLimit-Remaining": String(Math.max(0, limit - user.requestsInWindow)),
+      "RateLimit-Reset": String(resetSeconds),
+    };
+    if (user.requestsInWindow > limit) {
+      return errorResponse("rate_limited", `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`, {
+        headers: { ...rateHeaders, "Retry-After": String(resetSeconds) },
+      });
+    }
+    const response = await answerSafely(request, async () => handler(request, { user, params: await context.params }));
+    for (const [name, value] of Object.entries(rateHeaders)) response.headers.set(name, value);
+    return response;
   };
 }
 

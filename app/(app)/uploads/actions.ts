@@ -4,11 +4,10 @@ import { createReadStream } from "node:fs";
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { db } from "@/db";
-import { deleteUpload, reprocessUpload, storeUpload } from "@/db/queries/uploads";
+import { removeUpload, reprocessUpload, storeUpload } from "@/db/queries/uploads";
 import { addWatchedSource, removeWatchedSource, WATCHED_SOURCES_PER_PERSON } from "@/db/queries/watched-sources";
 import { FileTooLargeError } from "@/db/storage";
 import { watchedSourceIdSchema, watchSourceInputSchema, type WatchSourceField } from "@/lib/validation/watched-source";
-import { deleteUploadThingFile } from "@/db/storage/uploadthing";
 import { withActionUser } from "@/lib/auth/guards";
 import { datasetPath, findDataset } from "@/lib/datasets";
 import { getWebEnv } from "@/lib/env";
@@ -27,12 +26,7 @@ export const reprocessUploadAction = withActionUser(async (user, uploadId: strin
 /** Deletes the file, its bytes and its steps, then goes back to the list. */
 export const deleteUploadAction = withActionUser(async (user, uploadId: string): Promise<UploadActionResult> => {
   if (!uploadIdSchema.safeParse(uploadId).success) return NO_SUCH_FILE;
-  const deleted = await deleteUpload(db, { id: uploadId, ownerId: user.id });
-  if (!deleted) return NO_SUCH_FILE;
-  if (deleted.storage === "uploadthing") {
-    // The row is gone either way; a file left at UploadThing is only storage, reported for the operator.
-    await deleteUploadThingFile(deleted.storageKey).catch((error) => console.error("UploadThing delete failed", deleted.storageKey, error));
-  }
+  if (!(await removeUpload(db, { id: uploadId, ownerId: user.id }))) return NO_SUCH_FILE;
   redirect("/uploads");
 });
 

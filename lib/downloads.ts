@@ -1,0 +1,64 @@
+import { db } from "@/db";
+import { getResultDownload } from "@/db/queries/results";
+import { getUploadDownload } from "@/db/queries/uploads";
+import { readUploadBytes } from "@/db/storage";
+import { renderFileName } from "@/lib/download-name";
+import { errorResponse, notFound } from "@/lib/errors";
+import { attachmentDisposition } from "@/lib/http";
+import { BINARY_TYPE, TEXT_TYPE } from "@/lib/uploads/detect-type";
+import { idSchema } from "@/lib/validation/configuration";
+
+/** Downloads, the same for the web app's routes and the Jobs API. Someone else's id is a 404. */
+
+/** A finished render's PNG, named after its configuration and settings. */
+export async function renderImageResponse(args: { resultId: string; ownerId: string }) {
+  if (!idSchema.safeParse(args.resultId).success) return notFound("No such render");
+  const download = await getResultDownload(db, args);
+  if (!download) return notFound("No such render");
+  if (download.status !== "succeeded" || !download.data) {
+    return errorResponse("conflict", `This render has no picture yet (${download.status})`);
+  }
+  return new Response(new Uint8Array(download.data), {
+    headers: {
+      "Content-Type": "image/png",
+      "Content-Length": String(download.data.length),
+      "Content-Disposition": attachmentDisposition(renderFileName(download.configurationName, download.params)),
+      "Cache-Control": "private, max-age=31536000, immutable",
+      "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
+
+/**
+ * An upload's original bytes, streamed from storage, always as an attachment
+ * under the type detected from the content (never the one claimed): with
+ * nosniff and a sandboxing CSP, an uploaded page or script never runs in our origin.
+ */
+export async function uploadFileResponse(args: { id: string; ownerId: string }) {
+  if (!idSchema.safeParse(args.id).success) return notFound("No such file");
+  const upload = await getUploadDownload(db, args);
+  if (!upload) return notFound("No such file");
+  const type = upload.detectedType === TEXT_TYPE ? `${TEXT_TYPE}; charset=utf-8` : (upload.detectedType ?? BINARY_TYPE);
+  const chunks = readUploadBytes(db, upload);
+  const body = new ReadableStream<Uint8Array>({
+    // Pull: the next chunk is read from storage only when the client has taken the last one.
+    async pull(controller) {
+      const { value, done } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "Content-Type": type,
+      "Content-Length": String(upload.size),
+      "Content-Disposition": attachmentDisposition(upload.name),
+      "Content-Security-Policy": "sandbox; default-src 'none'",
+      "X-Content-Type-Options": "nosniff",
+      "Cache-Control": "private, no-cache",
+    },
+  });
+}

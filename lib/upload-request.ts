@@ -1,0 +1,72 @@
+import { db } from "@/db";
+import type { Executor } from "@/db/client";
+import { findIdempotentResponse, runIdempotently, type IdempotencyKey, type StoredResponse } from "@/db/queries/idempotency";
+import { acceptUpload } from "@/db/queries/uploads";
+import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "@/db/storage";
+import { idempotentResponse } from "@/lib/api/respond";
+import { getWebEnv } from "@/lib/env";
+import { errorResponse } from "@/lib/errors";
+import { parseDeclaredType, uploadNameSchema } from "@/lib/validation/upload";
+
+/**
+ * An upload into the local store from a request, for the web app's route and
+ * the Jobs API: the raw bytes as the body, the file's name in `?name=`, its
+ * claimed type as Content-Type. The body streams into storage and is cut off
+ * past UPLOAD_MAX_BYTES (413, nothing kept); then the upload row, its
+ * processing jobs and `respond`'s answer commit in one transaction (with the
+ * Idempotency-Key, if any: a retry gets the first answer and its bytes are dropped).
+ */
+export async function receiveUpload(
+  request: Request,
+  args: { ownerId: string; key: IdempotencyKey | null; respond: (tx: Executor, uploadId: string) => Promise<StoredResponse> },
+): Promise<Response> {
+  const name = uploadNameSchema.safeParse(new URL(request.url).searchParams.get("name") ?? undefined);
+  if (!name.success) return errorResponse("bad_request", name.error.issues[0].message, { fields: [{ field: "name", message: name.error.issues[0].message }] });
+  const maxBytes = getWebEnv().UPLOAD_MAX_BYTES;
+  const tooLarge = () => errorResponse("file_too_large", new FileTooLargeError(maxBytes).message);
+  const declaredLength = request.headers.get("content-length");
+  if (Number(declaredLength) > maxBytes) return tooLarge();
+  if (!request.body && declaredLength !== "0") return errorResponse("bad_request", "Send the file's bytes as the request body");
+  if (args.key) {
+    const earlier = await findIdempotentResponse(db, args.key);
+    if (earlier) return idempotentResponse(earlier);
+  }
+
+  let stored: { key: string; size: number };
+  try {
+    stored = await writeStoredFile(db, bodyStream(request), { maxBytes });
+  } catch (error) {
+    if (error instanceof FileTooLargeError) return tooLarge();
+    // The client went away mid-upload: nothing was kept, and nobody is left to read an answer.
+    if (request.signal.aborted) return errorResponse("bad_request", "The upload was interrupted");
+    throw error;
+  }
+  const declaredType = parseDeclaredType(request.headers.get("content-type"));
+  try {
+    const outcome = await runIdempotently(db, args.key, async (tx) => {
+      const upload = await acceptUpload(tx, { ownerId: args.ownerId, name: name.data, declaredType, size: stored.size, storage: "local", storageKey: stored.key });
+      return args.respond(tx, upload.id);
+    });
+    if (outcome.kind !== "new") await deleteStoredFile(db, stored.key);
+    return idempotentResponse(outcome);
+  } catch (error) {
+    await deleteStoredFile(db, stored.key).catch(() => {}); // housekeeping purges it otherwise
+    throw error;
+  }
+}
+
+async function* bodyStream(request: Request): AsyncGenerator<Uint8Array> {
+  if (!request.body) return;
+  const reader = request.body.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    // Not cancel(): on Node 20, undici then closes the body stream a second time and throws
+    // an uncaught error. Node discards a body left unread when the response ends.
+    reader.releaseLock();
+  }
+}

@@ -10,7 +10,10 @@ import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-
  * Postgres is a throwaway embedded one unless TEST_DATABASE_URL names a server
  * (its role must be allowed to create databases). Exits non-zero on any failure.
  */
-const steps = new Set(process.argv.slice(2).filter((arg) => !arg.startsWith("-")));
+const STEPS = ["unit", "integration", "e2e"];
+const steps = new Set(process.argv.slice(2).filter((arg) => STEPS.includes(arg)));
+/** Anything else goes to Playwright: `npm test -- e2e e2e/api.spec.ts` runs one spec. */
+const playwrightArgs = process.argv.slice(2).filter((arg) => !STEPS.includes(arg));
 const shouldRun = (step: "unit" | "integration" | "e2e") => steps.size === 0 || steps.has(step);
 
 let embedded: EmbeddedPostgres | undefined;
@@ -48,7 +51,7 @@ async function runEndToEnd(server: string) {
   services.push(startService("worker", ...nodeWithTsx("worker/main.ts"), env));
   services.push(startService("worker:large", ...nodeWithTsx("worker/main.ts", ["--only", "large", "--concurrency", "1"]), env));
   await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
-  return run(process.execPath, ["node_modules/@playwright/test/cli.js", "test"], {
+  return run(process.execPath, ["node_modules/@playwright/test/cli.js", "test", ...playwrightArgs], {
     ...process.env,
     BASE_URL: `http://127.0.0.1:${port}`,
     E2E_DATABASE_URL: databaseUrl,

@@ -52,6 +52,14 @@ const workerSchema = databaseSchema.extend({
   WATCH_ALLOW_PRIVATE_HOSTS: z.stringbool().default(false),
 });
 
+/** The WebDAV server (webdav/main.ts): its port and its own pool; uploads obey the same size limit. */
+const webdavSchema = databaseSchema.extend(uploadSchema.shape).extend({
+  WEBDAV_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /** Interface to listen on (default: all, as the web does). */
+  WEBDAV_HOSTNAME: z.string().min(1).optional(),
+  WEBDAV_DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+});
+
 /** The test harness: a Postgres server on which the tests may create databases. */
 const testSchema = z.object({
   TEST_DATABASE_URL: z.url({ message: "TEST_DATABASE_URL must name a Postgres server the tests may create databases on (`npm test` provides one)" }),
@@ -78,3 +86,4 @@ let upload: z.infer<typeof uploadSchema> | undefined;
 export const getUploadEnv = () => (upload ??= parseEnv(uploadSchema, "web"));
 export const getMigrateEnv = () => parseEnv(databaseSchema, "migrate step");
 export const getTestEnv = () => parseEnv(testSchema, "integration tests");
+export const getWebdavEnv = () => parseEnv(webdavSchema, "WebDAV server");

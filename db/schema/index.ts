@@ -8,3 +8,4 @@ export * from "./uploads";
 export * from "./schedules";
 export * from "./watched-sources";
 export * from "./api-tokens";
+export * from "./webdav";

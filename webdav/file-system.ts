@@ -1,0 +1,604 @@
+import { Readable, Writable, PassThrough } from "node:stream";
+import { v2 as webdav } from "webdav-server";
+import type { Database } from "@/db/client";
+import { getOwnedImage } from "@/db/queries/results";
+import {
+  adoptUploads,
+  baseNameOf,
+  checkWebdavFileTarget,
+  copyWebdavProperties,
+  createWebdavFolder,
+  deleteWebdavEntry,
+  FileTooLargeError,
+  getWebdavEntry,
+  listWebdavChildren,
+  listWebdavConfigurations,
+  listWebdavProperties,
+  listWebdavResultImages,
+  moveWebdavEntry,
+  parentOf,
+  pathSegmentFromName,
+  storeWebdavFile,
+  updateWebdavProperties,
+  type PropertyUpdate,
+  type WebdavEntryView,
+} from "@/db/queries/webdav";
+import { readUploadBytes } from "@/db/storage";
+import { renderFileName } from "@/lib/download-name";
+import { DAV } from "./xml";
+
+const { Errors, ResourceType } = webdav;
+type RequestContext = webdav.RequestContext;
+type Path = webdav.Path;
+type Callback<T> = (error?: Error, value?: T) => void;
+
+/** Refused: past the upload size limit (413). */
+export const PayloadTooLarge = new Error("The file is larger than the upload size limit");
+/** Refused: a write outside /uploads, or to /uploads itself (403). */
+const ReadOnly = Errors.Forbidden;
+// webdav-server maps errors to status codes by identity, through this public table.
+(webdav.HTTPRequestContext as unknown as { defaultErrorStatusCodes: { error: Error; code: number }[] }).defaultErrorStatusCodes.push({
+  error: PayloadTooLarge,
+  code: 413,
+});
+
+const UPLOADS = "uploads";
+const RESULTS = "results";
+const STARTED_AT = new Date();
+
+/**
+ * What a path is. The tree each person sees:
+ *   /                      read-only
+ *   /uploads/…             their files and folders: read and write
+ *   /results/              read-only: one folder per configuration,
+ *   /results/<name>/…png   each holding its finished renders
+ */
+type Node =
+  | { kind: "fixed-folder"; name: string }
+  | { kind: "entry"; entry: WebdavEntryView }
+  | { kind: "result-folder"; configurationId: string; createdAt: Date; modifiedAt: Date }
+  | { kind: "result-image"; sha256: string; size: number; createdAt: Date; modifiedAt: Date };
+
+export type ResourceView = {
+  segments: string[];
+  isFolder: boolean;
+  size: number | null;
+  contentType: string | null;
+  etag: string;
+  createdAt: Date;
+  modifiedAt: Date;
+  /** Under /uploads: the entry its dead properties belong to. */
+  entryId: string | null;
+};
+
+type ResultFolder = { configurationId: string; createdAt: Date; modifiedAt: Date };
+type ResultImage = { sha256: string; size: number; createdAt: Date; modifiedAt: Date };
+
+/** What one request has looked up: a PROPFIND of a folder reads its children once, not once per property. */
+type RequestMemo = {
+  nodes: Map<string, Promise<Node | null>>;
+  adopted?: Promise<unknown>;
+  resultFolders?: Promise<Map<string, ResultFolder>>;
+  resultImages: Map<string, Promise<Map<string, ResultImage>>>;
+};
+
+/** Gives each name once: the first keeps it, later ones get a number (or their id). */
+function uniqueNames<T>(items: T[], nameOf: (item: T) => string, suffixOf: (item: T) => string) {
+  const names = new Map<string, T>();
+  for (const item of items) {
+    const name = nameOf(item);
+    names.set(names.has(name) ? suffixOf(item) : name, item);
+  }
+  return names;
+}
+
+export class LongrunFileSystem extends webdav.FileSystem {
+  private readonly memos = new WeakMap<RequestContext, RequestMemo>();
+  private readonly locks = new OwnerLocks();
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: { maxUploadBytes: number },
+  ) {
+    super({
+      uid: () => "LongrunFileSystem",
+      serialize: (_fs, callback) => callback(undefined, {}),
+      unserialize: (_data, callback) => callback(new Error("not serializable")),
+    });
+    this.doNotSerialize();
+  }
+
+  // ---- lookups -------------------------------------------------------------
+
+  private memo(ctx: RequestContext): RequestMemo {
+    let memo = this.memos.get(ctx);
+    if (!memo) {
+      memo = { nodes: new Map(), resultImages: new Map() };
+      this.memos.set(ctx, memo);
+    }
+    return memo;
+  }
+
+  /** After a change, the request looks things up again. */
+  private forget(ctx: RequestContext) {
+    this.memos.delete(ctx);
+  }
+
+  private node(ctx: RequestContext, path: Path): Promise<Node | null> {
+    return this.nodeOf(ownerOf(ctx), this.memo(ctx), path.paths);
+  }
+
+  private nodeOf(ownerId: string, memo: RequestMemo, segments: string[]): Promise<Node | null> {
+    const key = `/${segments.join("/")}`;
+    let found = memo.nodes.get(key);
+    if (!found) {
+      found = this.lookUp(ownerId, memo, segments);
+      memo.nodes.set(key, found);
+    }
+    return found;
+  }
+
+  private async lookUp(ownerId: string, memo: RequestMemo, segments: string[]): Promise<Node | null> {
+    if (segments.length === 0) return { kind: "fixed-folder", name: "" };
+    const [top, ...rest] = segments;
+    if (top === UPLOADS) {
+      await this.adopt(memo, ownerId);
+      if (rest.length === 0) return { kind: "fixed-folder", name: UPLOADS };
+      const entry = await getWebdavEntry(this.db, { ownerId, path: rest.join("/") });
+      return entry ? { kind: "entry", entry } : null;
+    }
+    if (top === RESULTS) {
+      if (rest.length === 0) return { kind: "fixed-folder", name: RESULTS };
+      const folder = (await this.resultFolders(memo, ownerId)).get(rest[0]);
+      if (!folder) return null;
+      if (rest.length === 1) return { kind: "result-folder", ...folder };
+      const image = rest.length === 2 ? (await this.resultImages(memo, ownerId, folder.configurationId)).get(rest[1]) : undefined;
+      return image ? { kind: "result-image", ...image } : null;
+    }
+    return null;
+  }
+
+  /** For the If header (webdav/server.ts): a path's etag and the person's lock tokens on it. */
+  async conditionState(ownerId: string, segments: string[]) {
+    const node = await this.nodeOf(ownerId, { nodes: new Map(), resultImages: new Map() }, segments);
+    if (!node) return null;
+    const locks = await new Promise<webdav.Lock[]>((resolve) =>
+      this.locks.forPath(ownerId, `/${segments.join("/")}`).getLocks((_error, found) => resolve(found ?? [])),
+    );
+    return { etag: etagOf(node), lockTokens: locks.map((lock) => lock.uuid) };
+  }
+
+  /** Uploads made on the page get a place in /uploads before anyone looks. */
+  private adopt(memo: RequestMemo, ownerId: string) {
+    return (memo.adopted ??= adoptUploads(this.db, ownerId));
+  }
+
+  private resultFolders(memo: RequestMemo, ownerId: string) {
+    return (memo.resultFolders ??= listWebdavConfigurations(this.db, { ownerId }).then((rows) =>
+      uniqueNames(
+        rows.map((row) => ({ configurationId: row.id, name: pathSegmentFromName(row.name), createdAt: row.createdAt, modifiedAt: row.updatedAt })),
+        (row) => row.name,
+        (row) => `${row.name} (${row.configurationId.slice(0, 8)})`,
+      ),
+    ));
+  }
+
+  private resultImages(memo: RequestMemo, ownerId: string, configurationId: string) {
+    let images = memo.resultImages.get(configurationId);
+    if (!images) {
+      images = listWebdavResultImages(this.db, { ownerId, configurationId }).then((rows) =>
+        uniqueNames(
+          rows.map((row) => ({
+            sha256: row.imageSha256,
+            size: row.imageBytes ?? 0,
+            createdAt: row.finishedAt ?? row.queuedAt,
+            modifiedAt: row.finishedAt ?? row.queuedAt,
+            name: renderFileName("julia", row.params).replace(/^julia_/, ""),
+            id: row.id,
+          })),
+          (row) => row.name,
+          (row) => row.name.replace(/\.png$/, `_${row.id.slice(0, 8)}.png`),
+        ),
+      );
+      memo.resultImages.set(configurationId, images);
+    }
+    return images;
+  }
+
+  /** The node at a path, or ResourceNotFound. */
+  private async existing(ctx: RequestContext, path: Path): Promise<Node> {
+    const found = await this.node(ctx, path);
+    if (!found) throw Errors.ResourceNotFound;
+    return found;
+  }
+
+  // ---- webdav-server's file system interface ----------------------------------
+
+  protected _type(path: Path, info: { context: RequestContext }, callback: Callback<webdav.ResourceType>) {
+    settle(callback, async () => (isFolder(await this.existing(info.context, path)) ? ResourceType.Directory : ResourceType.File));
+  }
+
+  protected _fastExistCheck(ctx: RequestContext, path: Path, callback: (exists: boolean) => void) {
+    this.node(ctx, path).then(
+      (found) => callback(Boolean(found)),
+      () => callback(false),
+    );
+  }
+
+  protected _readDir(path: Path, info: { context: RequestContext }, callback: Callback<string[]>) {
+    settle(callback, async () => {
+      const ctx = info.context;
+      const node = await this.existing(ctx, path);
+      const ownerId = ownerOf(ctx);
+      if (node.kind === "fixed-folder" && node.name === "") return [UPLOADS, RESULTS];
+      if (node.kind === "fixed-folder" && node.name === RESULTS) return [...(await this.resultFolders(this.memo(ctx), ownerId)).keys()];
+      if (node.kind === "result-folder") return [...(await this.resultImages(this.memo(ctx), ownerId, node.configurationId)).keys()];
+      if ((node.kind === "fixed-folder" && node.name === UPLOADS) || (node.kind === "entry" && node.entry.kind === "folder")) {
+        const children = await listWebdavChildren(this.db, { ownerId, path: uploadsPath(path) });
+        const memo = this.memo(ctx);
+        for (const child of children) memo.nodes.set(`/${UPLOADS}/${child.path}`, Promise.resolve({ kind: "entry", entry: child }));
+        return children.map((child) => baseNameOf(child.path));
+      }
+      throw Errors.ResourceNotFound;
+    });
+  }
+
+  protected _size(path: Path, info: { context: RequestContext }, callback: Callback<number>) {
+    settle(callback, async () => {
+      const node = await this.existing(info.context, path);
+      if (node.kind === "entry" && node.entry.kind === "file") return node.entry.size;
+      if (node.kind === "result-image") return node.size;
+      throw Errors.NoSizeForAFolder;
+    });
+  }
+
+  protected _mimeType(path: Path, info: { context: RequestContext }, callback: Callback<string>) {
+    settle(callback, async () => {
+      const node = await this.existing(info.context, path);
+      if (node.kind === "entry" && node.entry.kind === "file") return node.entry.contentType ?? "application/octet-stream";
+      if (node.kind === "result-image") return "image/png";
+      throw Errors.NoMimeTypeForAFolder;
+    });
+  }
+
+  protected _creationDate(path: Path, info: { context: RequestContext }, callback: Callback<number>) {
+    settle(callback, async () => datesOf(await this.existing(info.context, path)).createdAt.getTime());
+  }
+
+  protected _lastModifiedDate(path: Path, info: { context: RequestContext }, callback: Callback<number>) {
+    settle(callback, async () => datesOf(await this.existing(info.context, path)).modifiedAt.getTime());
+  }
+
+  protected _etag(path: Path, info: { context: RequestContext }, callback: Callback<string>) {
+    settle(callback, async () => {
+      const view = await this.describe(info.context, path);
+      if (!view) throw Errors.ResourceNotFound;
+      return view.etag;
+    });
+  }
+
+  protected _openReadStream(path: Path, info: { context: RequestContext }, callback: Callback<Readable>) {
+    settle(callback, async () => Readable.from(await this.readBytes(info.context, path)));
+  }
+
+  private async readBytes(ctx: RequestContext, path: Path): Promise<AsyncIterable<Buffer>> {
+    const node = await this.existing(ctx, path);
+    if (node.kind === "entry" && node.entry.kind === "file") return readUploadBytes(this.db, node.entry);
+    if (node.kind === "result-image") {
+      const image = await getOwnedImage(this.db, { sha256: node.sha256, ownerId: ownerOf(ctx) });
+      if (!image) throw Errors.ResourceNotFound;
+      return (async function* () {
+        yield image.data;
+      })();
+    }
+    throw Errors.ExpectedAFileResourceType;
+  }
+
+  protected _create(path: Path, info: { context: RequestContext; type: webdav.ResourceType }, callback: Callback<void>) {
+    settle(callback, async () => {
+      const ctx = info.context;
+      const ownerId = ownerOf(ctx);
+      const target = writablePath(path);
+      this.forget(ctx);
+      if (info.type.isDirectory) {
+        const outcome = await createWebdavFolder(this.db, { ownerId, path: target });
+        if (outcome === "exists") throw Errors.ResourceAlreadyExists;
+        if (outcome === "no_parent") throw Errors.IntermediateResourceMissing;
+        return;
+      }
+      const check = await checkWebdavFileTarget(this.db, { ownerId, path: target });
+      if (check === "no_parent") throw Errors.IntermediateResourceMissing;
+      if (check !== "free") throw Errors.ResourceAlreadyExists;
+      // A PUT's file is created by its write (_openWriteStream, next), with its bytes, as one
+      // upload: not as an empty upload first, processed and then replaced.
+      if (isPut(ctx)) return;
+      // An empty file (a LOCK on a new name): an upload like any other.
+      const outcome = await storeWebdavFile(this.db, emptyBytes(), { ownerId, path: target, declaredType: null, maxBytes: this.options.maxUploadBytes });
+      if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
+    });
+  }
+
+  protected _openWriteStream(path: Path, info: { context: RequestContext; estimatedSize: number }, callback: Callback<Writable>) {
+    try {
+      const ctx = info.context;
+      const ownerId = ownerOf(ctx);
+      const target = writablePath(path);
+      if (info.estimatedSize > this.options.maxUploadBytes) throw PayloadTooLarge;
+      this.forget(ctx);
+      const body = new PassThrough();
+      const request = httpRequestOf(ctx);
+      request?.once("close", () => {
+        if (!request.complete) body.destroy(new Error("The client went away before the end of the file"));
+      });
+      const declaredType = request?.headers["content-type"] ?? null;
+      const stored = storeWebdavFile(this.db, body, { ownerId, path: target, declaredType, maxBytes: this.options.maxUploadBytes }).then(
+        (outcome) => {
+          if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
+        },
+        (error) => {
+          throw error instanceof FileTooLargeError ? PayloadTooLarge : error;
+        },
+      );
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          if (body.write(chunk)) done();
+          else body.once("drain", () => done());
+        },
+        final: (done) => {
+          body.end();
+          stored.then(
+            () => {
+              this.forget(ctx);
+              done();
+            },
+            (error) => done(error),
+          );
+        },
+      });
+      // Refused midway (too large): stop reading the request.
+      stored.catch((error) => sink.destroy(error));
+      callback(undefined, sink);
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  protected _delete(path: Path, info: { context: RequestContext; depth: number }, callback: Callback<void>) {
+    settle(callback, async () => {
+      const ctx = info.context;
+      const target = writablePath(path);
+      this.forget(ctx);
+      if (!(await deleteWebdavEntry(this.db, { ownerId: ownerOf(ctx), path: target }))) throw Errors.ResourceNotFound;
+    });
+  }
+
+  protected _move(from: Path, to: Path, info: { context: RequestContext; overwrite: boolean }, callback: Callback<boolean>) {
+    settle(callback, async () => {
+      const ctx = info.context;
+      const outcome = await moveWebdavEntry(this.db, { ownerId: ownerOf(ctx), from: writablePath(from), to: writablePath(to), overwrite: info.overwrite });
+      this.forget(ctx);
+      if (outcome.ok) return outcome.overwritten;
+      throw { not_found: Errors.ResourceNotFound, exists: Errors.ResourceAlreadyExists, no_parent: Errors.IntermediateResourceMissing }[outcome.code];
+    });
+  }
+
+  /**
+   * COPY into /uploads, from /uploads or /results: a copied file is a new
+   * upload (its bytes streamed into the store again, then processed); dead
+   * properties are copied too. webdav-server does not pass the Depth header
+   * on, so it is read here: "Depth: 0" copies a folder without its members.
+   */
+  protected _copy(from: Path, to: Path, info: { context: RequestContext; overwrite: boolean; depth: number }, callback: Callback<boolean>) {
+    settle(callback, async () => {
+      const ctx = info.context;
+      const ownerId = ownerOf(ctx);
+      const target = writablePath(to);
+      const source = await this.existing(ctx, from);
+      const depth = httpDepthOf(ctx) ?? info.depth;
+      const parent = await getWebdavEntry(this.db, { ownerId, path: parentOf(target) });
+      if (parentOf(target) !== "" && parent?.kind !== "folder") throw Errors.IntermediateResourceMissing;
+      let overwritten = false;
+      if (await getWebdavEntry(this.db, { ownerId, path: target })) {
+        if (!info.overwrite) throw Errors.ResourceAlreadyExists;
+        await deleteWebdavEntry(this.db, { ownerId, path: target });
+        overwritten = true;
+      }
+      this.forget(ctx);
+      await this.copyNode(ctx, ownerId, from, source, target, depth);
+      this.forget(ctx);
+      return overwritten;
+    });
+  }
+
+  private async copyNode(ctx: RequestContext, ownerId: string, from: Path, source: Node, target: string, depth: number) {
+    if (!isFolder(source)) {
+      const outcome = await storeWebdavFile(this.db, await this.readBytes(ctx, from), {
+        ownerId,
+        path: target,
+        declaredType: source.kind === "entry" && source.entry.kind === "file" ? source.entry.contentType : "image/png",
+        maxBytes: this.options.maxUploadBytes,
+      }).catch((error) => {
+        throw error instanceof FileTooLargeError ? PayloadTooLarge : error;
+      });
+      if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
+    } else if ((await createWebdavFolder(this.db, { ownerId, path: target })) !== "created") {
+      throw Errors.ResourceAlreadyExists;
+    }
+    if (source.kind === "entry") {
+      const copy = await getWebdavEntry(this.db, { ownerId, path: target });
+      if (copy) await copyWebdavProperties(this.db, { ownerId, fromEntryId: source.entry.id, toEntryId: copy.id });
+    }
+    if (!isFolder(source) || depth === 0) return;
+    const names = await new Promise<string[]>((resolve, reject) =>
+      this._readDir(from, { context: ctx }, (error, names) => (error ? reject(error) : resolve(names ?? []))),
+    );
+    for (const name of names) {
+      const childPath = from.getChildPath(name);
+      const child = await this.existing(ctx, childPath);
+      await this.copyNode(ctx, ownerId, childPath, child, `${target}/${name}`, depth === -1 ? -1 : depth - 1);
+    }
+  }
+
+  // ---- what our PROPFIND and PROPPATCH read (webdav/commands.ts) ---------------
+
+  /** What PROPFIND shows of a path, or null when nothing is there. */
+  async describe(ctx: RequestContext, path: Path): Promise<ResourceView | null> {
+    const node = await this.node(ctx, path);
+    if (!node) return null;
+    const { createdAt, modifiedAt } = datesOf(node);
+    const view = { segments: path.paths, createdAt, modifiedAt, entryId: node.kind === "entry" ? node.entry.id : null };
+    const etag = etagOf(node);
+    if (node.kind === "entry" && node.entry.kind === "file") {
+      return { ...view, isFolder: false, size: node.entry.size, contentType: node.entry.contentType ?? "application/octet-stream", etag };
+    }
+    if (node.kind === "result-image") return { ...view, isFolder: false, size: node.size, contentType: "image/png", etag };
+    return { ...view, isFolder: true, size: null, contentType: null, etag };
+  }
+
+  /** The names inside a folder. */
+  childNames(ctx: RequestContext, path: Path) {
+    return new Promise<string[]>((resolve, reject) => this._readDir(path, { context: ctx }, (error, names) => (error ? reject(error) : resolve(names ?? []))));
+  }
+
+  /** The LOCKs held on a path (by its owner: nobody else's are visible). */
+  locksOf(ctx: RequestContext, path: Path) {
+    return new Promise<webdav.Lock[]>((resolve) => this.locks.forPath(ownerOf(ctx), path.toString()).getLocks((_error, locks) => resolve(locks ?? [])));
+  }
+
+  /** Dead properties of entries, by entry id. */
+  propertiesOf(ctx: RequestContext, entryIds: string[]) {
+    return listWebdavProperties(this.db, { ownerId: ownerOf(ctx), entryIds });
+  }
+
+  /**
+   * PROPPATCH: the instructions in order, all or none, in one transaction.
+   * Returns each one's status: 200, or 403 for a protected (DAV:) property or
+   * a resource outside /uploads, the others then 424 (Failed Dependency).
+   */
+  async updateProperties(ctx: RequestContext, path: Path, updates: PropertyUpdate[]): Promise<number[]> {
+    const node = await this.existing(ctx, path);
+    const isRefused = (update: PropertyUpdate) => node.kind !== "entry" || update.namespace === DAV;
+    if (node.kind !== "entry" || updates.some(isRefused)) return updates.map((update) => (isRefused(update) ? 403 : 424));
+    if (!(await updateWebdavProperties(this.db, { ownerId: ownerOf(ctx), entryId: node.entry.id, updates }))) throw Errors.ResourceNotFound;
+    return updates.map(() => 200);
+  }
+
+  protected _propertyManager(path: Path, info: { context: RequestContext }, callback: Callback<webdav.IPropertyManager>) {
+    settle(callback, async () => {
+      await this.existing(info.context, path);
+      return NO_PROPERTIES;
+    });
+  }
+
+  protected _lockManager(path: Path, info: { context: RequestContext }, callback: Callback<webdav.ILockManager>) {
+    callback(undefined, this.locks.forPath(info.context.user?.uid ?? "", path.toString()));
+  }
+}
+
+/**
+ * Dead properties are read and written by our PROPFIND and PROPPATCH
+ * (webdav/commands.ts) straight from the database; webdav-server's own
+ * property managers go unused, so it gets an empty, read-only one.
+ */
+const NO_PROPERTIES: webdav.IPropertyManager = {
+  setProperty: (_name, _value, _attributes, callback) => callback(ReadOnly),
+  getProperty: (_name, callback) => callback(Errors.PropertyNotFound),
+  removeProperty: (_name, callback) => callback(ReadOnly),
+  getProperties: (callback) => callback(undefined, {}),
+};
+
+/**
+ * LOCKs, in this process's memory, per person and path (a lock taken by one
+ * person is invisible to everyone else). Only paths that hold a lock take memory.
+ */
+class OwnerLocks {
+  private readonly byKey = new Map<string, webdav.Lock[]>();
+
+  forPath(ownerId: string, path: string): webdav.ILockManager {
+    const key = `${ownerId}\u0000${path}`;
+    const current = () => {
+      const locks = (this.byKey.get(key) ?? []).filter((lock) => !lock.expired());
+      if (locks.length > 0) this.byKey.set(key, locks);
+      else this.byKey.delete(key);
+      return locks;
+    };
+    return {
+      getLocks: (callback) => callback(undefined, current()),
+      setLock: (lock, callback) => {
+        this.byKey.set(key, [...current(), lock]);
+        callback();
+      },
+      removeLock: (uuid, callback) => {
+        const locks = current();
+        const kept = locks.filter((lock) => lock.uuid !== uuid);
+        if (kept.length > 0) this.byKey.set(key, kept);
+        else this.byKey.delete(key);
+        callback(undefined, kept.length < locks.length);
+      },
+      getLock: (uuid, callback) => callback(undefined, current().find((lock) => lock.uuid === uuid)),
+      refresh: (uuid, timeoutSeconds, callback) => {
+        const lock = current().find((candidate) => candidate.uuid === uuid);
+        lock?.refresh(timeoutSeconds);
+        callback(undefined, lock);
+      },
+    };
+  }
+}
+
+function isFolder(node: Node) {
+  return node.kind === "fixed-folder" || node.kind === "result-folder" || (node.kind === "entry" && node.entry.kind === "folder");
+}
+
+/** An upload's bytes never change (a PUT over a file makes a new upload), nor does a render's image. */
+function etagOf(node: Node) {
+  if (node.kind === "entry" && node.entry.kind === "file") return `"${node.entry.uploadId}"`;
+  if (node.kind === "result-image") return `"${node.sha256}"`;
+  return `"${datesOf(node).modifiedAt.getTime().toString(36)}"`;
+}
+
+function datesOf(node: Node): { createdAt: Date; modifiedAt: Date } {
+  if (node.kind === "fixed-folder") return { createdAt: STARTED_AT, modifiedAt: STARTED_AT };
+  if (node.kind === "entry") return node.entry;
+  return node;
+}
+
+/** The signed-in person: the server refuses requests without one before webdav-server sees them. */
+function ownerOf(ctx: RequestContext): string {
+  const uid = ctx.user?.uid;
+  if (!uid || ctx.user.isDefaultUser) throw Errors.MissingAuthorisationHeader;
+  return uid;
+}
+
+/** The path inside /uploads that a write may change ("a/b.txt"), or ReadOnly. */
+function writablePath(path: Path): string {
+  const [top, ...rest] = path.paths;
+  if (top !== UPLOADS || rest.length === 0) throw ReadOnly;
+  return rest.join("/");
+}
+
+function uploadsPath(path: Path) {
+  return path.paths.slice(1).join("/");
+}
+
+function httpRequestOf(ctx: RequestContext) {
+  return ctx instanceof webdav.HTTPRequestContext ? ctx.request : undefined;
+}
+
+function isPut(ctx: RequestContext) {
+  return httpRequestOf(ctx)?.method === "PUT";
+}
+
+/** The request's Depth header: -1 for infinity, undefined when absent. */
+function httpDepthOf(ctx: RequestContext) {
+  return ctx instanceof webdav.HTTPRequestContext ? ctx.headers.depth : undefined;
+}
+
+async function* emptyBytes(): AsyncGenerator<Uint8Array> {}
+
+/** Runs an async function and reports to a webdav-server callback. */
+function settle<T>(callback: Callback<T>, work: () => Promise<T>) {
+  work().then(
+    (value) => callback(undefined, value),
+    (error: Error) => callback(error),
+  );
+}

@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { v2 as webdav } from "webdav-server";
+import type { Database } from "@/db/client";
+import { authenticateWebdavToken } from "@/db/queries/webdav";
+import { replacePropertyCommands } from "./commands";
+import { LongrunFileSystem } from "./file-system";
+import { evaluateIfHeader, parseIfHeader } from "./if-header";
+import { parseRequestPath, pathOfUrl } from "./paths";
+
+export const WEBDAV_REALM = "Longrun";
+/** Bodies of methods other than PUT (PROPFIND, PROPPATCH, LOCK: small XML); webdav-server holds them in memory. */
+const MAX_XML_BODY_BYTES = 1024 * 1024;
+
+export type WebdavServerOptions = {
+  db: Database;
+  /** Largest file a PUT or COPY may store (UPLOAD_MAX_BYTES, as for uploads on the page). */
+  maxUploadBytes: number;
+  log?: (line: string) => void;
+};
+
+/**
+ * The WebDAV server: webdav-server (v2) over LongrunFileSystem, behind a small
+ * front that refuses what should never reach it: requests without a valid API
+ * token (401), paths with "..", encoded slashes or control characters (400),
+ * and large XML bodies (413). Each person sees only their own tree.
+ */
+export function createWebdavServer(options: WebdavServerOptions): Server {
+  const log = options.log ?? ((line) => console.log(line));
+  const users = new WeakMap<IncomingMessage, webdav.IUser>();
+  const fileSystem = new LongrunFileSystem(options.db, { maxUploadBytes: options.maxUploadBytes });
+  const dav = new webdav.WebDAVServer({
+    rootFileSystem: fileSystem,
+    requireAuthentification: true,
+    httpAuthentication: {
+      // The front below answers 401 itself; successful responses need no challenge.
+      askForAuthentication: () => ({}),
+      getUser: (ctx, callback) => {
+        const user = users.get(ctx.request);
+        if (user) callback(undefined as unknown as Error, user);
+        else callback(webdav.Errors.MissingAuthorisationHeader);
+      },
+    },
+    // Refuse bodies where none is expected (MKCOL with a body is 415, as RFC 4918 asks).
+    strictMode: true,
+    serverName: "Longrun",
+    version: "1",
+    lockTimeout: 3600,
+  });
+  replacePropertyCommands(dav, fileSystem);
+
+  return createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log(`[webdav] ${request.method} ${request.url}: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!response.headersSent) respond(response, 500, "Internal server error");
+      else response.destroy();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse) {
+    const problem = refusedPath(request);
+    if (problem) return respond(response, 400, problem);
+
+    const token = basicPassword(request.headers.authorization);
+    const user = token ? await authenticateWebdavToken(options.db, token) : null;
+    if (!user) {
+      response.setHeader("WWW-Authenticate", `Basic realm="${WEBDAV_REALM}", charset="UTF-8"`);
+      return respond(response, 401, "Sign in with any user name and an API token as the password (create one on the Tokens page)");
+    }
+
+    if (request.method !== "PUT") {
+      if (request.headers["transfer-encoding"] && request.headers["content-length"] === undefined) {
+        return respond(response, 411, "Send a Content-Length");
+      }
+      if (Number(request.headers["content-length"] ?? 0) > MAX_XML_BODY_BYTES) return respond(response, 413, "Request body too large");
+    }
+
+    const ifHeader = request.headers.if;
+    if (ifHeader !== undefined) {
+      const lists = parseIfHeader(Array.isArray(ifHeader) ? ifHeader.join(" ") : ifHeader);
+      if (!lists) return respond(response, 400, "Malformed If header");
+      const holds = await evaluateIfHeader(lists, async (resource) => {
+        const raw = resource === null ? pathOfUrl(request.url ?? "") : pathOfUrl(resource);
+        const checked = raw === null ? null : parseRequestPath(raw);
+        return checked?.ok ? fileSystem.conditionState(user.id, checked.segments) : null;
+      });
+      if (!holds) return respond(response, 412, "The If header's conditions do not hold");
+      // Checked: webdav-server's own If parser must not see it (it throws on untagged lists).
+      // Its LOCK only reads the token of a refresh from it, safely.
+      if (request.method !== "LOCK") delete request.headers.if;
+    }
+
+    users.set(request, { uid: user.id, username: user.email, isAdministrator: false, isDefaultUser: false });
+    dav.executeRequest(request, response);
+  }
+}
+
+/** Why a request's path or Destination is refused, or null. */
+function refusedPath(request: IncomingMessage): string | null {
+  // A fragment is never sent by a correct client; acting on the path without it could delete the wrong thing.
+  if (request.url?.includes("#")) return "Refused path: a request URI has no fragment";
+  const path = pathOfUrl(request.url ?? "");
+  const checked = path === null ? { ok: false as const, reason: "bad request URL" } : parseRequestPath(path);
+  if (!checked.ok) return `Refused path: ${checked.reason}`;
+  const destination = request.headers.destination;
+  if (destination !== undefined) {
+    const destinationPath = pathOfUrl(String(destination));
+    const checkedDestination = destinationPath === null ? { ok: false as const, reason: "bad URL" } : parseRequestPath(destinationPath);
+    if (!checkedDestination.ok) return `Refused Destination: ${checkedDestination.reason}`;
+  }
+  return null;
+}
+
+/** The password of a Basic Authorization header (the user name is not used). */
+export function basicPassword(header: string | undefined): string | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
+  if (!match) return null;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon === -1) return null;
+  const password = decoded.slice(colon + 1);
+  return password.length > 0 && password.length <= 200 ? password : null;
+}
+
+function respond(response: ServerResponse, status: number, message: string) {
+  response.statusCode = status;
+  response.setHeader("Content-Type", "text/plain; charset=utf-8");
+  response.end(`${message}\n`);
+}

@@ -1,0 +1,110 @@
+import { createRequire } from "node:module";
+
+/**
+ * Request bodies (PROPFIND, PROPPATCH) read with sax, strict and
+ * namespace-aware: the parser under webdav-server's own XML library, loaded
+ * from where webdav-server resolves it. Elements carry their namespace URI
+ * and local name, which is what WebDAV property names are.
+ */
+const requireHere = createRequire(import.meta.url);
+const requireFromWebdav = createRequire(requireHere.resolve("webdav-server"));
+const requireFromBuilder = createRequire(requireFromWebdav.resolve("xml-js-builder"));
+const requireFromXmlJs = createRequire(requireFromBuilder.resolve("xml-js"));
+
+type SaxAttribute = { name: string; value: string; prefix: string; local: string; uri: string };
+type SaxTag = { name: string; local: string; uri: string; attributes: Record<string, SaxAttribute> };
+type SaxParser = {
+  onerror: (error: Error) => void;
+  onopentag: (tag: SaxTag) => void;
+  onclosetag: () => void;
+  ontext: (text: string) => void;
+  oncdata: (text: string) => void;
+  write(text: string): SaxParser;
+  close(): SaxParser;
+};
+const sax = requireFromXmlJs("sax") as { parser(strict: boolean, options: { xmlns: boolean }): SaxParser };
+
+export const DAV = "DAV:";
+const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_NAMESPACE = "http://www.w3.org/2000/xmlns/";
+
+export type XmlAttribute = { namespace: string; name: string; value: string };
+export type XmlElement = { kind: "element"; namespace: string; name: string; attributes: XmlAttribute[]; children: XmlNode[] };
+export type XmlNode = XmlElement | { kind: "text"; text: string };
+
+/** The root element of a well-formed document with valid namespaces, or null. */
+export function parseXml(body: Buffer | string): XmlElement | null {
+  const parser = sax.parser(true, { xmlns: true });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | null = null;
+  let isValid = true;
+  parser.onerror = () => {
+    isValid = false;
+  };
+  parser.onopentag = (tag) => {
+    const attributes: XmlAttribute[] = [];
+    for (const attribute of Object.values(tag.attributes)) {
+      if (attribute.uri === XMLNS_NAMESPACE || attribute.name === "xmlns") {
+        // Namespaces in XML 1.0: a prefix cannot be bound to "" (sax lets it pass).
+        if (attribute.name.startsWith("xmlns:") && attribute.value === "") isValid = false;
+        continue;
+      }
+      attributes.push({ namespace: attribute.uri ?? "", name: attribute.local, value: attribute.value });
+    }
+    const element: XmlElement = { kind: "element", namespace: tag.uri ?? "", name: tag.local, attributes, children: [] };
+    if (stack.length > 0) stack[stack.length - 1].children.push(element);
+    else if (root) isValid = false;
+    else root = element;
+    stack.push(element);
+  };
+  parser.onclosetag = () => {
+    stack.pop();
+  };
+  parser.ontext = parser.oncdata = (text) => {
+    if (stack.length > 0) stack[stack.length - 1].children.push({ kind: "text", text });
+    else if (text.trim() !== "") isValid = false;
+  };
+  try {
+    parser.write(typeof body === "string" ? body : body.toString("utf8")).close();
+  } catch {
+    return null;
+  }
+  return isValid && stack.length === 0 ? root : null;
+}
+
+export const elementsOf = (element: XmlElement) => element.children.filter((child): child is XmlElement => child.kind === "element");
+export const isNamed = (element: XmlElement, namespace: string, name: string) => element.namespace === namespace && element.name === name;
+export const findElement = (element: XmlElement, namespace: string, name: string) =>
+  elementsOf(element).find((child) => isNamed(child, namespace, name));
+
+export function escapeXml(text: string) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/\r/g, "&#13;");
+}
+
+/**
+ * Nodes written back as XML that stands on its own: each element declares its
+ * own namespace as the default (xmlns="" when it has none), so it means the
+ * same inside any parent.
+ */
+export function serializeXml(nodes: XmlNode[]): string {
+  return nodes.map((node) => (node.kind === "text" ? escapeXml(node.text) : serializeElement(node))).join("");
+}
+
+function serializeElement(element: XmlElement): string {
+  const attributes = [`xmlns="${escapeXml(element.namespace)}"`];
+  element.attributes.forEach((attribute, index) => {
+    if (attribute.namespace === "") attributes.push(`${attribute.name}="${escapeXml(attribute.value)}"`);
+    else if (attribute.namespace === XML_NAMESPACE) attributes.push(`xml:${attribute.name}="${escapeXml(attribute.value)}"`);
+    else attributes.push(`xmlns:a${index}="${escapeXml(attribute.namespace)}"`, `a${index}:${attribute.name}="${escapeXml(attribute.value)}"`);
+  });
+  const open = `${element.name} ${attributes.join(" ")}`;
+  return element.children.length === 0 ? `<${open}/>` : `<${open}>${serializeXml(element.children)}</${element.name}>`;
+}
+
+/** An element named by namespace and local name, with its content already XML. */
+export function propertyElement(namespace: string, name: string, content = "") {
+  const open = namespace === DAV ? `D:${name}` : `P:${name} xmlns:P="${escapeXml(namespace)}"`;
+  const close = namespace === DAV ? `D:${name}` : `P:${name}`;
+  if (namespace === "") return content === "" ? `<${name} xmlns=""/>` : `<${name} xmlns="">${content}</${name}>`;
+  return content === "" ? `<${open}/>` : `<${open}>${content}</${close}>`;
+}

@@ -9,11 +9,13 @@ import { NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Ser
 /**
  * `npm start`: everything on one machine. Without DATABASE_URL, an embedded
  * Postgres keeps its data under .data/; then migrations, a build if sources
- * changed, the web, one worker and one worker for the large-render queue.
+ * changed, the web, one worker, one worker for the large-render queue and the
+ * WebDAV server.
  * Ctrl-C stops them in order.
  */
 const DATA_DIR = ".data";
 const port = Number(process.env.PORT ?? 3000);
+const webdavPort = Number(process.env.WEBDAV_PORT ?? 3001);
 const embeddedPostgresPort = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
 const isDev = process.argv.includes("--dev");
 
@@ -57,7 +59,9 @@ async function main() {
   const worker = startService("worker", ...nodeWithTsx("worker/main.ts"), env);
   // The dedicated queue for large renders: one at a time, as on the special-hardware machine.
   const largeWorker = startService("worker:large", ...nodeWithTsx("worker/main.ts", ["--only", "large", "--concurrency", "1"]), env);
-  services = [web, worker, largeWorker];
+  // WebDAV (mount your files and results): its own process, as Next.js cannot answer WebDAV's methods.
+  const webdav = startService("webdav", ...nodeWithTsx("webdav/main.ts"), { ...env, WEBDAV_PORT: String(webdavPort) });
+  services = [web, worker, largeWorker, webdav];
   for (const service of services) {
     void service.exited.then((code) => {
       if (!isStopping) {
@@ -67,7 +71,9 @@ async function main() {
     });
   }
   await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
-  console.log(`\nLongrun is ready at http://localhost:${port}  (Ctrl-C to stop)\n`);
+  await waitForHttp(`http://127.0.0.1:${webdavPort}/`);
+  console.log(`\nLongrun is ready at http://localhost:${port}  (Ctrl-C to stop)`);
+  console.log(`WebDAV at http://localhost:${webdavPort}/  (user: your email, password: an API token from the Tokens page)\n`);
 }
 
 async function ensureDatabase(serverUrl: string, name: string) {

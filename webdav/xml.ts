@@ -77,8 +77,14 @@ export const isNamed = (element: XmlElement, namespace: string, name: string) =>
 export const findElement = (element: XmlElement, namespace: string, name: string) =>
   elementsOf(element).find((child) => isNamed(child, namespace, name));
 
+/** Text as XML character data. */
 export function escapeXml(text: string) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/\r/g, "&#13;");
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#13;");
+}
+
+/** Text as an XML attribute value (in double quotes). */
+export function escapeAttribute(text: string) {
+  return escapeXml(text).replace(/"/g, "&quot;").replace(/\n/g, "&#10;").replace(/\t/g, "&#9;");
 }
 
 /**
@@ -91,11 +97,12 @@ export function serializeXml(nodes: XmlNode[]): string {
 }
 
 function serializeElement(element: XmlElement): string {
-  const attributes = [`xmlns="${escapeXml(element.namespace)}"`];
+  const attributes = [`xmlns="${escapeAttribute(element.namespace)}"`];
   element.attributes.forEach((attribute, index) => {
-    if (attribute.namespace === "") attributes.push(`${attribute.name}="${escapeXml(attribute.value)}"`);
-    else if (attribute.namespace === XML_NAMESPACE) attributes.push(`xml:${attribute.name}="${escapeXml(attribute.value)}"`);
-    else attributes.push(`xmlns:a${index}="${escapeXml(attribute.namespace)}"`, `a${index}:${attribute.name}="${escapeXml(attribute.value)}"`);
+    const value = escapeAttribute(attribute.value);
+    if (attribute.namespace === "") attributes.push(`${attribute.name}="${value}"`);
+    else if (attribute.namespace === XML_NAMESPACE) attributes.push(`xml:${attribute.name}="${value}"`);
+    else attributes.push(`xmlns:a${index}="${escapeAttribute(attribute.namespace)}"`, `a${index}:${attribute.name}="${value}"`);
   });
   const open = `${element.name} ${attributes.join(" ")}`;
   return element.children.length === 0 ? `<${open}/>` : `<${open}>${serializeXml(element.children)}</${element.name}>`;
@@ -103,7 +110,7 @@ function serializeElement(element: XmlElement): string {
 
 /** An element named by namespace and local name, with its content already XML. */
 export function propertyElement(namespace: string, name: string, content = "") {
-  const open = namespace === DAV ? `D:${name}` : `P:${name} xmlns:P="${escapeXml(namespace)}"`;
+  const open = namespace === DAV ? `D:${name}` : `P:${name} xmlns:P="${escapeAttribute(namespace)}"`;
   const close = namespace === DAV ? `D:${name}` : `P:${name}`;
   if (namespace === "") return content === "" ? `<${name} xmlns=""/>` : `<${name} xmlns="">${content}</${name}>`;
   return content === "" ? `<${open}/>` : `<${open}>${content}</${close}>`;

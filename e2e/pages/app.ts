@@ -77,3 +77,14 @@ export class ConfigurationPage {
     await expect(this.statusBadge).toHaveText("Done");
   }
 }
+
+/** Signs up a new account and creates an API token on the Tokens page, as a person would. */
+export async function signUpWithToken(page: Page, label: string) {
+  const email = uniqueEmail(label);
+  await new AuthPage(page).signUp(email);
+  await page.goto("/tokens");
+  await page.getByLabel("Token name").fill(`${label} token`);
+  await page.getByRole("button", { name: "Create token" }).click();
+  const token = (await page.getByTestId("new-token").textContent())!;
+  return { email, token };
+}

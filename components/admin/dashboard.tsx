@@ -4,7 +4,13 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { toast } from "sonner";
-import { cancelRenderAsAdmin, retryRenderAsAdmin, type AdminActionState } from "@/app/(app)/admin/actions";
+import {
+  cancelRenderAsAdmin,
+  cancelUploadStepAsAdmin,
+  retryRenderAsAdmin,
+  retryUploadStepAsAdmin,
+  type AdminActionState,
+} from "@/app/(app)/admin/actions";
 import type { DashboardOverview } from "@/db/queries/dashboard";
 import { formatSeconds } from "@/lib/format";
 import { fetchJson } from "../query-client";
@@ -21,8 +27,8 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
     initialData: initial,
     refetchInterval: POLL_MS,
   });
-  const act = async (action: (id: string) => Promise<AdminActionState>, id: string, done: string) => {
-    const outcome = await action(id);
+  const act = async <A extends string[]>(action: (...args: A) => Promise<AdminActionState>, args: A, done: string) => {
+    const outcome = await action(...args);
     if (outcome.ok) toast.success(done);
     else toast.error(outcome.message);
     await queryClient.invalidateQueries({ queryKey });
@@ -94,7 +100,7 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
               <span className="w-12 text-right">{Math.floor(render.progress * 100)}%</span>
               <span className="w-40 truncate font-mono text-xs text-slate-500">{render.workerId}</span>
               <span className="w-16 text-right text-slate-500">{formatSeconds(render.elapsedMs)}</span>
-              <button type="button" className="button" onClick={() => act(cancelRenderAsAdmin, render.id, "Cancelled")}>
+              <button type="button" className="button" onClick={() => act(cancelRenderAsAdmin, [render.id], "Cancelled")}>
                 Cancel
               </button>
             </li>
@@ -112,7 +118,7 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
                 <span className="text-slate-500">({failure.email}, {failure.attempts} attempts)</span>
                 <span className="block truncate font-mono text-xs text-red-700">{failure.error}</span>
               </span>
-              <button type="button" className="button" onClick={() => act(retryRenderAsAdmin, failure.id, "Queued again")}>
+              <button type="button" className="button" onClick={() => act(retryRenderAsAdmin, [failure.id], "Queued again")}>
                 Retry
               </button>
             </li>
@@ -133,6 +139,15 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
               <span className={`w-16 text-xs ${step.status === "failed" ? "text-red-700" : "text-indigo-700"}`}>{step.status}</span>
               <span className="w-40 truncate font-mono text-xs text-slate-500">{step.workerId}</span>
               <span className="w-16 text-right text-slate-500">{step.elapsedMs === null ? "" : formatSeconds(step.elapsedMs)}</span>
+              {step.status === "failed" ? (
+                <button type="button" className="button" onClick={() => act(retryUploadStepAsAdmin, [step.uploadId, step.step], "Queued again")}>
+                  Retry
+                </button>
+              ) : (
+                <button type="button" className="button" onClick={() => act(cancelUploadStepAsAdmin, [step.uploadId, step.step], "Cancelled")}>
+                  Cancel
+                </button>
+              )}
             </li>
           ))}
           {data.uploadSteps.length === 0 && <li className="py-1.5 text-slate-500">No upload step is running or has failed.</li>}

@@ -1,5 +1,8 @@
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { removeJob } from "@/jobs/enqueue";
+import { uploadStepJobKey } from "@/jobs/payloads";
 import { isThumbnailable } from "@/lib/uploads/detect-type";
+import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 import type { Executor } from "../client";
 import { blobs, uploads, uploadSteps, type LogLevel, type UploadStepName } from "../schema";
 import { appendJobLog } from "./job-logs";
@@ -129,6 +132,40 @@ export async function failUploadStep(
       .returning({ uploadId: uploadSteps.uploadId });
     if (updated.length === 0) return false;
     await appendJobLog(tx, { uploadId: args.uploadId, level: args.log.level, message: args.log.message });
+    return true;
+  });
+}
+
+/** An admin's retry of a failed step: queued again with a fresh job; false unless it had failed. */
+export async function retryFailedUploadStep(executor: Executor, args: { uploadId: string; step: UploadStepName }) {
+  return executor.transaction(async (tx) => {
+    const [failed] = await tx
+      .select({ step: uploadSteps.step })
+      .from(uploadSteps)
+      .where(and(eq(uploadSteps.uploadId, args.uploadId), eq(uploadSteps.step, args.step), eq(uploadSteps.status, "failed")))
+      .for("update");
+    if (!failed) return false;
+    await queueSteps(tx, args.uploadId, [args.step]);
+    await appendJobLog(tx, { uploadId: args.uploadId, message: `${UPLOAD_STEP_LABELS[args.step]}: retried by an admin` });
+    return true;
+  });
+}
+
+/**
+ * An admin's cancel of a queued or running step: it fails with "Cancelled by an
+ * admin" and its job goes. A running job finishes its work, but its step is no
+ * longer held by its job id, so it writes nothing. False unless it was unfinished.
+ */
+export async function cancelUploadStep(executor: Executor, args: { uploadId: string; step: UploadStepName }) {
+  return executor.transaction(async (tx) => {
+    const [cancelled] = await tx
+      .update(uploadSteps)
+      .set({ status: "failed", message: "Cancelled by an admin", finishedAt: sql`now()`, jobId: null })
+      .where(and(eq(uploadSteps.uploadId, args.uploadId), eq(uploadSteps.step, args.step), inArray(uploadSteps.status, ["queued", "running"])))
+      .returning({ step: uploadSteps.step });
+    if (!cancelled) return false;
+    await removeJob(tx, uploadStepJobKey(args.uploadId, args.step));
+    await appendJobLog(tx, { uploadId: args.uploadId, level: "warn", message: `${UPLOAD_STEP_LABELS[args.step]}: cancelled by an admin` });
     return true;
   });
 }

@@ -2,6 +2,8 @@
 
 import { db } from "@/db";
 import { cancelResult, retryFailedResult } from "@/db/queries/results";
+import { cancelUploadStep, retryFailedUploadStep } from "@/db/queries/upload-jobs";
+import { uploadStepName } from "@/db/schema";
 import { setUserTier } from "@/db/queries/users";
 import { isAdmin, withActionUser } from "@/lib/auth/guards";
 import { getWebEnv } from "@/lib/env";
@@ -21,6 +23,20 @@ export const cancelRenderAsAdmin = withActionUser(async (user, resultId: string)
   if (!(await isAdmin(user.id)) || !idSchema.safeParse(resultId).success) return NOT_FOUND;
   const cancelled = await cancelResult(db, { resultId, ownerId: "any" });
   return cancelled.ok ? { ok: true } : { ok: false, message: cancelled.code === "not_found" ? "Not found" : `Already ${cancelled.status}` };
+});
+
+const uploadStepSchema = z.object({ uploadId: z.uuid(), step: z.enum(uploadStepName.enumValues) });
+
+export const retryUploadStepAsAdmin = withActionUser(async (user, uploadId: string, step: string): Promise<AdminActionState> => {
+  const parsed = uploadStepSchema.safeParse({ uploadId, step });
+  if (!(await isAdmin(user.id)) || !parsed.success) return NOT_FOUND;
+  return (await retryFailedUploadStep(db, parsed.data)) ? { ok: true } : { ok: false, message: "Only a failed step can be retried" };
+});
+
+export const cancelUploadStepAsAdmin = withActionUser(async (user, uploadId: string, step: string): Promise<AdminActionState> => {
+  const parsed = uploadStepSchema.safeParse({ uploadId, step });
+  if (!(await isAdmin(user.id)) || !parsed.success) return NOT_FOUND;
+  return (await cancelUploadStep(db, parsed.data)) ? { ok: true } : { ok: false, message: "This step has already finished" };
 });
 
 const tierChangeSchema = z.object({ userId: z.uuid(), tier: z.enum(["free", "pro"]) });

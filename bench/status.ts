@@ -14,8 +14,13 @@ import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/th
  * `npm run bench:status`: the status route under load from a second process
  * (autocannon, 10 connections, 10 s), first with the worker idle, then while
  * it renders on both cores. The web and the worker are the real processes.
+ * Two loads each time: as fast as 10 connections go (saturation: the latency
+ * is mostly queueing behind the other requests), and a steady 100 requests a
+ * second (100 people watching a render, each page polling once a second),
+ * which is what a person's poll meets on a busy but not overloaded server.
  */
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const STEADY_RATE = 100;
 
 const embedded = await startThrowawayPostgres();
 const services: Service[] = [];
@@ -44,8 +49,8 @@ async function signIn(base: string, email: string, password: string) {
   return session;
 }
 
-async function load(url: string, cookie: string) {
-  const result = await autocannon({ url, connections: 10, duration: DURATION_S, headers: { Cookie: cookie } });
+async function load(url: string, cookie: string, overallRate?: number) {
+  const result = await autocannon({ url, connections: 10, duration: DURATION_S, headers: { Cookie: cookie }, ...(overallRate ? { overallRate } : {}) });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers, ${result.errors} errors`);
   return result;
 }
@@ -74,6 +79,7 @@ try {
 
   await load(statusUrl, cookie); // warm-up: JIT and connection pools
   const idle = await load(statusUrl, cookie);
+  const idleSteady = await load(statusUrl, cookie, STEADY_RATE);
   if (process.env.BENCH_PROBE) {
     const probe = async (label: string, target: string, headers: Record<string, string>) => {
       const r = await autocannon({ url: target, connections: 1, duration: 5, headers });
@@ -93,13 +99,19 @@ try {
   }
   await sleep(1_000);
   const busy = await load(statusUrl, cookie);
+  const busySteady = await load(statusUrl, cookie, STEADY_RATE);
 
   const row = (label: string, r: autocannon.Result) =>
     console.log(`${label.padEnd(34)} ${r.requests.average.toFixed(0).padStart(6)} req/s   p50 ${r.latency.p50} ms   p99 ${r.latency.p99} ms`);
   console.log(`\nGET /api/configurations/:id/status, 10 connections, ${DURATION_S} s each`);
-  row("worker idle", idle);
-  row("worker rendering on both cores", busy);
+  console.log("as fast as they go:");
+  row("  worker idle", idle);
+  row("  worker rendering on both cores", busy);
   console.log(`  ratio busy/idle p99: ${(busy.latency.p99 / idle.latency.p99).toFixed(2)}x`);
+  console.log(`a steady ${STEADY_RATE} requests a second:`);
+  row("  worker idle", idleSteady);
+  row("  worker rendering on both cores", busySteady);
+  console.log(`  ratio busy/idle p99: ${(busySteady.latency.p99 / idleSteady.latency.p99).toFixed(2)}x`);
   await db.$client.end();
 } finally {
   await cleanUp();

@@ -43,7 +43,8 @@ export class ApiClient {
     for (let attempt = 0, rateLimited = 0; ; attempt++) {
       let response: Response;
       try {
-        response = await fetch(new URL(path, `${this.baseUrl}/`), {
+        // Concatenated, not new URL(path, base): a server under a path prefix keeps its prefix.
+        response = await fetch(`${this.baseUrl}${path}`, {
           method,
           headers,
           body: options.json !== undefined ? JSON.stringify(options.json) : (options.body?.() as BodyInit | undefined),

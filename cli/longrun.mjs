@@ -6,6 +6,11 @@ import { fileURLToPath } from "node:url";
 import { register } from "tsx/esm/api";
 
 register({ tsconfig: fileURLToPath(new URL("../tsconfig.json", import.meta.url)) });
+// `longrun status ID --json | head -c 20`: a reader that stops early is not an error.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 const { run } = await import("./main.ts");
 process.exitCode = await run(process.argv.slice(2), {
   stdout: process.stdout,

@@ -276,3 +276,24 @@ test("someone else's id is the API's not_found: exit 3", async ({ browser }) => 
     expect(errorSchema.parse(JSON.parse(outcome.stdout)).error.code).toBe("not_found");
   }
 });
+
+test("a 429 is waited out for its Retry-After, then the request goes through", async ({ browser }) => {
+  test.slow(); // the rate window is a minute: this test waits for most of one
+  const page = await browser.newPage({ baseURL });
+  const limited = await signUpWithToken(page, "cli-limited");
+  await page.close();
+  let retryAfterSeconds = 0;
+  for (let request = 0; request < 500 && retryAfterSeconds === 0; request++) {
+    const response = await fetch(new URL("/api/v1/me", baseURL), { headers: { Authorization: `Bearer ${limited.token}` } });
+    if (response.status === 429) retryAfterSeconds = Number(response.headers.get("retry-after"));
+  }
+  expect(retryAfterSeconds).toBeGreaterThan(0);
+
+  const startedAt = Date.now();
+  const outcome = await as(["status", randomUUID(), "--json"], { env: { LONGRUN_TOKEN: limited.token } });
+  expect(outcome.stderr).toMatch(/Rate limited by the server; retrying in \d+ s/);
+  // The API's answer once the window reset: not_found (this account has no jobs), not rate_limited.
+  expect(outcome.code).toBe(3);
+  expect(errorSchema.parse(JSON.parse(outcome.stdout)).error.code).toBe("not_found");
+  expect(Date.now() - startedAt).toBeGreaterThanOrEqual((retryAfterSeconds - 2) * 1000);
+});

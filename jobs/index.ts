@@ -3,7 +3,7 @@ import { TASK_GROUPS, type TaskGroup, type TaskName } from "./payloads";
 import { createHousekeepingTask } from "./housekeeping";
 import * as render from "./render";
 import type { RenderTaskDependencies } from "./render";
-import { createRunSchedulesTask } from "./schedules";
+import { createRollUpUsageTask, createRunSchedulesTask } from "./schedules";
 import { createUploadTasks } from "./uploads";
 import { createCheckSourcesTask, type CheckSourcesTaskDependencies } from "./watched-sources";
 
@@ -19,6 +19,7 @@ export function createTaskList(dependencies: TaskDependencies, group: TaskGroup 
     housekeeping: createHousekeepingTask(dependencies),
     run_schedules: createRunSchedulesTask(dependencies),
     check_sources: createCheckSourcesTask(dependencies),
+    roll_up_usage: createRollUpUsageTask(dependencies),
   };
   return Object.fromEntries(TASK_GROUPS[group].map((name) => [name, handlers[name]]));
 }

@@ -1,6 +1,7 @@
 import type { Task } from "graphile-worker";
 import type { Database } from "@/db/client";
 import { runDueSchedules } from "@/db/queries/schedules";
+import { rollUpUsage } from "@/db/queries/usage";
 import { taskPayloads } from "./payloads";
 
 export const payloadSchema = taskPayloads.run_schedules;
@@ -11,5 +12,14 @@ export function createRunSchedulesTask({ db, largeRenderPixels }: { db: Database
     payloadSchema.parse(rawPayload);
     const ran = await runDueSchedules(db, { largeRenderPixels });
     if (ran > 0) helpers.logger.info(`run_schedules: started ${ran} scheduled render(s)`);
+  };
+}
+
+/** Hourly, from the crontab: rolls up each person's usage per day (db/queries/usage.ts). */
+export function createRollUpUsageTask({ db }: { db: Database }): Task {
+  return async (rawPayload, helpers) => {
+    taskPayloads.roll_up_usage.parse(rawPayload);
+    const days = await rollUpUsage(db);
+    helpers.logger.info(`roll_up_usage: rolled up ${days.length} day(s) from ${days[0]}`);
   };
 }

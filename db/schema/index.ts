@@ -9,3 +9,4 @@ export * from "./schedules";
 export * from "./watched-sources";
 export * from "./api-tokens";
 export * from "./webdav";
+export * from "./usage";

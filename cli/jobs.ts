@@ -15,10 +15,13 @@ export const getJob = (client: ApiClient, id: string) => client.get<JobView>(`/a
 export const getRender = (client: ApiClient, id: string) => client.get<RenderView>(`/api/v1/renders/${encodeURIComponent(id)}`);
 export const getUpload = (client: ApiClient, id: string) => client.get<UploadApiView>(`/api/v1/uploads/${encodeURIComponent(id)}`);
 
+const UNREACHABLE_GRACE_MS = 60_000;
+
 /**
  * Polls the job (every 500 ms, slower when the rate-limit window runs low)
  * until it has finished, showing its progress on stderr. Ctrl-C stops watching,
- * not the job: it says how to cancel it.
+ * not the job: it says how to cancel it. A server that stops answering is
+ * retried for a minute.
  */
 export async function waitForJob(context: Context, client: ApiClient, id: string): Promise<JobView> {
   let job = await getJob(client, id);
@@ -30,11 +33,21 @@ export async function waitForJob(context: Context, client: ApiClient, id: string
   };
   process.once("SIGINT", onInterrupt);
   try {
+    let unreachableSince: number | null = null;
     for (;;) {
       progress.update(job.progress, job.status, job.message);
       if (isFinished(job.status)) return job;
-      await sleep(client.nextPollDelayMs());
-      job = await getJob(client, id);
+      await sleep(unreachableSince === null ? client.nextPollDelayMs() : 2000);
+      try {
+        job = await getJob(client, id);
+        unreachableSince = null;
+      } catch (error) {
+        // A long watch outlives a server restart: keep trying for a while before giving up (exit 5).
+        if (!(error instanceof CliError) || error.exitCode !== EXIT.unavailable) throw error;
+        if (unreachableSince === null) context.note(`${error.message}; still trying`);
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince > UNREACHABLE_GRACE_MS) throw error;
+      }
     }
   } finally {
     progress.stop();
@@ -51,6 +64,9 @@ export async function downloadJob(context: Context, client: ApiClient, job: Pick
     cwd: context.io.cwd,
     suggestedName: fileNameFromDisposition(response.headers.get("content-disposition")),
     fallbackName: job.kind === "render" ? `${job.id}.png` : job.id,
+  }).catch(async (error: unknown) => {
+    await response.body?.cancel();
+    throw error;
   });
   const progress = createProgress(context.io.stderr, `download ${job.id.slice(0, 8)}`, { quiet: true });
   try {

@@ -122,7 +122,8 @@ export async function saveResponse(response: Response, target: string, onBytes?:
     if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "ENOSPC" || code === "EROFS") {
-      throw new CliError(EXIT.usage, `Cannot write ${target}: ${(error as Error).message}`);
+      const reason = code === "ENOENT" ? "no such directory" : code === "ENOSPC" ? "the disk is full" : (error as Error).message;
+      throw new CliError(EXIT.usage, `Cannot write ${target}: ${reason}`);
     }
     throw new CliError(EXIT.unavailable, `The download failed: ${(error as Error).message}`);
   }

@@ -57,6 +57,12 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
+    withoutCorsHeaders(response);
+    // webdav-server treats POST as PUT; WebDAV clients write with PUT.
+    if (request.method === "POST") {
+      response.setHeader("Allow", "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK");
+      return respond(response, 405, "Write files with PUT");
+    }
     const problem = refusedPath(request);
     if (problem) return respond(response, 400, problem);
 
@@ -119,6 +125,15 @@ export function basicPassword(header: string | undefined): string | null {
   if (colon === -1) return null;
   const password = decoded.slice(colon + 1);
   return password.length > 0 && password.length <= 200 ? password : null;
+}
+
+/**
+ * webdav-server allows every origin on every response. Browsers are not
+ * WebDAV clients; a page on another site has no business reading people's files.
+ */
+function withoutCorsHeaders(response: ServerResponse) {
+  const setHeader = response.setHeader.bind(response);
+  response.setHeader = (name, value) => (name.toLowerCase().startsWith("access-control-") ? response : setHeader(name, value));
 }
 
 function respond(response: ServerResponse, status: number, message: string) {

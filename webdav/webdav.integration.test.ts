@@ -14,7 +14,7 @@ import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { createWebdavServer } from "./server";
 
 // The real server over HTTP, a real Postgres and a real worker: nothing stands in.
-const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
+const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
 
 let test: TestDatabase;
 let server: Server;
@@ -82,6 +82,14 @@ const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex
 const uploadsOf = (person: Person) => test.db.select().from(uploads).where(eq(uploads.ownerId, person.id));
 
 describe("authentication", () => {
+  it("answers POST with 405 (webdav-server would take it for a PUT) and sends no CORS headers", async () => {
+    const answer = await dav("POST", "/uploads/posted.txt", { body: "x" });
+    expect(answer.status).toBe(405);
+    expect((await dav("GET", "/uploads/posted.txt")).status).toBe(404);
+    const listing = await propfind("/", "0");
+    expect(Object.keys(listing.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+
   it("asks for Basic credentials without a token, and refuses unknown and revoked tokens", async () => {
     const anonymous = await dav("PROPFIND", "/", { as: null, headers: { Depth: "0" } });
     expect(anonymous.status).toBe(401);
@@ -133,8 +141,8 @@ describe("files under /uploads", () => {
     expect(entry).toMatch(/<D:getetag>"[0-9a-f-]{36}"<\/D:getetag>/);
   });
 
-  it("streams a file of several chunks in and out byte for byte", async () => {
-    const bytes = randomBytes(2 * 1024 * 1024 + 12345);
+  it("streams a file of several chunks (and several read batches) in and out byte for byte", async () => {
+    const bytes = randomBytes(9 * 1024 * 1024 + 12345);
     expect((await dav("PUT", "/uploads/big.bin", { body: bytes })).status).toBe(201);
     const got = await dav("GET", "/uploads/big.bin");
     expect(got.status).toBe(200);

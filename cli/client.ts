@@ -40,7 +40,9 @@ export class ApiClient {
     const isRetriable = method === "GET" || (method === "POST" && "Idempotency-Key" in headers);
     const timeoutMs = options.timeoutMs === undefined ? JSON_TIMEOUT_MS : options.timeoutMs;
 
-    for (let attempt = 0, rateLimited = 0; ; attempt++) {
+    let networkRetries = 0;
+    let rateLimitRetries = 0;
+    for (;;) {
       let response: Response;
       try {
         // Concatenated, not new URL(path, base): a server under a path prefix keeps its prefix.
@@ -53,25 +55,25 @@ export class ApiClient {
           signal: timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs),
         } as RequestInit);
       } catch (error) {
-        if (isRetriable && attempt < MAX_NETWORK_RETRIES && !isLocalFailure(error)) {
-          await sleep(500 * 2 ** attempt);
+        if (isRetriable && networkRetries < MAX_NETWORK_RETRIES && !isLocalFailure(error) && (error as Error).name !== "TimeoutError") {
+          await sleep(500 * 2 ** networkRetries++);
           continue;
         }
         throw this.networkError(error);
       }
       this.rememberRateLimit(response.headers);
 
-      if (response.status === 429 && rateLimited < MAX_RATE_LIMIT_RETRIES) {
-        rateLimited++;
+      if (response.status === 429 && rateLimitRetries < MAX_RATE_LIMIT_RETRIES) {
+        rateLimitRetries++;
         const waitMs = retryAfterMs(response.headers.get("retry-after"));
         this.notice(`Rate limited by the server; retrying in ${Math.ceil(waitMs / 1000)} s`);
         await response.body?.cancel();
         await sleep(waitMs);
         continue;
       }
-      if ([502, 503, 504].includes(response.status) && isRetriable && attempt < MAX_NETWORK_RETRIES) {
+      if ([502, 503, 504].includes(response.status) && isRetriable && networkRetries < MAX_NETWORK_RETRIES) {
         await response.body?.cancel();
-        await sleep(500 * 2 ** attempt);
+        await sleep(500 * 2 ** networkRetries++);
         continue;
       }
       if (!response.ok) throw await this.apiError(response);

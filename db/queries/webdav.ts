@@ -4,6 +4,7 @@ import type { RenderParams } from "@/lib/validation/configuration";
 import type { Database, Executor } from "../client";
 import { apiTokens, configurations, results, uploads, users, webdavEntries, webdavProperties } from "../schema";
 import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "../storage";
+import { deleteUploadThingFile } from "../storage/uploadthing";
 import { acceptUpload, deleteUpload } from "./uploads";
 
 /**
@@ -239,6 +240,7 @@ export async function storeWebdavFile(
   args: { ownerId: string; path: string; declaredType: string | null; maxBytes: number },
 ): Promise<StoreFileOutcome> {
   const stored = await writeStoredFile(db, source, { maxBytes: args.maxBytes });
+  let uploadThingKeys: string[] = [];
   try {
     const outcome = await db.transaction(async (tx): Promise<StoreFileOutcome> => {
       await lockOwnerTree(tx, args.ownerId);
@@ -262,10 +264,12 @@ export async function storeWebdavFile(
       }
       // Re-point the path first: the entry would otherwise go with the old upload.
       await tx.update(webdavEntries).set({ uploadId: upload.id, modifiedAt: sql`now()` }).where(eq(webdavEntries.id, previous.id));
-      if (previous.uploadId) await deleteUpload(tx, { id: previous.uploadId, ownerId: args.ownerId });
+      const replaced = previous.uploadId ? await deleteUpload(tx, { id: previous.uploadId, ownerId: args.ownerId }) : null;
+      if (replaced?.storage === "uploadthing") uploadThingKeys = [replaced.storageKey];
       return { ok: true, created: false, uploadId: upload.id };
     });
     if (!outcome.ok) await deleteStoredFile(db, stored.key);
+    await deleteAtUploadThing(uploadThingKeys);
     return outcome;
   } catch (error) {
     await deleteStoredFile(db, stored.key).catch(() => {}); // housekeeping purges it otherwise
@@ -278,20 +282,26 @@ export async function storeWebdavFile(
  * uploads (bytes, steps, jobs) in the same transaction. False when nothing is there.
  */
 export async function deleteWebdavEntry(db: Database, args: { ownerId: string; path: string }) {
-  return db.transaction(async (tx) => {
+  const uploadThingKeys = await db.transaction(async (tx) => {
     await lockOwnerTree(tx, args.ownerId);
     return deleteSubtree(tx, args.ownerId, args.path);
   });
+  if (uploadThingKeys) await deleteAtUploadThing(uploadThingKeys);
+  return uploadThingKeys !== null;
 }
 
-async function deleteSubtree(tx: Executor, ownerId: string, path: string) {
+/** Deletes what is at and under a path; returns the UploadThing keys to delete once committed, or null when nothing was there. */
+async function deleteSubtree(tx: Executor, ownerId: string, path: string): Promise<string[] | null> {
   const doomed = await tx
     .select({ id: webdavEntries.id, uploadId: webdavEntries.uploadId })
     .from(webdavEntries)
     .where(and(eq(webdavEntries.ownerId, ownerId), isAtOrUnder(path)));
-  if (doomed.length === 0) return false;
+  if (doomed.length === 0) return null;
+  const uploadThingKeys: string[] = [];
   for (const entry of doomed) {
-    if (entry.uploadId) await deleteUpload(tx, { id: entry.uploadId, ownerId });
+    if (!entry.uploadId) continue;
+    const deleted = await deleteUpload(tx, { id: entry.uploadId, ownerId });
+    if (deleted?.storage === "uploadthing") uploadThingKeys.push(deleted.storageKey);
   }
   await tx.delete(webdavEntries).where(
     and(
@@ -302,7 +312,14 @@ async function deleteSubtree(tx: Executor, ownerId: string, path: string) {
       ),
     ),
   );
-  return true;
+  return uploadThingKeys;
+}
+
+/** After the commit: files stored at UploadThing (uploaded on the page) are deleted there too, as removeUpload does. */
+async function deleteAtUploadThing(keys: string[]) {
+  for (const key of keys) {
+    await deleteUploadThingFile(key).catch((error) => console.error("UploadThing delete failed", key, error));
+  }
 }
 
 export type MoveOutcome = { ok: true; overwritten: boolean } | { ok: false; code: "not_found" | "exists" | "no_parent" };
@@ -314,14 +331,15 @@ export type MoveOutcome = { ok: true; overwritten: boolean } | { ok: false; code
  * upload takes its new name, so the page shows the same name.
  */
 export async function moveWebdavEntry(db: Database, args: { ownerId: string; from: string; to: string; overwrite: boolean }): Promise<MoveOutcome> {
-  return db.transaction(async (tx) => {
+  let uploadThingKeys: string[] = [];
+  const outcome = await db.transaction(async (tx) => {
     await lockOwnerTree(tx, args.ownerId);
     const source = await getWebdavEntry(tx, { ownerId: args.ownerId, path: args.from });
     if (!source) return { ok: false, code: "not_found" } as const;
     if (!(await isFolder(tx, args.ownerId, parentOf(args.to)))) return { ok: false, code: "no_parent" } as const;
     const existing = await getWebdavEntry(tx, { ownerId: args.ownerId, path: args.to });
     if (existing && !args.overwrite) return { ok: false, code: "exists" } as const;
-    if (existing) await deleteSubtree(tx, args.ownerId, args.to);
+    if (existing) uploadThingKeys = (await deleteSubtree(tx, args.ownerId, args.to)) ?? [];
     await tx
       .update(webdavEntries)
       .set({ path: sql`${args.to} || substr(${webdavEntries.path}, ${args.from.length + 1})` })
@@ -334,6 +352,8 @@ export async function moveWebdavEntry(db: Database, args: { ownerId: string; fro
     }
     return { ok: true, overwritten: Boolean(existing) } as const;
   });
+  await deleteAtUploadThing(uploadThingKeys);
+  return outcome;
 }
 
 // Dead properties. Entry ids come from getWebdavEntry (owner-scoped); the

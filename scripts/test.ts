@@ -34,7 +34,6 @@ async function serverUrl(): Promise<string> {
 
 async function runEndToEnd(server: string) {
   const databaseUrl = await createMigratedDatabase(server, `longrun_e2e_${randomBytes(4).toString("hex")}`);
-  buildWebIfNeeded();
 
   const port = await freePort();
   const env = {
@@ -65,6 +64,8 @@ async function main() {
   if (shouldRun("unit") && !run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--project", "unit"])) failed.push("unit");
 
   if (shouldRun("integration") || shouldRun("e2e")) {
+    // The built web serves the e2e suite, and an integration test restarts Postgres under it.
+    buildWebIfNeeded();
     const server = await serverUrl();
     if (shouldRun("integration")) {
       const ok = run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--project", "integration"], {

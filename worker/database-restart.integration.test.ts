@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createDatabase, type Database } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { saveConfiguration } from "@/db/queries/configurations";
@@ -13,7 +13,8 @@ import { withDatabase } from "@/db/test/global-setup";
 import { waitFor } from "@/db/test/wait-for";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
-import { freePort } from "@/scripts/lib/processes";
+import { buildWebIfNeeded } from "@/scripts/lib/build";
+import { freePort, NEXT_BIN, startService, stopService, waitForHttp } from "@/scripts/lib/processes";
 
 // This test restarts its database, so it runs its own Postgres, not the shared one.
 const parent = mkdtempSync(path.join(tmpdir(), "longrun-restart-"));
@@ -27,8 +28,16 @@ afterAll(async () => {
   rmSync(parent, { recursive: true, force: true });
 });
 
+// npm test builds the web before this phase; run alone, this builds it if a source changed.
+beforeAll(() => buildWebIfNeeded(), 600_000);
 
-it("a worker survives a Postgres restart and goes on taking jobs; the web's database client reconnects", async () => {
+const health = async (base: string) => {
+  const response = await fetch(`${base}/api/health`);
+  return { status: response.status, body: (await response.json()) as { status: string } };
+};
+
+
+it("the worker and the web survive a Postgres restart: the worker goes on taking jobs, the web answers 503 while it is down and reconnects", async () => {
   const port = await freePort();
   server = await startEmbeddedPostgres({ dataDir, port });
   const admin = postgres(server.url(), { max: 1, onnotice: () => {} });
@@ -57,19 +66,35 @@ it("a worker survives a Postgres restart and goes on taking jobs; the web's data
   worker.stdout!.on("data", (chunk) => output.push(String(chunk)));
   worker.stderr!.on("data", (chunk) => output.push(String(chunk)));
 
+  // The built web, as `npm start` runs it.
+  const webPort = await freePort();
+  const web = startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(webPort)], {
+    ...process.env,
+    DATABASE_URL: url,
+    AUTH_SECRET: "database-restart-test-secret-of-enough-length",
+    NEXT_TELEMETRY_DISABLED: "1",
+  });
+  cleanUps.push(() => stopService(web));
+  const base = `http://127.0.0.1:${webPort}`;
+  await waitForHttp(`${base}/api/health`);
+  expect(await health(base)).toEqual({ status: 200, body: expect.objectContaining({ status: "ok" }) });
+
   const before = await render("before").catch((error) => {
     throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);
   });
   expect(before.status).toBe("succeeded");
 
   await server.stop(); // fast shutdown: every connection is cut
+  expect(await health(base)).toEqual({ status: 503, body: { status: "unavailable", database: "unreachable" } });
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   server = await startEmbeddedPostgres({ dataDir, port, isThrowaway: true }); // removed when stopped
+  await waitFor(() => health(base), (answer) => answer.status === 200, 30_000);
 
   const after = await render("after").catch((error) => {
     throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);
   });
   expect(after.status).toBe("succeeded");
   expect(worker.exitCode).toBeNull(); // still the same process
+  expect(web.child.exitCode).toBeNull();
   expect(output.join("")).toMatch(/heartbeat failed|connection/i); // it did notice
-}, 90_000);
+}, 120_000);

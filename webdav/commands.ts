@@ -161,8 +161,21 @@ function activeLock(lock: webdav.Lock, root: string) {
   return (
     `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${lock.lockKind.scope.value.toLowerCase()}/></D:lockscope>` +
     `<D:depth>${lock.depth === -1 ? "infinity" : lock.depth}</D:depth><D:timeout>Second-${seconds}</D:timeout>` +
+    ownerOf(lock) +
     `<D:locktoken><D:href>${escapeXml(lock.uuid)}</D:href></D:locktoken><D:lockroot><D:href>${escapeXml(root)}</D:href></D:lockroot></D:activelock>`
   );
+}
+
+type LockOwnerNode = { type?: string; name?: string; text?: string; elements?: LockOwnerNode[] };
+
+/** The LOCK request's <owner>, as webdav-server kept it (parsed nodes): its text, in a <D:href> if it was one. */
+function ownerOf(lock: webdav.Lock) {
+  const nodes = (Array.isArray(lock.owner) ? lock.owner : lock.owner ? [lock.owner] : []) as LockOwnerNode[];
+  const textOf = (list: LockOwnerNode[]): string => list.map((node) => (node.type === "text" ? (node.text ?? "") : textOf(node.elements ?? []))).join("");
+  const text = textOf(nodes).trim();
+  if (text === "") return "";
+  const isHref = nodes.some((node) => node.type === "element" && node.name === "DAV:href");
+  return `<D:owner>${isHref ? `<D:href>${escapeXml(text)}</D:href>` : escapeXml(text)}</D:owner>`;
 }
 
 function propstat(properties: string[], status: number) {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { Readable, Writable, PassThrough } from "node:stream";
 import { v2 as webdav } from "webdav-server";
 import type { Database } from "@/db/client";
@@ -31,6 +32,9 @@ const { Errors, ResourceType } = webdav;
 type RequestContext = webdav.RequestContext;
 type Path = webdav.Path;
 type Callback<T> = (error?: Error, value?: T) => void;
+
+/** The lock tokens each request submitted in its If header (set by webdav/server.ts, which checks that header). */
+export const submittedLockTokens = new WeakMap<IncomingMessage, string[]>();
 
 /** Refused: past the upload size limit (413). */
 export const PayloadTooLarge = new Error("The file is larger than the upload size limit");
@@ -98,7 +102,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
 
   constructor(
     private readonly db: Database,
-    private readonly options: { maxUploadBytes: number },
+    private readonly options: { maxUploadBytes: number; log?: (line: string) => void },
   ) {
     super({
       uid: () => "LongrunFileSystem",
@@ -106,6 +110,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
       unserialize: (_data, callback) => callback(new Error("not serializable")),
     });
     this.doNotSerialize();
+    if (options.log) logFault = options.log;
   }
 
   // ---- lookups -------------------------------------------------------------
@@ -336,7 +341,9 @@ export class LongrunFileSystem extends webdav.FileSystem {
           if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
         },
         (error) => {
-          throw error instanceof FileTooLargeError ? PayloadTooLarge : error;
+          if (error instanceof FileTooLargeError) throw PayloadTooLarge;
+          reportFault(error);
+          throw error;
         },
       );
       const sink = new Writable({
@@ -490,6 +497,30 @@ export class LongrunFileSystem extends webdav.FileSystem {
     });
   }
 
+  /**
+   * Whether a request may not change a path because of a LOCK: a lock on it,
+   * or on a folder above it deep enough to cover it, whose token the request
+   * did not submit in its If header (RFC 4918 §6.4). webdav-server's own check
+   * compares users rather than tokens, and a person's locks are theirs anyway:
+   * tokens are what keep one of their clients from overwriting another's work.
+   */
+  isLocked(ctx: RequestContext, path: Path | string, depthOrCallback: number | Callback<boolean>, maybeCallback?: Callback<boolean>): void {
+    const callback = (typeof depthOrCallback === "function" ? depthOrCallback : maybeCallback)!;
+    const uid = ctx.user?.uid;
+    if (!uid) return callback(undefined, false);
+    const segments = new webdav.Path(path).paths;
+    const submitted = ctx instanceof webdav.HTTPRequestContext ? (submittedLockTokens.get(ctx.request) ?? []) : [];
+    const relevant: webdav.Lock[] = [];
+    for (let length = 0; length <= segments.length; length++) {
+      const distance = segments.length - length;
+      const key = `/${segments.slice(0, length).join("/")}`;
+      this.locks.forPath(uid, key).getLocks((_error, locks) => {
+        for (const lock of locks ?? []) if (distance === 0 || lock.depth === -1 || lock.depth >= distance) relevant.push(lock);
+      });
+    }
+    callback(undefined, relevant.length > 0 && !relevant.some((lock) => submitted.includes(lock.uuid)));
+  }
+
   protected _lockManager(path: Path, info: { context: RequestContext }, callback: Callback<webdav.ILockManager>) {
     callback(undefined, this.locks.forPath(info.context.user?.uid ?? "", path.toString()));
   }
@@ -595,10 +626,21 @@ function httpDepthOf(ctx: RequestContext) {
 
 async function* emptyBytes(): AsyncGenerator<Uint8Array> {}
 
-/** Runs an async function and reports to a webdav-server callback. */
+/** webdav-server's own errors (each maps to a status) and ours; anything else is a fault worth a log line. */
+const EXPECTED_ERRORS = new Set<unknown>([...Object.values(Errors), PayloadTooLarge]);
+let logFault = (line: string) => console.error(line);
+
+function reportFault(error: unknown) {
+  if (!EXPECTED_ERRORS.has(error)) logFault(`[webdav] ${error instanceof Error ? error.stack : String(error)}`);
+}
+
+/** Runs an async function and reports to a webdav-server callback (which answers 500 to an unexpected error, silently). */
 function settle<T>(callback: Callback<T>, work: () => Promise<T>) {
   work().then(
     (value) => callback(undefined, value),
-    (error: Error) => callback(error),
+    (error: Error) => {
+      reportFault(error);
+      callback(error);
+    },
   );
 }

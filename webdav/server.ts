@@ -3,7 +3,7 @@ import { v2 as webdav } from "webdav-server";
 import type { Database } from "@/db/client";
 import { authenticateWebdavToken } from "@/db/queries/webdav";
 import { replacePropertyCommands } from "./commands";
-import { LongrunFileSystem } from "./file-system";
+import { LongrunFileSystem, submittedLockTokens } from "./file-system";
 import { evaluateIfHeader, parseIfHeader } from "./if-header";
 import { parseRequestPath, pathOfUrl } from "./paths";
 
@@ -27,7 +27,7 @@ export type WebdavServerOptions = {
 export function createWebdavServer(options: WebdavServerOptions): Server {
   const log = options.log ?? ((line) => console.log(line));
   const users = new WeakMap<IncomingMessage, webdav.IUser>();
-  const fileSystem = new LongrunFileSystem(options.db, { maxUploadBytes: options.maxUploadBytes });
+  const fileSystem = new LongrunFileSystem(options.db, { maxUploadBytes: options.maxUploadBytes, log });
   const dav = new webdav.WebDAVServer({
     rootFileSystem: fileSystem,
     requireAuthentification: true,
@@ -90,10 +90,16 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
         return checked?.ok ? fileSystem.conditionState(user.id, checked.segments) : null;
       });
       if (!holds) return respond(response, 412, "The If header's conditions do not hold");
+      const tokens = lists.flatMap((list) => list.conditions.flatMap((condition) => (condition.kind === "token" && !condition.isNot ? [condition.token] : [])));
+      submittedLockTokens.set(request, tokens);
       // Checked: webdav-server's own If parser must not see it (it throws on untagged lists).
       // Its LOCK only reads the token of a refresh from it, safely.
       if (request.method !== "LOCK") delete request.headers.if;
     }
+
+    // UNLOCK names its lock in Lock-Token: that is its submission of the token.
+    const lockToken = String(request.headers["lock-token"] ?? "").trim().replace(/^<(.*)>$/, "$1");
+    if (request.method === "UNLOCK" && lockToken) submittedLockTokens.set(request, [...(submittedLockTokens.get(request) ?? []), lockToken]);
 
     users.set(request, { uid: user.id, username: user.email, isAdministrator: false, isDefaultUser: false });
     dav.executeRequest(request, response);

@@ -322,6 +322,34 @@ describe("/results", () => {
   });
 });
 
+describe("locks", () => {
+  const lockBody = `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>laptop</D:owner></D:lockinfo>`;
+
+  it("a LOCK keeps writes without its token out, and is nobody else's business", async () => {
+    await dav("PUT", "/uploads/locked.txt", { body: "v1" });
+    const lock = await dav("LOCK", "/uploads/locked.txt", { body: lockBody, headers: { Timeout: "Second-600" } });
+    expect(lock.status).toBe(200);
+    const token = String(lock.headers["lock-token"]).replace(/^<|>$/g, "");
+    expect(token).toMatch(/^urn:uuid:/);
+
+    expect((await dav("PUT", "/uploads/locked.txt", { body: "v2" })).status).toBe(423);
+    expect((await dav("DELETE", "/uploads/locked.txt")).status).toBe(423);
+    expect((await dav("PUT", "/uploads/locked.txt", { body: "v2", headers: { If: `(<${token}>)` } })).status).toBe(200);
+    const discovery = await propfind("/uploads/locked.txt", "0");
+    expect(discovery.text).toContain(`<D:locktoken><D:href>${token}</D:href></D:locktoken>`);
+    expect(discovery.text).toContain("<D:owner>laptop</D:owner>");
+
+    // Bob's tree has no such lock (nor file): his LOCK on the same path is his own new, empty file.
+    expect((await propfind("/uploads/locked.txt", "0", bob)).status).toBe(404);
+    expect((await dav("LOCK", "/uploads/locked.txt", { as: bob, body: lockBody })).status).toBe(201);
+    expect((await dav("UNLOCK", "/uploads/locked.txt", { as: bob, headers: { "Lock-Token": `<${token}>` } })).status).toBe(409);
+
+    expect((await dav("UNLOCK", "/uploads/locked.txt", { headers: { "Lock-Token": `<${token}>` } })).status).toBe(204);
+    expect((await dav("PUT", "/uploads/locked.txt", { body: "v3" })).status).toBe(200);
+    expect((await dav("GET", "/uploads/locked.txt")).text).toBe("v3");
+  });
+});
+
 describe("the tree's invariants", () => {
   it("every file entry is an upload of its owner", async () => {
     const rows = await test.db

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
+import postgres from "postgres";
 import { makeUploadFixtures } from "../jobs/test/upload-fixtures";
 import { assertLocalDatabase } from "./assert-local-database";
-import { AuthPage, uniqueEmail } from "./pages/app";
+import { AuthPage, makeAdmin, uniqueEmail } from "./pages/app";
 import { UploadsPage } from "./pages/uploads";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
@@ -154,4 +155,36 @@ test("watch a URL, with its address checked, and stop watching it", async ({ pag
 
   await sources.getByRole("button", { name: "Stop watching" }).click();
   await expect(sources).toHaveCount(0);
+});
+
+test("admins may watch a URL for everyone; anyone downloads a shared file and copies it into their own files", async ({ browser }) => {
+  const adminPage = await browser.newPage();
+  const adminEmail = uniqueEmail("sharing-admin");
+  await new AuthPage(adminPage).signUp(adminEmail);
+  await makeAdmin(adminEmail);
+  const adminUploads = new UploadsPage(adminPage);
+  await adminUploads.open();
+  await expect(adminPage.getByRole("form", { name: "Watch a URL" }).getByLabel(/For everyone/)).toBeVisible();
+
+  // The e2e workers cannot reach a public URL: the admin uploads the file and it is flagged shared
+  // in the database, as the worker flags each version of a source for everyone (integration-tested).
+  const bytes = Buffer.from("station,temperature\nOslo,-3\n");
+  await adminUploads.upload([{ name: "weather.csv", mimeType: "text/csv", buffer: bytes }]);
+  await expect(adminUploads.item("weather.csv").getByTestId("upload-md5")).toHaveText(`md5 ${md5(bytes)}`, { timeout: 20_000 });
+  const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
+  await sql`update uploads set is_shared = true where name = 'weather.csv' and owner_id = (select id from users where email = ${adminEmail})`;
+  await sql.end();
+
+  const page = await browser.newPage();
+  await new AuthPage(page).signUp(uniqueEmail("sharing"));
+  const uploads = new UploadsPage(page);
+  await uploads.open();
+  await expect(page.getByRole("form", { name: "Watch a URL" }).getByLabel(/For everyone/)).toHaveCount(0);
+  const shared = page.getByRole("list", { name: "Shared files" }).getByTestId("dataset").filter({ hasText: "weather.csv" });
+  const download = await page.request.get((await shared.getByRole("link", { name: "Download" }).getAttribute("href"))!);
+  expect(await download.body()).toEqual(bytes);
+
+  await shared.getByRole("button", { name: "Process" }).click();
+  await expect(page.getByText("Copied “weather.csv” into your files; processing")).toBeVisible();
+  await expect(uploads.item("weather.csv").getByTestId("upload-md5")).toHaveText(`md5 ${md5(bytes)}`, { timeout: 20_000 });
 });

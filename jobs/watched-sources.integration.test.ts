@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listJobLog } from "@/db/queries/job-logs";
-import { getUpload, listUploads, type UploadView } from "@/db/queries/uploads";
+import { deleteUpload, getUpload, getUploadDownload, listSharedFiles, listUploads, reprocessUpload, type UploadView } from "@/db/queries/uploads";
 import {
   addWatchedSource,
   checkDueSources,
@@ -122,6 +122,34 @@ describe("watched sources through a real worker", () => {
     expect(source.lastUploadId).not.toBe(first.id);
     expect(await processed(owner.id, source.lastUploadId!)).toMatchObject({ name: "report.csv", md5: md5(nextBytes) });
     expect(await listUploads(test.db, { ownerId: owner.id })).toHaveLength(2);
+  });
+
+  it("an admin's source for everyone stores shared files: everyone sees and downloads them, nobody else changes them", async () => {
+    const admin = await createTestUser(test.db);
+    const someone = await createTestUser(test.db);
+    const bytes = Buffer.from("station,temperature\nOslo,-3\n");
+    served.set("/shared/weather.csv", { body: bytes, contentType: "text/csv" });
+    const added = await addWatchedSource(test.db, { ownerId: admin.id, url: `${base}/shared/weather.csv`, intervalMinutes: 60, isShared: true });
+    if (!added.ok) throw new Error("not added");
+    expect(added.source.isShared).toBe(true);
+
+    const source = await checkNow(added.source.id);
+    const stored = await processed(admin.id, source.lastUploadId!);
+    expect(await listSharedFiles(test.db)).toEqual([
+      { id: stored.id, name: "weather.csv", size: bytes.length, detectedType: "text/plain", md5: md5(bytes), createdAt: stored.createdAt },
+    ]);
+    // Anyone may download it; it stays the admin's: not in anyone else's files, and nobody else deletes or reprocesses it.
+    expect(await getUploadDownload(test.db, { id: stored.id, ownerId: someone.id })).toMatchObject({ name: "weather.csv", isShared: true });
+    expect(await listUploads(test.db, { ownerId: someone.id })).toEqual([]);
+    expect(await deleteUpload(test.db, { id: stored.id, ownerId: someone.id })).toBeNull();
+    expect(await reprocessUpload(test.db, { id: stored.id, ownerId: someone.id })).toBe(false);
+
+    // A person's own source stays theirs.
+    const own = await addWatchedSource(test.db, { ownerId: someone.id, url: `${base}/shared/weather.csv`, intervalMinutes: 60 });
+    if (!own.ok) throw new Error("not added");
+    const ownVersion = (await checkNow(own.source.id)).lastUploadId!;
+    expect(await getUploadDownload(test.db, { id: ownVersion, ownerId: admin.id })).toBeNull();
+    expect((await listSharedFiles(test.db)).map((file) => file.id)).toEqual([stored.id]);
   });
 
   it("finds the same bytes unchanged when the server sends no validators, and keeps no second copy", async () => {

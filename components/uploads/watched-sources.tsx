@@ -19,8 +19,12 @@ const INTERVALS = Object.entries(INTERVAL_LABELS).map(([minutes, label]) => ({ m
 /** While a source waits for its first check (within a minute, from the crontab), the page refreshes this often. */
 const FIRST_CHECK_POLL_MS = 5000;
 
-/** URLs the worker fetches periodically; each new version becomes one of the person's files. */
-export function WatchedSources({ sources }: { sources: WatchedSourceView[] }) {
+/**
+ * URLs the worker fetches periodically; each new version becomes one of the
+ * person's files. Admins may watch one for everyone (`canShare`): its versions
+ * are shared files that every signed-in person sees.
+ */
+export function WatchedSources({ sources, canShare }: { sources: WatchedSourceView[]; canShare: boolean }) {
   const [state, formAction, isPending] = useActionState(watchSourceAction, {} as WatchSourceState);
   const errorOf = (name: WatchSourceField) => state.fieldErrors?.[name]?.[0];
   useFirstChecks(sources);
@@ -61,6 +65,12 @@ export function WatchedSources({ sources }: { sources: WatchedSourceView[] }) {
             {isPending ? "Adding…" : "Watch"}
           </button>
         </div>
+        {canShare && (
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" name="isShared" defaultChecked={state.values?.isShared === "on"} />
+            For everyone: every signed-in person sees its versions under Shared files
+          </label>
+        )}
         <p className="text-xs text-slate-500">Each new version is stored as one of your files and processed like an upload.</p>
       </form>
       {sources.length === 0 ? (
@@ -91,6 +101,7 @@ function WatchedSourceItem({ source }: { source: WatchedSourceView }) {
           {source.url}
         </a>
         <p className="text-slate-600">
+          {source.isShared && <span className="mr-1 rounded bg-indigo-50 px-1.5 py-0.5 text-xs text-indigo-700">for everyone</span>}
           Every {INTERVAL_LABELS[source.intervalMinutes]} · {source.versions} {source.versions === 1 ? "version" : "versions"} · Last checked{" "}
           {source.lastCheckedAt ? (
             <time dateTime={source.lastCheckedAt} suppressHydrationWarning>

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, or, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
 import { UPLOAD_STEP_MAX_ATTEMPTS, UPLOAD_STEP_TASKS, uploadStepJobKey, type UploadStep } from "@/jobs/payloads";
 import type { Database, Executor } from "../client";
@@ -18,6 +18,7 @@ export type NewUpload = {
   storageUrl?: string | null;
   declaredType: string | null;
   dataset?: string | null;
+  isShared?: boolean;
 };
 
 /**
@@ -212,7 +213,10 @@ export async function removeUpload(executor: Executor, args: { id: string; owner
   return deleted !== null;
 }
 
-/** What a download needs: where the bytes are, and what to call and label them. */
+/**
+ * What a download needs: where the bytes are, and what to call and label them.
+ * The owner's file, or a shared one (a version of an admin's source for everyone).
+ */
 export async function getUploadDownload(executor: Executor, args: { id: string; ownerId: string }) {
   const [row] = await executor
     .select({
@@ -223,8 +227,22 @@ export async function getUploadDownload(executor: Executor, args: { id: string; 
       storageKey: uploads.storageKey,
       storageUrl: uploads.storageUrl,
       thumbnailSha256: uploads.thumbnailSha256,
+      isShared: uploads.isShared,
     })
     .from(uploads)
-    .where(and(eq(uploads.id, args.id), eq(uploads.ownerId, args.ownerId)));
+    .where(and(eq(uploads.id, args.id), or(eq(uploads.ownerId, args.ownerId), eq(uploads.isShared, true))));
   return row ?? null;
+}
+
+export type SharedFileView = { id: string; name: string; size: number; detectedType: string | null; md5: string | null; createdAt: string };
+
+/** The newest shared files, for everyone: the versions of admins' sources for everyone. */
+export async function listSharedFiles(executor: Executor, args: { limit?: number } = {}): Promise<SharedFileView[]> {
+  const rows = await executor
+    .select({ id: uploads.id, name: uploads.name, size: uploads.size, detectedType: uploads.detectedType, md5: uploads.md5, createdAt: uploads.createdAt })
+    .from(uploads)
+    .where(eq(uploads.isShared, true))
+    .orderBy(desc(uploads.createdAt))
+    .limit(args.limit ?? 50);
+  return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
 }

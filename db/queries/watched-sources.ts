@@ -20,6 +20,7 @@ export type WatchedSourceView = {
   lastStatus: string | null;
   lastUploadId: string | null;
   versions: number;
+  isShared: boolean;
 };
 
 const toView = (row: WatchedSource): WatchedSourceView => ({
@@ -32,14 +33,18 @@ const toView = (row: WatchedSource): WatchedSourceView => ({
   lastStatus: row.lastStatus,
   lastUploadId: row.lastUploadId,
   versions: row.versions,
+  isShared: row.isShared,
 });
 
 export type AddWatchedSourceResult = { ok: true; source: WatchedSourceView } | { ok: false; code: "limit" | "duplicate" };
 
-/** Starts watching a URL (already validated by watchSourceInputSchema); it is due at once. */
+/**
+ * Starts watching a URL (already validated by watchSourceInputSchema); it is due
+ * at once. `isShared` (for everyone) is the caller's to allow: admins only.
+ */
 export async function addWatchedSource(
   executor: Executor,
-  args: { ownerId: string; url: string; intervalMinutes: WatchIntervalMinutes },
+  args: { ownerId: string; url: string; intervalMinutes: WatchIntervalMinutes; isShared?: boolean },
 ): Promise<AddWatchedSourceResult> {
   return executor.transaction(async (tx) => {
     // The same per-person lock as a configuration save: two adds cannot both pass the limit.
@@ -145,6 +150,7 @@ async function recordCheck(db: Database, claimed: WatchedSource, outcome: Fetche
       storage: "local",
       storageKey: outcome.key,
       declaredType: outcome.declaredType,
+      isShared: source.isShared,
     });
     // The upload's log says where it came from (uploads keep no link to their source).
     await tx.insert(jobLogs).values({ uploadId: upload.id, message: `Version ${source.versions + 1} of watched source ${source.url}` });

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, customType, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { blobs } from "./blobs";
 import { users } from "./users";
 
@@ -56,12 +56,15 @@ export const uploads = pgTable(
     imageHeight: integer("image_height"),
     /** The sample dataset this file was made from, if any. */
     dataset: text("dataset"),
+    /** A version of an admin's watched source for everyone: every signed-in person may see, download and copy it. */
+    isShared: boolean("is_shared").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
     index("uploads_owner_created_idx").on(table.ownerId, table.createdAt.desc()),
     // A repeated completion callback for the same stored bytes finds its upload instead of adding a second.
     uniqueIndex("uploads_storage_key_idx").on(table.storage, table.storageKey),
+    index("uploads_shared_created_idx").on(table.createdAt.desc()).where(sql`${table.isShared}`),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { uploads } from "./uploads";
 import { users } from "./users";
 
@@ -34,6 +34,8 @@ export const watchedSources = pgTable(
     /** A short message for people: "New version stored", "Unchanged", "Failed: HTTP 404"… */
     lastStatus: text("last_status"),
     versions: integer("versions").notNull().default(0),
+    /** An admin's source for everyone: its versions are shared files (uploads.is_shared). */
+    isShared: boolean("is_shared").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

@@ -4,11 +4,11 @@ import { createReadStream } from "node:fs";
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { db } from "@/db";
-import { removeUpload, reprocessUpload, storeUpload } from "@/db/queries/uploads";
+import { getUploadDownload, removeUpload, reprocessUpload, storeUpload } from "@/db/queries/uploads";
 import { addWatchedSource, removeWatchedSource, WATCHED_SOURCES_PER_PERSON } from "@/db/queries/watched-sources";
-import { FileTooLargeError } from "@/db/storage";
+import { FileTooLargeError, readUploadBytes } from "@/db/storage";
 import { watchedSourceIdSchema, watchSourceInputSchema, type WatchSourceField } from "@/lib/validation/watched-source";
-import { withActionUser } from "@/lib/auth/guards";
+import { isAdmin, withActionUser } from "@/lib/auth/guards";
 import { datasetPath, findDataset } from "@/lib/datasets";
 import { getWebEnv } from "@/lib/env";
 import { uploadIdSchema } from "@/lib/validation/upload";
@@ -49,6 +49,26 @@ export const importDatasetAction = withActionUser(async (user, datasetId: string
   }
 });
 
+/** Copies a shared file (a version of an admin's source for everyone) into the person's files, processed like an upload. */
+export const copySharedFileAction = withActionUser(async (user, uploadId: string): Promise<UploadActionResult> => {
+  if (!uploadIdSchema.safeParse(uploadId).success) return NO_SUCH_FILE;
+  const shared = await getUploadDownload(db, { id: uploadId, ownerId: user.id });
+  if (!shared?.isShared) return NO_SUCH_FILE;
+  try {
+    const upload = await storeUpload(
+      db,
+      readUploadBytes(db, shared),
+      { ownerId: user.id, name: shared.name, declaredType: shared.detectedType },
+      { maxBytes: getWebEnv().UPLOAD_MAX_BYTES },
+    );
+    return { ok: true, uploadId: upload.id };
+  } catch (error) {
+    if (error instanceof FileTooLargeError) return { ok: false, error: error.message };
+    console.error("copySharedFile failed", error);
+    return { ok: false, error: "Could not copy the file right now; try again" };
+  }
+});
+
 export type WatchSourceState = {
   fieldErrors?: Partial<Record<WatchSourceField, string[]>>;
   formError?: string;
@@ -64,6 +84,7 @@ export const watchSourceAction = withActionUser(async (user, _previous: WatchSou
   const submission = Date.now();
   const parsed = watchSourceInputSchema.safeParse(values);
   if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, values, submission };
+  if (parsed.data.isShared && !(await isAdmin(user.id))) return { formError: "Only admins can watch a URL for everyone", values, submission };
   const added = await addWatchedSource(db, { ownerId: user.id, ...parsed.data });
   if (!added.ok && added.code === "duplicate") return { fieldErrors: { url: ["You already watch this URL"] }, values, submission };
   if (!added.ok) return { formError: `You can watch up to ${WATCHED_SOURCES_PER_PERSON} URLs; stop watching one first`, values, submission };

@@ -1,12 +1,12 @@
 import { stat } from "node:fs/promises";
 import { db } from "@/db";
-import { listUploads } from "@/db/queries/uploads";
+import { listSharedFiles, listUploads } from "@/db/queries/uploads";
 import { listWatchedSources } from "@/db/queries/watched-sources";
 import { DatasetList } from "@/components/uploads/dataset-list";
 import { UploadDropzone } from "@/components/uploads/upload-dropzone";
 import { UploadList } from "@/components/uploads/upload-list";
 import { WatchedSources } from "@/components/uploads/watched-sources";
-import { requireUser } from "@/lib/auth/guards";
+import { isAdmin, requireUser } from "@/lib/auth/guards";
 import { datasetPath, DATASETS } from "@/lib/datasets";
 import { getWebEnv } from "@/lib/env";
 import { uploadThingFileSize } from "@/lib/uploads/uploadthing-limit";
@@ -16,10 +16,12 @@ export const metadata = { title: "Uploads" };
 export default async function UploadsPage() {
   const user = await requireUser();
   const env = getWebEnv();
-  const [uploads, sources, datasets] = await Promise.all([
+  const [uploads, sources, datasets, shared, canShare] = await Promise.all([
     listUploads(db, { ownerId: user.id }),
     listWatchedSources(db, { ownerId: user.id }),
     Promise.all(DATASETS.map(async (dataset) => ({ ...dataset, size: (await stat(datasetPath(dataset))).size }))),
+    listSharedFiles(db),
+    isAdmin(user.id),
   ]);
   return (
     <div className="space-y-8">
@@ -34,12 +36,27 @@ export default async function UploadsPage() {
       </section>
       <section className="space-y-3">
         <h2 className="text-lg font-medium">Watched sources</h2>
-        <WatchedSources sources={sources} />
+        <WatchedSources sources={sources} canShare={canShare} />
       </section>
       <section className="space-y-3">
         <h2 className="text-lg font-medium">Sample datasets</h2>
-        <DatasetList datasets={datasets.map(({ id, file, description, size }) => ({ id, file, description, size }))} />
+        <DatasetList kind="sample" datasets={datasets.map(({ id, file, description, size }) => ({ id, file, description, size }))} />
       </section>
+      {shared.length > 0 && (
+        <section className="space-y-3">
+          <h2 className="text-lg font-medium">Shared files</h2>
+          <DatasetList
+            kind="shared"
+            datasets={shared.map((file) => ({
+              id: file.id,
+              file: file.name,
+              description: `${file.detectedType ?? "Processing"} · ${new Date(file.createdAt).toLocaleString()}`,
+              size: file.size,
+              downloadUrl: `/api/uploads/${file.id}/download`,
+            }))}
+          />
+        </section>
+      )}
     </div>
   );
 }

@@ -1,38 +1,47 @@
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { createHash } from "node:crypto";
+import { createCipheriv, createHash } from "node:crypto";
 import { createReadStream, createWriteStream, readFileSync, rmSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { sql } from "drizzle-orm";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
 import sharp from "sharp";
 import { createDatabase } from "@/db/client";
-import { acceptUpload } from "@/db/queries/uploads";
-import { users } from "@/db/schema";
+import { acceptUpload, reprocessUpload } from "@/db/queries/uploads";
+import { storedFileChunks, users } from "@/db/schema";
 import { readUploadBytes, writeStoredFile } from "@/db/storage";
 import { detectType } from "@/lib/uploads/detect-type";
 import { makeThumbnail } from "@/lib/uploads/thumbnail";
+import { buildWorker } from "@/scripts/build-worker";
 import { nodeWithTsx } from "@/scripts/lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
  * `npm run bench:uploads`:
- * 1. md5 of a 500 MB file: `md5sum`, our hashing over the same file on disk,
- *    and the checksum step's read from the local store (Postgres) plus hashing.
- * 2. Peak RSS (VmHWM) of a real worker process while it processes a 1 GB upload.
+ * 1. md5 of a 500 MB file: `md5sum`, our hashing (node:crypto) over the same
+ *    file on disk, and the checksum step's read from the local store (Postgres)
+ *    plus hashing, with the readers we did not keep alongside. Page cache warm,
+ *    three interleaved rounds, medians; then cold (the file dropped from the
+ *    page cache before each read) for md5sum and our disk reader.
+ * 2. Peak RSS (VmHWM) of a real worker process while it processes a 1 GB
+ *    upload, run under tsx as `npm run worker` does and bundled ahead of time
+ *    as `npm run build:worker` makes it.
  * 3. Thumbnail of a 24-megapixel JPEG (median of 5).
  * 4. 1,000 small images end to end (stored, accepted, checksum + type +
  *    thumbnail jobs done by one worker), against the same three steps in a
  *    plain loop in one process with no queue and no database.
+ * BENCH_ONLY=md5,rss,thumbnail,small runs some of them.
  */
 const MD5_MB = Number(process.env.BENCH_MD5_MB ?? 500);
 const RSS_MB = Number(process.env.BENCH_RSS_MB ?? 1024);
 const SMALL_IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
 const MB = 1024 * 1024;
+const ONLY = process.env.BENCH_ONLY?.split(",");
+const ROUNDS = 3;
 
 const scratch = await mkdtemp(path.join(tmpdir(), "longrun-bench-uploads-"));
 const embedded = await startThrowawayPostgres();
@@ -40,56 +49,115 @@ const url = await createMigratedDatabase(embedded.url(), "bench");
 const db = createDatabase(url, { max: 4, applicationName: "bench" });
 const [user] = await db.insert(users).values({ email: "bench@example.test", passwordHash: "x" }).returning();
 
-/** A file of pseudo-random bytes (incompressible, like most uploads), written in 1 MiB blocks. */
+/** A file of pseudo-random bytes (incompressible, like most uploads; AES-CTR of zeros, the same every run), written in 1 MiB blocks. */
 async function writeRandomFile(file: string, megabytes: number) {
-  let state = createHash("sha256").update("seed").digest();
-  const block = () => {
-    const out = Buffer.alloc(MB);
-    for (let offset = 0; offset < MB; offset += 32) {
-      state = createHash("sha256").update(state).digest();
-      state.copy(out, offset);
-    }
-    return out;
-  };
+  const cipher = createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16));
+  const zeros = Buffer.alloc(MB);
   await pipeline(async function* () {
-    for (let i = 0; i < megabytes; i++) yield block();
+    for (let i = 0; i < megabytes; i++) yield cipher.update(zeros);
   }, createWriteStream(file));
 }
 
 const rate = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}x md5sum`;
+
+async function md5Of(source: AsyncIterable<Uint8Array>) {
+  const hash = createHash("md5");
+  for await (const chunk of source) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/**
+ * A file's bytes through two reused 4 MiB buffers: the next read runs on libuv's
+ * thread pool while the caller hashes the current piece, which is valid only
+ * until the caller asks for the next one (then its buffer is read into again).
+ */
+async function* readFileDoubleBuffered(file: string, size = 4 * MB) {
+  const handle = await open(file);
+  try {
+    const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+    let turn = 0;
+    let pending = handle.read(buffers[turn], 0, size, null);
+    for (;;) {
+      const { bytesRead, buffer } = await pending;
+      if (bytesRead === 0) return;
+      turn ^= 1;
+      pending = handle.read(buffers[turn], 0, size, null);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The store's reader before binary COPY (base64 text, 4 chunks per query), kept here only to compare. */
+async function* readStoredFileAsBase64(key: string) {
+  for (let first = 0; ; first += 4) {
+    const rows = await db
+      .select({ base64: sql<string>`encode(${storedFileChunks.data}, 'base64')` })
+      .from(storedFileChunks)
+      .where(and(eq(storedFileChunks.fileKey, key), gte(storedFileChunks.seq, first), lt(storedFileChunks.seq, first + 4)))
+      .orderBy(storedFileChunks.seq);
+    for (const row of rows) yield Buffer.from(row.base64, "base64");
+    if (rows.length < 4) return;
+  }
+}
+
+/** Drops one file from the page cache (posix_fadvise DONTNEED through GNU dd; no root needed). */
+const evictFromPageCache = (file: string) => spawnSync("dd", [`if=${file}`, "iflag=nocache", "count=0", "status=none"]);
 
 async function benchMd5() {
   const file = path.join(scratch, "md5.bin");
   await writeRandomFile(file, MD5_MB);
+  spawnSync("sync"); // no writeback of the fresh file during the timings
   const bytes = MD5_MB * MB;
-  spawnSync("md5sum", [file]); // warm the page cache for both readers
+  const stored = await timed(() => writeStoredFile(db, createReadStream(file, { highWaterMark: MB }), { maxBytes: bytes }));
+  const writeRate = rate(bytes, stored.ms);
+  const fromStore = () => readUploadBytes(db, { storage: "local", storageKey: stored.value.key, storageUrl: null });
 
-  let t0 = performance.now();
-  const md5sum = spawnSync("md5sum", [file], { encoding: "utf8" }).stdout.split(" ")[0];
-  const md5sumRate = rate(bytes, performance.now() - t0);
-
-  t0 = performance.now();
-  const hash = createHash("md5");
-  for await (const chunk of createReadStream(file, { highWaterMark: MB })) hash.update(chunk as Buffer);
-  const diskRate = rate(bytes, performance.now() - t0);
-  if (hash.digest("hex") !== md5sum) throw new Error("md5 differs from md5sum");
-
-  t0 = performance.now();
-  const stored = await writeStoredFile(db, createReadStream(file, { highWaterMark: MB }), { maxBytes: bytes });
-  const writeRate = rate(bytes, performance.now() - t0);
-
-  t0 = performance.now();
-  const storeHash = createHash("md5");
-  for await (const chunk of readUploadBytes(db, { storage: "local", storageKey: stored.key, storageUrl: null })) storeHash.update(chunk);
-  const storeRate = rate(bytes, performance.now() - t0);
-  if (storeHash.digest("hex") !== md5sum) throw new Error("md5 from the store differs from md5sum");
+  const expected = spawnSync("md5sum", [file], { encoding: "utf8" }).stdout.split(" ")[0];
+  const readers: [string, () => Promise<string>][] = [
+    ["md5sum", async () => spawnSync("md5sum", [file], { encoding: "utf8" }).stdout.split(" ")[0]],
+    ["disk: reused 4 MiB buffers, read ahead", () => md5Of(readFileDoubleBuffered(file))],
+    ["disk: createReadStream, 1 MiB chunks", () => md5Of(createReadStream(file, { highWaterMark: MB }))],
+    ["disk: createReadStream, default 64 KiB", () => md5Of(createReadStream(file))],
+    ["store: binary COPY, 4 MiB batches, prefetch", () => md5Of(fromStore())],
+    ["store: base64 queries (previous reader)", () => md5Of(readStoredFileAsBase64(stored.value.key))],
+  ];
+  const warm = new Map<string, number[]>(readers.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of readers) {
+      const { value, ms } = await timed(run);
+      if (value !== expected) throw new Error(`${name}: md5 ${value}, md5sum says ${expected}`);
+      warm.get(name)!.push(rate(bytes, ms));
+    }
+  }
+  const coldReaders = readers.slice(0, 2);
+  const cold = new Map<string, number[]>(coldReaders.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of coldReaders) {
+      evictFromPageCache(file);
+      cold.get(name)!.push(rate(bytes, (await timed(run)).ms));
+    }
+  }
   rmSync(file);
 
-  console.log(`md5 of a ${MD5_MB} MB file`);
-  console.log(`  md5sum                                      ${md5sumRate.toFixed(0)} MB/s`);
-  console.log(`  our hashing, file on disk (node:crypto)     ${diskRate.toFixed(0)} MB/s  (${(diskRate / md5sumRate).toFixed(2)}x md5sum)`);
-  console.log(`  checksum step: read from the store + hash   ${storeRate.toFixed(0)} MB/s  (${(storeRate / md5sumRate).toFixed(2)}x md5sum)`);
-  console.log(`  writing into the store (base64 inserts)     ${writeRate.toFixed(0)} MB/s\n`);
+  const md5sumRate = median(warm.get("md5sum")!);
+  console.log(`md5 of a ${MD5_MB} MB file, page cache warm (median of ${ROUNDS} interleaved rounds)`);
+  for (const [name, rates] of warm) {
+    const value = median(rates);
+    console.log(`  ${name.padEnd(46)} ${value.toFixed(0).padStart(4)} MB/s${name === "md5sum" ? "" : `  (${ratio(value, md5sumRate)})`}`);
+  }
+  const [coldMd5sum, coldOurs] = coldReaders.map(([name]) => median(cold.get(name)!));
+  console.log(`  cold (dropped from the page cache before each read): md5sum ${coldMd5sum.toFixed(0)} MB/s, ${coldReaders[1][0]} ${coldOurs.toFixed(0)} MB/s (${ratio(coldOurs, coldMd5sum)})`);
+  console.log(`  writing into the store (1 MiB base64 inserts)  ${writeRate.toFixed(0)} MB/s\n`);
+}
+
+async function timed<T>(run: () => Promise<T>) {
+  const t0 = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - t0 };
 }
 
 /** Peak resident memory of a process, from the kernel (Linux). */
@@ -106,10 +174,27 @@ async function waitUntilProcessed(uploadIds: string[]) {
   }
 }
 
-/** A real worker process, as `npm run worker` starts it (its log is not printed). */
-function startBenchWorker(concurrency: number) {
-  const [command, args] = nodeWithTsx("worker/main.ts", ["--concurrency", String(concurrency)]);
-  const child = spawn(command, args, { env: { ...process.env, DATABASE_URL: url }, stdio: "ignore" });
+type WorkerBuild = "tsx" | "bundled";
+
+/**
+ * A real worker process: under tsx as `npm run worker` starts it, or the bundle
+ * `npm run build:worker` makes, under plain node. Resolves once it says it is running.
+ */
+async function startBenchWorker(concurrency: number, build: WorkerBuild = "tsx") {
+  const workerArgs = ["--concurrency", String(concurrency)];
+  const [command, args] = build === "tsx" ? nodeWithTsx("worker/main.ts", workerArgs) : [process.execPath, [await bundledWorker(), ...workerArgs]];
+  const child = spawn(command, args, { env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  let errors = "";
+  child.stderr.on("data", (piece: Buffer) => (errors += piece.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (piece: Buffer) => {
+      output += piece.toString();
+      if (/running \w+ tasks/.test(output)) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`${build} worker exited with ${code} before it ran:\n${errors}`)));
+  });
+  child.stdout.removeAllListeners("data").resume(); // its log is not printed
   return {
     pid: child.pid!,
     stop: async () => {
@@ -119,22 +204,33 @@ function startBenchWorker(concurrency: number) {
   };
 }
 
+let bundle: Promise<string> | undefined;
+// Inside the project (bench/.out is ignored by git), so the bundle's packages resolve from node_modules.
+const bundledWorker = () => (bundle ??= buildWorker(path.resolve("bench/.out/worker")));
+
 async function benchWorkerMemory() {
   const file = path.join(scratch, "big.bin");
   await writeRandomFile(file, RSS_MB);
   const stored = await writeStoredFile(db, createReadStream(file, { highWaterMark: MB }), { maxBytes: RSS_MB * MB });
   rmSync(file);
-  const worker = startBenchWorker(4);
-  await new Promise((resolve) => setTimeout(resolve, 3000)); // started and idle
-  const idle = peakRssMb(worker.pid);
-  const t0 = performance.now();
-  const upload = await acceptUpload(db, { ownerId: user.id, name: "big.bin", size: stored.size, storage: "local", storageKey: stored.key, declaredType: null });
-  await waitUntilProcessed([upload.id]);
-  const seconds = (performance.now() - t0) / 1000;
-  const peak = peakRssMb(worker.pid);
-  await worker.stop();
-  console.log(`worker processing a ${RSS_MB} MB upload (checksum + type)`);
-  console.log(`  peak RSS ${peak.toFixed(0)} MB (idle worker peak ${idle.toFixed(0)} MB), done in ${seconds.toFixed(1)} s\n`);
+  const upload = { ownerId: user.id, name: "big.bin", size: stored.size, storage: "local" as const, storageKey: stored.key, declaredType: null };
+  console.log(`worker processing a ${RSS_MB} MB upload (checksum + type), concurrency 4`);
+  for (const build of ["tsx", "bundled"] as const) {
+    const worker = await startBenchWorker(4, build);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // idle: heartbeat and cron ticks done
+    const idle = peakRssMb(worker.pid);
+    const t0 = performance.now();
+    // The same stored file for both runs: accepted once, then processed again.
+    const { id } = await acceptUpload(db, upload);
+    if (build !== "tsx") await reprocessUpload(db, { id, ownerId: user.id });
+    await waitUntilProcessed([id]);
+    const seconds = (performance.now() - t0) / 1000;
+    const peak = peakRssMb(worker.pid);
+    await worker.stop();
+    const label = build === "tsx" ? "under tsx (npm run worker)" : "bundled (npm run build:worker)";
+    console.log(`  ${label.padEnd(32)} peak RSS ${peak.toFixed(0)} MB, of which ${(peak - idle).toFixed(0)} MB during the upload (idle peak ${idle.toFixed(0)} MB); ${seconds.toFixed(1)} s`);
+  }
+  console.log();
 }
 
 async function benchThumbnail() {
@@ -167,8 +263,8 @@ async function benchSmallImages() {
   }
   const inProcess = SMALL_IMAGES / ((performance.now() - t0) / 1000);
 
-  const worker = startBenchWorker(4);
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const worker = await startBenchWorker(4);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   t0 = performance.now();
   const ids: string[] = [];
   await Promise.all(
@@ -191,10 +287,10 @@ async function benchSmallImages() {
 }
 
 try {
-  await benchMd5();
-  await benchWorkerMemory();
-  await benchThumbnail();
-  await benchSmallImages();
+  if (!ONLY || ONLY.includes("md5")) await benchMd5();
+  if (!ONLY || ONLY.includes("rss")) await benchWorkerMemory();
+  if (!ONLY || ONLY.includes("thumbnail")) await benchThumbnail();
+  if (!ONLY || ONLY.includes("small")) await benchSmallImages();
 } finally {
   await db.$client.end();
   await embedded.stop();

@@ -12,6 +12,7 @@ import { acceptUpload, deleteUpload, getUpload, reprocessUpload, storeUpload, ty
 import { recoverLostWorkers } from "@/db/queries/workers";
 import { blobs, storedFileChunks, storedFiles, uploads, uploadSteps, workerHeartbeats } from "@/db/schema";
 import { CHUNK_BYTES, FileTooLargeError, readUploadBytes, writeStoredFile } from "@/db/storage";
+import { createDatabase } from "@/db/client";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
@@ -135,6 +136,38 @@ describe("upload processing through a real worker", () => {
     expect(Buffer.concat(readBack).equals(bytes)).toBe(true);
     const view = await processed(user.id, id);
     expect(view).toMatchObject({ md5: md5(bytes), detectedType: "application/octet-stream" });
+  });
+
+  it("reads files of every size back byte for byte, and leaves its connection usable after each read", async () => {
+    // One connection, so a read that left it unusable makes the next query wait forever.
+    const single = createDatabase(test.url, { max: 1, applicationName: "longrun-test-single" });
+    const nextQuery = () =>
+      Promise.race([
+        single.$client`select 1 as one`.then(() => "answered"),
+        new Promise((resolve) => setTimeout(() => resolve("no answer: the connection hangs"), 10_000)),
+      ]);
+    try {
+      // 20 kB: a COPY whose one row filled postgres.js's stream buffer as it ended paused the socket (hung before).
+      // 4 chunks: exactly one batch, then an empty one. 9 chunks + 1 byte: prefetching across batches.
+      for (const size of [0, 100, 20_000, CHUNK_BYTES, 4 * CHUNK_BYTES, 9 * CHUNK_BYTES + 1]) {
+        const bytes = randomBytes(size);
+        const stored = await writeStoredFile(single, Readable.from([bytes]), { maxBytes: 16 * CHUNK_BYTES });
+        const file = { storage: "local" as const, storageKey: stored.key, storageUrl: null };
+        const readBack: Buffer[] = [];
+        for await (const chunk of readUploadBytes(single, file)) readBack.push(Buffer.from(chunk));
+        expect(Buffer.concat(readBack).equals(bytes), `${size} bytes`).toBe(true);
+        expect(await nextQuery(), `after reading ${size} bytes`).toBe("answered");
+        // Readers that stop early: after the first chunk (type detection), and after the second, when the
+        // next batch is already prefetched and nobody will await it.
+        for (const chunksTaken of [1, 2]) {
+          let taken = 0;
+          for await (const chunk of readUploadBytes(single, file)) if (chunk && ++taken === chunksTaken) break;
+          expect(await nextQuery(), `after stopping at chunk ${chunksTaken} of ${size} bytes`).toBe("answered");
+        }
+      }
+    } finally {
+      await single.$client.end({ timeout: 5 });
+    }
   });
 
   it("refuses a file past the size limit while streaming and keeps nothing", async () => {

@@ -1,9 +1,10 @@
-import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import type { Sql } from "postgres";
 import { formatBytes } from "@/lib/format";
 import type { Database, Executor } from "../client";
 import { storedFileChunks, storedFiles } from "../schema";
 
-/** Bytes per stored chunk: what the web or a worker holds in memory per file at a time. */
+/** Bytes per stored chunk: one insert when writing; reads take a few at a time (READ_BATCH_CHUNKS). */
 export const CHUNK_BYTES = 1 << 20;
 
 export class FileTooLargeError extends Error {
@@ -12,13 +13,13 @@ export class FileTooLargeError extends Error {
   }
 }
 
-
 /**
  * Streams bytes into the local store, one 1 MiB chunk per insert, so a slow
  * client holds a connection only while a chunk is written, never for the whole
  * upload. Past maxBytes it stops reading, deletes what it wrote and throws
- * FileTooLargeError. Chunks travel as base64 both ways: postgres.js sends and
- * receives bytea as hex text, which is slower to encode and decode (measured here).
+ * FileTooLargeError. Chunks go in as base64: postgres.js sends bytea as hex
+ * text, which is slower to encode (measured here). They come out through
+ * binary COPY (readStoredFile).
  */
 export async function writeStoredFile(
   db: Database,
@@ -42,19 +43,111 @@ export async function writeStoredFile(
   }
 }
 
-/** Chunks per query when reading: fewer round trips, at most this many MiB in memory (a third more as text). */
+/** Chunks per read: a reader holds this batch and, while it consumes it, prefetches the next. */
 const READ_BATCH_CHUNKS = 4;
 
-/** A stored file's bytes, a few chunks per query, so a slow reader holds no connection in between. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A stored file's bytes, streamed in batches of a few chunks with at most two
+ * batches in memory. Each batch is one binary COPY read in full, so a slow
+ * reader (a download) holds no connection in between. While the caller
+ * consumes a batch, the next one is already on its way: Postgres reads it on
+ * one core while we hash on the other.
+ *
+ * Binary COPY because postgres.js receives bytea only as text (hex, or base64
+ * with encode()), and decoding that cost more than the md5 itself: the checksum
+ * step read about 3x faster once it stopped (bench/uploads.ts compares both).
+ * Through postgres.js, the one client web and workers share, rather than a
+ * second driver (pg with pg-copy-streams) and its pool in the web for this query.
+ */
 export async function* readStoredFile(db: Database, key: string): AsyncGenerator<Buffer> {
-  for (let first = 0; ; first += READ_BATCH_CHUNKS) {
-    const rows = await db
-      .select({ base64: sql<string>`encode(${storedFileChunks.data}, 'base64')` })
-      .from(storedFileChunks)
-      .where(and(eq(storedFileChunks.fileKey, key), gte(storedFileChunks.seq, first), lt(storedFileChunks.seq, first + READ_BATCH_CHUNKS)))
-      .orderBy(storedFileChunks.seq);
-    for (const row of rows) yield Buffer.from(row.base64, "base64");
-    if (rows.length < READ_BATCH_CHUNKS) return;
+  if (!UUID.test(key)) throw new Error(`Not a stored file key: ${key}`); // COPY takes no parameters
+  const fetchBatch = (first: number) => {
+    const batch = readChunkBatch(db.$client, key, first);
+    batch.catch(() => {}); // awaited later, or never if the caller stops early: not an unhandled rejection
+    return batch;
+  };
+  let next: Promise<Buffer[]> | undefined = fetchBatch(0);
+  for (let first = 0; next; first += READ_BATCH_CHUNKS) {
+    const chunks: Buffer[] = await next;
+    next = undefined;
+    for (const [index, chunk] of chunks.entries()) {
+      yield chunk;
+      // Prefetch once the caller comes back for more, so a reader of the head only (type detection) costs one batch.
+      if (index === 0 && chunks.length === READ_BATCH_CHUNKS) next = fetchBatch(first + READ_BATCH_CHUNKS);
+    }
+  }
+}
+
+/** Chunks [first, first + READ_BATCH_CHUNKS) of a stored file, through one binary COPY read in full. */
+async function readChunkBatch(sql: Sql, key: string, first: number): Promise<Buffer[]> {
+  const stream = await sql
+    .unsafe(
+      `copy (select data from stored_file_chunks where file_key = '${key}' and seq >= ${first} and seq < ${first + READ_BATCH_CHUNKS} order by seq) to stdout (format binary)`,
+    )
+    .readable();
+  const parser = new CopyBinaryParser();
+  const chunks: Buffer[] = [];
+  try {
+    for await (const piece of stream) chunks.push(...parser.push(piece as Buffer));
+  } finally {
+    // postgres.js 3.4.9 pauses the connection's socket when a COPY chunk fills the stream's
+    // buffer, and resumes it only from the stream's read(); if the COPY ends in that state, the
+    // next query on the connection hangs (porsager/postgres#499, fix proposed in #1016).
+    // read() after the end is that resume and nothing else; jobs/uploads.integration.test.ts covers it.
+    (stream as unknown as { _read(size: number): void })._read(0);
+  }
+  if (!parser.isDone) throw new Error(`Stored file ${key}: COPY ended before its trailer`);
+  return chunks;
+}
+
+const COPY_SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
+
+/**
+ * Postgres's binary COPY format for rows of one bytea column: a header, then
+ * per row a field count (1), a length and the bytes, then a -1 trailer.
+ * postgres.js hands over one CopyData message per row, which the parser
+ * slices without copying; pieces cut anywhere else are joined first.
+ */
+export class CopyBinaryParser {
+  private pending: Buffer = Buffer.alloc(0);
+  private hasHeader = false;
+  isDone = false;
+
+  push(piece: Buffer): Buffer[] {
+    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, piece]) : piece;
+    const rows: Buffer[] = [];
+    if (!this.hasHeader) {
+      if (buffer.length < 19) return this.keep(buffer, rows);
+      if (!buffer.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error("Not a binary COPY stream");
+      const headerLength = 19 + buffer.readUInt32BE(15);
+      if (buffer.length < headerLength) return this.keep(buffer, rows);
+      buffer = buffer.subarray(headerLength);
+      this.hasHeader = true;
+    }
+    while (!this.isDone && buffer.length >= 2) {
+      const fields = buffer.readInt16BE(0);
+      if (fields === -1) {
+        this.isDone = true;
+        buffer = buffer.subarray(2);
+        break;
+      }
+      if (fields !== 1) throw new Error(`Binary COPY row with ${fields} fields, expected 1`);
+      if (buffer.length < 6) break;
+      const length = buffer.readInt32BE(2);
+      if (length < 0) throw new Error("Binary COPY row with a NULL chunk");
+      if (buffer.length < 6 + length) break;
+      rows.push(buffer.subarray(6, 6 + length));
+      buffer = buffer.subarray(6 + length);
+    }
+    return this.keep(buffer, rows);
+  }
+
+  private keep(rest: Buffer, rows: Buffer[]) {
+    // Copy a remainder: it may be a small view that would pin a large buffer.
+    this.pending = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0);
+    return rows;
   }
 }
 

@@ -115,7 +115,8 @@ export class RenderPool {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.threads = threads;
     this.niceness = options.niceness ?? 10;
-    this.slots = Array.from({ length: threads }, () => this.startThread());
+    // Threads start with the first render (dispatch), not here: a worker that only processes uploads never pays for them (about 8 MB each).
+    this.slots = Array.from({ length: threads }, () => null);
   }
 
   render(params: JuliaParams, options: RenderOptions = {}): Promise<RenderOutcome> {

@@ -87,3 +87,6 @@ export const getUploadEnv = () => (upload ??= parseEnv(uploadSchema, "web"));
 export const getMigrateEnv = () => parseEnv(databaseSchema, "migrate step");
 export const getTestEnv = () => parseEnv(testSchema, "integration tests");
 export const getWebdavEnv = () => parseEnv(webdavSchema, "WebDAV server");
+
+/** Every variable a Longrun process reads: .env.example lists each (a unit test checks). */
+export const ENV_VARIABLES = [...new Set([webSchema, workerSchema, webdavSchema].flatMap((schema) => Object.keys(schema.shape)))];

@@ -195,7 +195,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
         uniqueNames(
           rows.map((row) => ({
             sha256: row.imageSha256,
-            size: row.imageBytes ?? 0,
+            size: row.imageBytes,
             createdAt: row.finishedAt ?? row.queuedAt,
             modifiedAt: row.finishedAt ?? row.queuedAt,
             name: renderFileName("julia", row.params).replace(/^julia_/, ""),

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { hashApiToken } from "@/lib/auth/api-tokens";
 import type { RenderParams } from "@/lib/validation/configuration";
 import type { Database, Executor } from "../client";
-import { apiTokens, configurations, results, uploads, users, webdavEntries, webdavProperties } from "../schema";
+import { apiTokens, blobs, configurations, results, uploads, users, webdavEntries, webdavProperties } from "../schema";
 import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "../storage";
 import { deleteUploadThingFile } from "../storage/uploadthing";
 import { acceptUpload, deleteUpload } from "./uploads";
@@ -427,26 +427,20 @@ export async function listWebdavConfigurations(executor: Executor, args: { owner
     .orderBy(asc(configurations.createdAt), asc(configurations.id));
 }
 
-/** A configuration's finished renders that have an image, oldest first. */
+/** A configuration's finished renders that have an image (with the image's size), oldest first. */
 export async function listWebdavResultImages(executor: Executor, args: { ownerId: string; configurationId: string }) {
   return executor
     .select({
       id: results.id,
       params: sql<RenderParams>`${results.params}`,
-      imageSha256: sql<string>`${results.imageSha256}`,
-      imageBytes: results.imageBytes,
+      imageSha256: blobs.sha256,
+      imageBytes: blobs.size,
       queuedAt: results.queuedAt,
       finishedAt: results.finishedAt,
     })
     .from(results)
-    .where(
-      and(
-        eq(results.ownerId, args.ownerId),
-        eq(results.configurationId, args.configurationId),
-        eq(results.status, "succeeded"),
-        sql`${results.imageSha256} is not null`,
-      ),
-    )
+    .innerJoin(blobs, eq(blobs.sha256, results.imageSha256))
+    .where(and(eq(results.ownerId, args.ownerId), eq(results.configurationId, args.configurationId), eq(results.status, "succeeded")))
     .orderBy(asc(results.finishedAt), asc(results.id));
 }
 

@@ -36,6 +36,8 @@ type Callback<T> = (error?: Error, value?: T) => void;
 /** The lock tokens each request submitted in its If header (set by webdav/server.ts, which checks that header). */
 export const submittedLockTokens = new WeakMap<IncomingMessage, string[]>();
 
+/** A PUT whose client disconnected before the end of its body: nothing is kept. */
+const ClientWentAway = new Error("The client went away before the end of the file");
 /** Refused: past the upload size limit (413). */
 export const PayloadTooLarge = new Error("The file is larger than the upload size limit");
 /** Refused: a write outside /uploads, or to /uploads itself (403). */
@@ -333,7 +335,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
       const body = new PassThrough();
       const request = httpRequestOf(ctx);
       request?.once("close", () => {
-        if (!request.complete) body.destroy(new Error("The client went away before the end of the file"));
+        if (!request.complete) body.destroy(ClientWentAway);
       });
       const declaredType = request?.headers["content-type"] ?? null;
       const stored = storeWebdavFile(this.db, body, { ownerId, path: target, declaredType, maxBytes: this.options.maxUploadBytes }).then(
@@ -627,7 +629,7 @@ function httpDepthOf(ctx: RequestContext) {
 async function* emptyBytes(): AsyncGenerator<Uint8Array> {}
 
 /** webdav-server's own errors (each maps to a status) and ours; anything else is a fault worth a log line. */
-const EXPECTED_ERRORS = new Set<unknown>([...Object.values(Errors), PayloadTooLarge]);
+const EXPECTED_ERRORS = new Set<unknown>([...Object.values(Errors), PayloadTooLarge, ClientWentAway]);
 let logFault = (line: string) => console.error(line);
 
 function reportFault(error: unknown) {

@@ -11,9 +11,10 @@ import { createWebdavServer } from "./server";
 const env = getWebdavEnv();
 const db = createDatabase(env.DATABASE_URL, { max: env.WEBDAV_DATABASE_POOL_MAX, applicationName: "longrun-webdav" });
 const server = createWebdavServer({ db, maxUploadBytes: env.UPLOAD_MAX_BYTES });
-// Large PUTs take a while; only idle connections time out.
+// Large PUTs take a while: no limit on a whole request, but a connection silent for 5 minutes is closed.
 server.requestTimeout = 0;
 server.headersTimeout = 60_000;
+server.timeout = 5 * 60_000;
 
 server.listen(env.WEBDAV_PORT, env.WEBDAV_HOSTNAME, () => {
   const address = server.address();

@@ -34,19 +34,12 @@ export const deleteUploadAction = withActionUser(async (user, uploadId: string):
 export const importDatasetAction = withActionUser(async (user, datasetId: string): Promise<UploadActionResult> => {
   const dataset = findDataset(datasetId);
   if (!dataset) return { ok: false, error: "No such dataset" };
-  try {
-    const upload = await storeUpload(
-      db,
-      createReadStream(datasetPath(dataset)),
-      { ownerId: user.id, name: dataset.file, declaredType: dataset.type, dataset: dataset.id },
-      { maxBytes: getWebEnv().UPLOAD_MAX_BYTES },
-    );
-    return { ok: true, uploadId: upload.id };
-  } catch (error) {
-    if (error instanceof FileTooLargeError) return { ok: false, error: error.message };
-    console.error("importDataset failed", error);
-    return { ok: false, error: "Could not copy the dataset right now; try again" };
-  }
+  return copyIntoFiles("dataset", createReadStream(datasetPath(dataset)), {
+    ownerId: user.id,
+    name: dataset.file,
+    declaredType: dataset.type,
+    dataset: dataset.id,
+  });
 });
 
 /** Copies a shared file (a version of an admin's source for everyone) into the person's files, processed like an upload. */
@@ -54,20 +47,20 @@ export const copySharedFileAction = withActionUser(async (user, uploadId: string
   if (!uploadIdSchema.safeParse(uploadId).success) return NO_SUCH_FILE;
   const shared = await getUploadDownload(db, { id: uploadId, ownerId: user.id });
   if (!shared?.isShared) return NO_SUCH_FILE;
+  return copyIntoFiles("file", readUploadBytes(db, shared), { ownerId: user.id, name: shared.name, declaredType: shared.detectedType });
+});
+
+/** Stores bytes as one of the person's files (processed like an upload), or says why not. */
+async function copyIntoFiles(what: string, bytes: AsyncIterable<Uint8Array>, upload: Parameters<typeof storeUpload>[2]): Promise<UploadActionResult> {
   try {
-    const upload = await storeUpload(
-      db,
-      readUploadBytes(db, shared),
-      { ownerId: user.id, name: shared.name, declaredType: shared.detectedType },
-      { maxBytes: getWebEnv().UPLOAD_MAX_BYTES },
-    );
-    return { ok: true, uploadId: upload.id };
+    const stored = await storeUpload(db, bytes, upload, { maxBytes: getWebEnv().UPLOAD_MAX_BYTES });
+    return { ok: true, uploadId: stored.id };
   } catch (error) {
     if (error instanceof FileTooLargeError) return { ok: false, error: error.message };
-    console.error("copySharedFile failed", error);
-    return { ok: false, error: "Could not copy the file right now; try again" };
+    console.error(`copying a ${what} failed`, error);
+    return { ok: false, error: `Could not copy the ${what} right now; try again` };
   }
-});
+}
 
 export type WatchSourceState = {
   fieldErrors?: Partial<Record<WatchSourceField, string[]>>;

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export type Service = { name: string; child: ChildProcess; exited: Promise<number | null> };
 
-const COLORS: Record<string, string> = { web: "\x1b[36m", worker: "\x1b[35m", "worker:large": "\x1b[34m" };
+const COLORS: Record<string, string> = { web: "\x1b[36m", worker: "\x1b[35m", "worker:large": "\x1b[34m", webdav: "\x1b[32m" };
 
 /** Starts a child process whose output lines are prefixed with its name. */
 export function startService(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): Service {

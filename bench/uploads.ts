@@ -25,8 +25,8 @@ import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/th
  * 1. md5 of a 500 MB file: `md5sum`, our hashing (node:crypto) over the same
  *    file on disk, and the checksum step's read from the local store (Postgres)
  *    plus hashing, with the readers we did not keep alongside. Page cache warm,
- *    three interleaved rounds, medians; then cold (the file dropped from the
- *    page cache before each read) for md5sum and our disk reader.
+ *    five interleaved rounds, best and median; then cold (the file dropped from
+ *    the page cache before each read) for md5sum and our disk reader.
  * 2. Peak RSS (VmHWM) of a real worker process while it processes a 1 GB
  *    upload, run under tsx as `npm run worker` does and bundled ahead of time
  *    as `npm run build:worker` makes it.
@@ -41,7 +41,8 @@ const RSS_MB = Number(process.env.BENCH_RSS_MB ?? 1024);
 const SMALL_IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
 const MB = 1024 * 1024;
 const ONLY = process.env.BENCH_ONLY?.split(",");
-const ROUNDS = 3;
+// Other work on a shared machine only ever slows a reader down: the best of a few interleaved rounds is the closest to its own speed.
+const ROUNDS = 5;
 
 const scratch = await mkdtemp(path.join(tmpdir(), "longrun-bench-uploads-"));
 const embedded = await startThrowawayPostgres();
@@ -60,12 +61,20 @@ async function writeRandomFile(file: string, megabytes: number) {
 
 const rate = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const best = (values: number[]) => Math.max(...values);
 const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}x md5sum`;
 
 async function md5Of(source: AsyncIterable<Uint8Array>) {
   const hash = createHash("md5");
   for await (const chunk of source) hash.update(chunk);
   return hash.digest("hex");
+}
+
+/** How many bytes a source gives, as a string (no hashing: the reader's own speed). */
+async function countBytes(source: AsyncIterable<Uint8Array>) {
+  let count = 0;
+  for await (const chunk of source) count += chunk.length;
+  return String(count);
 }
 
 /**
@@ -124,12 +133,14 @@ async function benchMd5() {
     ["disk: createReadStream, default 64 KiB", () => md5Of(createReadStream(file))],
     ["store: binary COPY, 4 MiB batches, prefetch", () => md5Of(fromStore())],
     ["store: base64 queries (previous reader)", () => md5Of(readStoredFileAsBase64(stored.value.key))],
+    ["store: binary COPY, read without hashing", () => countBytes(fromStore())],
   ];
   const warm = new Map<string, number[]>(readers.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of readers) {
       const { value, ms } = await timed(run);
-      if (value !== expected) throw new Error(`${name}: md5 ${value}, md5sum says ${expected}`);
+      // Every reader gives the md5, except the one that only counts bytes.
+      if (value !== expected && value !== String(bytes)) throw new Error(`${name}: md5 ${value}, md5sum says ${expected}`);
       warm.get(name)!.push(rate(bytes, ms));
     }
   }
@@ -143,14 +154,18 @@ async function benchMd5() {
   }
   rmSync(file);
 
-  const md5sumRate = median(warm.get("md5sum")!);
-  console.log(`md5 of a ${MD5_MB} MB file, page cache warm (median of ${ROUNDS} interleaved rounds)`);
+  const md5sumBest = best(warm.get("md5sum")!);
+  const md5sumMedian = median(warm.get("md5sum")!);
+  console.log(`md5 of a ${MD5_MB} MB file, page cache warm: best of ${ROUNDS} interleaved rounds (median in brackets)`);
   for (const [name, rates] of warm) {
-    const value = median(rates);
-    console.log(`  ${name.padEnd(46)} ${value.toFixed(0).padStart(4)} MB/s${name === "md5sum" ? "" : `  (${ratio(value, md5sumRate)})`}`);
+    const figures = `${best(rates).toFixed(0).padStart(4)} MB/s (${median(rates).toFixed(0)})`;
+    console.log(`  ${name.padEnd(46)} ${figures.padEnd(16)}${name === "md5sum" ? "" : `  ${ratio(best(rates), md5sumBest)} (${ratio(median(rates), md5sumMedian)})`}`);
   }
-  const [coldMd5sum, coldOurs] = coldReaders.map(([name]) => median(cold.get(name)!));
-  console.log(`  cold (dropped from the page cache before each read): md5sum ${coldMd5sum.toFixed(0)} MB/s, ${coldReaders[1][0]} ${coldOurs.toFixed(0)} MB/s (${ratio(coldOurs, coldMd5sum)})`);
+  const [coldMd5sum, coldOurs] = coldReaders.map(([name]) => cold.get(name)!);
+  console.log(
+    `  cold (dropped from the page cache before each read): md5sum ${best(coldMd5sum).toFixed(0)} MB/s (${median(coldMd5sum).toFixed(0)}), ` +
+      `${coldReaders[1][0]} ${best(coldOurs).toFixed(0)} MB/s (${median(coldOurs).toFixed(0)}), ${ratio(best(coldOurs), best(coldMd5sum))}`,
+  );
   console.log(`  writing into the store (1 MiB base64 inserts)  ${writeRate.toFixed(0)} MB/s\n`);
 }
 

@@ -69,7 +69,14 @@ describe("watchSourceInputSchema", () => {
     expect(watchSourceInputSchema.parse({ url: "  HTTPS://Example.COM/data/report.csv?v=1#top ", intervalMinutes: "15" })).toEqual({
       url: "https://example.com/data/report.csv?v=1",
       intervalMinutes: 15,
+      isShared: false,
     });
+  });
+
+  it("reads the 'For everyone' checkbox: ticked is 'on', absent is unticked, anything else is refused", () => {
+    const input = { url: "https://example.com/a.csv", intervalMinutes: "60" };
+    expect(watchSourceInputSchema.parse({ ...input, isShared: "on" }).isShared).toBe(true);
+    expect(watchSourceInputSchema.safeParse({ ...input, isShared: "yes" }).success).toBe(false);
   });
 
   it("says what is wrong with a URL", () => {

@@ -264,13 +264,18 @@ test("someone else's ids are 404s on every route, and nothing of theirs changes"
 });
 
 test("each token has its tier's requests a minute: then 429 with Retry-After", async ({ page, request }) => {
+  test.setTimeout(180_000); // 121 requests on a busy machine
   const { token } = await signUpWithToken(page, "api-rate");
   const client = api(request, token);
   const firstResponse = await client.get("/me");
   const limit = Number(firstResponse.headers()["ratelimit-limit"]);
   expect(limit).toBe(120);
   expect(Number(firstResponse.headers()["ratelimit-remaining"])).toBe(limit - 1);
-  for (let sent = 1; sent < limit; sent++) expect((await client.get("/me")).status()).toBe(200);
+  // The rest of the minute's allowance, ten at a time: every one counted, none refused.
+  for (let sent = 1; sent < limit; sent += 10) {
+    const batch = await Promise.all(Array.from({ length: Math.min(10, limit - sent) }, () => client.get("/me")));
+    expect(batch.map((response) => response.status())).toEqual(batch.map(() => 200));
+  }
 
   const limited = await client.get("/me");
   const error = await expectError(limited, 429, "rate_limited");

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { migrateDatabase } from "@/db/migrate";
+import { buildWorker } from "./build-worker";
 import { buildWebIfNeeded } from "./lib/build";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./lib/embedded-postgres";
 import { NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
@@ -54,11 +55,15 @@ async function main() {
     NEXT_TELEMETRY_DISABLED: "1",
   };
   if (!isDev) buildWebIfNeeded();
+  // The worker as production runs it (bundled, plain node); under tsx with --dev.
+  const workerBundle = isDev ? null : await buildWorker();
+  const workerCommand = (args: string[] = []): [string, string[]] =>
+    workerBundle ? [process.execPath, [workerBundle, ...args]] : nodeWithTsx("worker/main.ts", args);
 
   const web = startService("web", process.execPath, [NEXT_BIN, isDev ? "dev" : "start", "--port", String(port)], env);
-  const worker = startService("worker", ...nodeWithTsx("worker/main.ts"), env);
+  const worker = startService("worker", ...workerCommand(), env);
   // The dedicated queue for large renders: one at a time, as on the special-hardware machine.
-  const largeWorker = startService("worker:large", ...nodeWithTsx("worker/main.ts", ["--only", "large", "--concurrency", "1"]), env);
+  const largeWorker = startService("worker:large", ...workerCommand(["--only", "large", "--concurrency", "1"]), env);
   // WebDAV (mount your files and results): its own process, as Next.js cannot answer WebDAV's methods.
   const webdav = startService("webdav", ...nodeWithTsx("webdav/main.ts"), { ...env, WEBDAV_PORT: String(webdavPort) });
   services = [web, worker, largeWorker, webdav];

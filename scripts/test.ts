@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { buildWorker } from "./build-worker";
 import { buildWebIfNeeded } from "./lib/build";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
@@ -47,8 +48,10 @@ async function runEndToEnd(server: string) {
     UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   };
   services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
-  services.push(startService("worker", ...nodeWithTsx("worker/main.ts"), env));
-  services.push(startService("worker:large", ...nodeWithTsx("worker/main.ts", ["--only", "large", "--concurrency", "1"]), env));
+  // The worker bundled as production and `npm start` run it.
+  const workerBundle = await buildWorker();
+  services.push(startService("worker", process.execPath, [workerBundle], env));
+  services.push(startService("worker:large", process.execPath, [workerBundle, "--only", "large", "--concurrency", "1"], env));
   await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
   return run(process.execPath, ["node_modules/@playwright/test/cli.js", "test", ...playwrightArgs], {
     ...process.env,

@@ -10,3 +10,18 @@ export function UsageCells({ figures }: { figures: Omit<UsageFigures, "jobs"> })
     </td>
   ));
 }
+
+/** The header row of a usage table. */
+export function UsageTableHead({ headings }: { headings: string[] }) {
+  return (
+    <thead className="bg-slate-50 text-left text-slate-600">
+      <tr>
+        {headings.map((heading) => (
+          <th key={heading} className="px-3 py-2 font-medium">
+            {heading}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -3,7 +3,7 @@ import { db } from "@/db";
 import { getMonthlyUsage } from "@/db/queries/usage";
 import { UsageChart } from "@/components/usage/usage-chart";
 import { isAdmin, requireUser } from "@/lib/auth/guards";
-import { UsageCells } from "@/components/usage/usage-cells";
+import { UsageCells, UsageTableHead } from "@/components/usage/usage-cells";
 
 export const metadata = { title: "Usage" };
 
@@ -25,15 +25,7 @@ export default async function UsagePage() {
         )}
       </div>
       <table className="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" aria-label="This month by kind">
-        <thead className="bg-slate-50 text-left text-slate-600">
-          <tr>
-            {["Kind", "Jobs", "Attempts", "CPU time", "Wall time", "Read", "Written"].map((heading) => (
-              <th key={heading} className="px-3 py-2 font-medium">
-                {heading}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <UsageTableHead headings={["Kind", "Jobs", "Attempts", "CPU time", "Wall time", "Read", "Written"]} />
         <tbody>
           {kinds.map(([label, figures]) => (
             <tr key={label} className="border-t border-slate-100">

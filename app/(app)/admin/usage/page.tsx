@@ -1,7 +1,7 @@
 import { db } from "@/db";
 import { listMonthlyUsageByUser } from "@/db/queries/usage";
 import { requireAdmin } from "@/lib/auth/guards";
-import { UsageCells } from "@/components/usage/usage-cells";
+import { UsageCells, UsageTableHead } from "@/components/usage/usage-cells";
 
 export const metadata = { title: "Everyone's usage" };
 
@@ -17,15 +17,7 @@ export default async function AdminUsagePage() {
         </a>
       </div>
       <table className="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm">
-        <thead className="bg-slate-50 text-left text-slate-600">
-          <tr>
-            {["Email", "Renders", "Upload steps", "Attempts", "CPU", "Wall", "Read", "Written"].map((heading) => (
-              <th key={heading} className="px-3 py-2 font-medium">
-                {heading}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <UsageTableHead headings={["Email", "Renders", "Upload steps", "Attempts", "CPU", "Wall", "Read", "Written"]} />
         <tbody>
           {rows.map((row) => (
             <tr key={row.ownerId} className="border-t border-slate-100">

@@ -83,6 +83,9 @@ describe("render task through a real worker", () => {
     const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^longrun_worker_jobs_total\{task="render",outcome="success",worker="[^"]+"\} [1-9]\d*$/m);
     expect(metrics).toContain("longrun_worker_job_seconds_bucket");
+    const health = await fetch(`http://127.0.0.1:${worker.metricsPort}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true, heartbeat: "fresh", database: "ok" });
     expect((await getMonthlyUsage(test.db, { ownerId: stranger.id })).byKind.render.jobs).toBe(0);
     expect((await listMonthlyUsageByUser(test.db)).find((row) => row.ownerId === user.id)).toMatchObject({ email: user.email, renders: 1 });
   });

@@ -37,7 +37,7 @@ const health = async (base: string) => {
 };
 
 
-it("the worker and the web survive a Postgres restart: the worker goes on taking jobs, the web answers 503 while it is down and reconnects", async () => {
+it("the worker and the web survive a Postgres restart: both health checks answer 503 while it is down and 200 after, and the worker goes on taking jobs", async () => {
   const port = await freePort();
   server = await startEmbeddedPostgres({ dataDir, port });
   const admin = postgres(server.url(), { max: 1, onnotice: () => {} });
@@ -57,8 +57,13 @@ it("the worker and the web survive a Postgres restart: the worker goes on taking
     return waitFor(read, (row) => row.status === "succeeded", 60_000);
   };
 
+  const workerPort = await freePort();
+  const workerHealth = async () => {
+    const response = await fetch(`http://127.0.0.1:${workerPort}/health`);
+    return { status: response.status, body: await response.json() };
+  };
   const worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], {
-    env: { ...process.env, DATABASE_URL: url, WORKER_HEARTBEAT_MS: "500" },
+    env: { ...process.env, DATABASE_URL: url, WORKER_HEARTBEAT_MS: "500", WORKER_METRICS_PORT: String(workerPort) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   cleanUps.push(() => worker.kill("SIGKILL"));
@@ -83,12 +88,15 @@ it("the worker and the web survive a Postgres restart: the worker goes on taking
     throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);
   });
   expect(before.status).toBe("succeeded");
+  expect(await workerHealth()).toEqual({ status: 200, body: { ok: true, heartbeat: "fresh", database: "ok" } });
 
   await server.stop(); // fast shutdown: every connection is cut
   expect(await health(base)).toEqual({ status: 503, body: { status: "unavailable", database: "unreachable" } });
+  expect(await workerHealth()).toMatchObject({ status: 503, body: { ok: false, database: "unreachable" } });
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   server = await startEmbeddedPostgres({ dataDir, port, isThrowaway: true }); // removed when stopped
   await waitFor(() => health(base), (answer) => answer.status === 200, 30_000);
+  await waitFor(workerHealth, (answer) => answer.status === 200, 30_000);
 
   const after = await render("after").catch((error) => {
     throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);

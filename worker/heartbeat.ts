@@ -15,9 +15,11 @@ export type HeartbeatOptions = {
  * workers that stopped beating.
  */
 export async function startHeartbeat({ db, worker, intervalMs, staleAfterMs, log }: HeartbeatOptions) {
+  let lastBeatAt = -Infinity;
   const beat = async () => {
     try {
       await beatHeart(db, worker);
+      lastBeatAt = performance.now();
       const lost = await recoverLostWorkers(db, { staleAfterMs });
       for (const { id } of lost) log(`[worker] worker ${id} stopped beating; its jobs are back in the queue`);
     } catch (error) {
@@ -32,6 +34,8 @@ export async function startHeartbeat({ db, worker, intervalMs, staleAfterMs, log
   }, intervalMs);
   timer.unref();
   return {
+    /** Whether the last beat that reached the database is recent enough that no one takes this worker for lost. */
+    isFresh: () => performance.now() - lastBeatAt < staleAfterMs,
     stop: async () => {
       clearInterval(timer);
       await running;

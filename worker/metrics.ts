@@ -3,12 +3,19 @@ import type { AddressInfo } from "node:net";
 import type { WorkerEvents } from "graphile-worker";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
+export type WorkerHealth = { ok: boolean; heartbeat: "fresh" | "stale"; database: "ok" | "unreachable" };
+
 /**
- * A worker's Prometheus metrics on their own port (WORKER_METRICS_PORT; off
- * when unset): jobs by task and outcome, run times, and the process's own
- * default metrics. Bind it to a private network in production.
+ * A worker's own port (WORKER_METRICS_PORT; off when unset). `/metrics`:
+ * Prometheus metrics, jobs by task and outcome, run times, and the process's
+ * own default metrics. `/health`: 200 when its heartbeat is fresh and the
+ * database answers, 503 otherwise (for a container's healthcheck or an
+ * orchestrator). Bind it to a private network in production.
  */
-export async function serveWorkerMetrics(events: WorkerEvents, options: { port: number; workerId: string }) {
+export async function serveWorkerMetrics(
+  events: WorkerEvents,
+  options: { port: number; workerId: string; health: () => Promise<WorkerHealth> },
+) {
   const registry = new Registry();
   registry.setDefaultLabels({ worker: options.workerId });
   collectDefaultMetrics({ register: registry });
@@ -32,11 +39,14 @@ export async function serveWorkerMetrics(events: WorkerEvents, options: { port: 
   events.on("job:error", finish("error"));
 
   const server: Server = createServer(async (request, response) => {
-    if (request.url !== "/metrics") {
+    if (request.url === "/metrics") {
+      response.writeHead(200, { "Content-Type": registry.contentType }).end(await registry.metrics());
+    } else if (request.url === "/health") {
+      const health = await options.health();
+      response.writeHead(health.ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(JSON.stringify(health));
+    } else {
       response.writeHead(404).end();
-      return;
     }
-    response.writeHead(200, { "Content-Type": registry.contentType }).end(await registry.metrics());
   });
   await new Promise<void>((resolve) => server.listen(options.port, resolve));
   return {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import os from "node:os";
 import { Logger, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
+import { sql } from "drizzle-orm";
 import pg from "pg";
 import { createDatabase } from "@/db/client";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
@@ -10,7 +11,10 @@ import { CRONTAB } from "@/jobs/crontab";
 import type { TaskGroup } from "@/jobs/payloads";
 import { RenderPool } from "@/lib/render";
 import { startHeartbeat } from "./heartbeat";
-import { serveWorkerMetrics } from "./metrics";
+import { serveWorkerMetrics, type WorkerHealth } from "./metrics";
+
+/** How long the health check waits for the database before calling it unreachable. */
+const HEALTH_DATABASE_TIMEOUT_MS = 2_000;
 
 export type WorkerOptions = {
   databaseUrl: string;
@@ -81,7 +85,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const events: WorkerEvents = new EventEmitter();
   const poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
 
-  const metrics = options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id });
+  let heartbeat: Awaited<ReturnType<typeof startHeartbeat>> | undefined;
+  const health = async (): Promise<WorkerHealth> => {
+    const database = await Promise.race([
+      db.execute(sql`select 1`).then(() => "ok" as const),
+      new Promise<"unreachable">((resolve) => setTimeout(() => resolve("unreachable"), HEALTH_DATABASE_TIMEOUT_MS).unref()),
+    ]).catch(() => "unreachable" as const);
+    const beat = heartbeat?.isFresh() ? "fresh" : "stale";
+    return { ok: database === "ok" && beat === "fresh", heartbeat: beat, database };
+  };
+  const metrics = options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id, health });
 
   const runner = await run({
     pgPool,
@@ -103,7 +116,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
   });
 
-  const heartbeat = await startHeartbeat({
+  heartbeat = await startHeartbeat({
     db,
     worker: {
       id,
@@ -123,7 +136,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     (stopping ??= (async () => {
       await runner.stop();
       await metrics?.close();
-      await heartbeat.stop();
+      await heartbeat?.stop();
       await renderPool.close();
       await db.$client.end({ timeout: 5 });
       await pgPool.end();

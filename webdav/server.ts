@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { v2 as webdav } from "webdav-server";
 import type { Database } from "@/db/client";
-import { authenticateWebdavToken } from "@/db/queries/webdav";
+import { authenticateApiToken } from "@/db/queries/api-tokens";
 import { replacePropertyCommands } from "./commands";
 import { LongrunFileSystem, submittedLockTokens } from "./file-system";
 import { evaluateIfHeader, parseIfHeader } from "./if-header";
@@ -67,7 +67,7 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     if (problem) return respond(response, 400, problem);
 
     const token = basicPassword(request.headers.authorization);
-    const user = token ? await authenticateWebdavToken(options.db, token) : null;
+    const user = token ? await authenticateApiToken(options.db, token, { countRequest: false }) : null;
     if (!user) {
       response.setHeader("WWW-Authenticate", `Basic realm="${WEBDAV_REALM}", charset="UTF-8"`);
       return respond(response, 401, "Sign in with any user name and an API token as the password (create one on the Tokens page)");

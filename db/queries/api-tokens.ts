@@ -59,18 +59,21 @@ export const RATE_WINDOW_SECONDS = 60;
 
 /**
  * The user a token belongs to, if it exists and is not revoked. The same
- * statement notes its use and counts the request in the token's rate window
- * (a fixed minute from its first request), so the count holds across every
- * web instance without another round trip.
+ * statement notes its use and, for the Jobs API (`countRequest`), counts the
+ * request in the token's rate window (a fixed minute from its first request),
+ * so the count holds across every web instance without another round trip.
+ * WebDAV does not count: a mounted drive sends a request per file and folder.
  */
-export async function authenticateApiToken(executor: Executor, token: string) {
+export async function authenticateApiToken(executor: Executor, token: string, options: { countRequest: boolean } = { countRequest: true }) {
   const isWindowOpen = sql`${apiTokens.rateWindowStartedAt} > now() - make_interval(secs => ${RATE_WINDOW_SECONDS})`;
   const [row] = await executor
     .update(apiTokens)
     .set({
       lastUsedAt: sql`now()`,
-      rateWindowStartedAt: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowStartedAt} else now() end`,
-      rateWindowRequests: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowRequests} + 1 else 1 end`,
+      ...(options.countRequest && {
+        rateWindowStartedAt: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowStartedAt} else now() end`,
+        rateWindowRequests: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowRequests} + 1 else 1 end`,
+      }),
     })
     .from(users)
     .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt), eq(users.id, apiTokens.ownerId)))

@@ -1,8 +1,7 @@
-import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { hashApiToken } from "@/lib/auth/api-tokens";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { RenderParams } from "@/lib/validation/configuration";
 import type { Database, Executor } from "../client";
-import { apiTokens, blobs, configurations, results, uploads, users, webdavEntries, webdavProperties } from "../schema";
+import { blobs, configurations, results, uploads, webdavEntries, webdavProperties } from "../schema";
 import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "../storage";
 import { deleteUploadThingFile } from "../storage/uploadthing";
 import { acceptUpload, deleteUpload } from "./uploads";
@@ -15,24 +14,6 @@ import { acceptUpload, deleteUpload } from "./uploads";
  * under one advisory lock per person, so concurrent MOVEs, PUTs and DELETEs
  * of one person take turns (nobody else waits).
  */
-
-/**
- * The person a token belongs to, if it is not revoked. Not authenticateApiToken:
- * a WebDAV client sends a request per file and folder, and must not spend the
- * Jobs API's per-token rate limit. last_used_at is written at most once a minute.
- */
-export async function authenticateWebdavToken(executor: Executor, token: string) {
-  const [row] = await executor
-    .select({ id: users.id, email: users.email, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.ownerId))
-    .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)));
-  if (!row) return null;
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
-    await executor.update(apiTokens).set({ lastUsedAt: sql`now()` }).where(eq(apiTokens.id, row.tokenId));
-  }
-  return { id: row.id, email: row.email };
-}
 
 export type WebdavFolderEntry = { kind: "folder"; id: string; path: string; createdAt: Date; modifiedAt: Date };
 export type WebdavFileEntry = {

@@ -1,8 +1,8 @@
 import { db } from "@/db";
 import type { Executor } from "@/db/client";
 import { findIdempotentResponse, runIdempotently, type IdempotencyKey, type StoredResponse } from "@/db/queries/idempotency";
-import { acceptUpload } from "@/db/queries/uploads";
-import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "@/db/storage";
+import { acceptUpload, storeThenAccept } from "@/db/queries/uploads";
+import { FileTooLargeError } from "@/db/storage";
 import { idempotentResponse } from "@/lib/api/respond";
 import { getWebEnv } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
@@ -32,25 +32,21 @@ export async function receiveUpload(
     if (earlier) return idempotentResponse(earlier);
   }
 
-  let stored: { key: string; size: number };
+  const declaredType = parseDeclaredType(request.headers.get("content-type"));
   try {
-    stored = await writeStoredFile(db, bodyStream(request), { maxBytes });
+    const outcome = await storeThenAccept(db, bodyStream(request), { maxBytes }, async (stored) => {
+      const idempotent = await runIdempotently(db, args.key, async (tx) => {
+        const upload = await acceptUpload(tx, { ownerId: args.ownerId, name: name.data, declaredType, size: stored.size, storage: "local", storageKey: stored.key });
+        return args.respond(tx, upload.id);
+      });
+      // A retry that raced the first request gets its answer; its own bytes go.
+      return { value: idempotent, keepBytes: idempotent.kind === "new" };
+    });
+    return idempotentResponse(outcome);
   } catch (error) {
     if (error instanceof FileTooLargeError) return tooLarge();
     // The client went away mid-upload: nothing was kept, and nobody is left to read an answer.
     if (request.signal.aborted) return errorResponse("bad_request", "The upload was interrupted");
-    throw error;
-  }
-  const declaredType = parseDeclaredType(request.headers.get("content-type"));
-  try {
-    const outcome = await runIdempotently(db, args.key, async (tx) => {
-      const upload = await acceptUpload(tx, { ownerId: args.ownerId, name: name.data, declaredType, size: stored.size, storage: "local", storageKey: stored.key });
-      return args.respond(tx, upload.id);
-    });
-    if (outcome.kind !== "new") await deleteStoredFile(db, stored.key);
-    return idempotentResponse(outcome);
-  } catch (error) {
-    await deleteStoredFile(db, stored.key).catch(() => {}); // housekeeping purges it otherwise
     throw error;
   }
 }

@@ -9,7 +9,8 @@ export type StoredResponse = { status: number; body: unknown; location: string |
 export type IdempotencyKey = { ownerId: string; key: string; requestHash: string };
 export type IdempotentOutcome = { kind: "new" | "replayed"; response: StoredResponse } | { kind: "mismatch" };
 
-async function findKey(executor: Executor, key: IdempotencyKey): Promise<IdempotentOutcome | null> {
+/** Has this key answered already? Also a cheap look before expensive work (an upload's body). */
+export async function findIdempotentResponse(executor: Executor, key: IdempotencyKey): Promise<IdempotentOutcome | null> {
   const [row] = await executor
     .select()
     .from(apiIdempotencyKeys)
@@ -18,9 +19,6 @@ async function findKey(executor: Executor, key: IdempotencyKey): Promise<Idempot
   if (row.requestHash !== key.requestHash) return { kind: "mismatch" };
   return { kind: "replayed", response: { status: row.responseStatus, body: row.responseBody, location: row.responseLocation } };
 }
-
-/** A cheap look before expensive work (an upload's body): has this key answered already? */
-export const findIdempotentResponse = findKey;
 
 /**
  * Runs `work` once per owner and key. Requests with the same key take turns
@@ -38,7 +36,7 @@ export async function runIdempotently(
   return db.transaction(async (tx) => {
     if (key) {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${key.ownerId}:${key.key}`}, 2))`);
-      const earlier = await findKey(tx, key);
+      const earlier = await findIdempotentResponse(tx, key);
       if (earlier) return earlier;
     }
     const response = await work(tx);

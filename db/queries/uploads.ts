@@ -42,23 +42,40 @@ export async function acceptUpload(executor: Executor, upload: NewUpload): Promi
 }
 
 /**
- * An upload into the local store: the bytes stream in (FileTooLargeError past
- * maxBytes, nothing kept), then acceptUpload. What the upload route and the
- * dataset import both do.
+ * Bytes into the local store, then into the database: they stream in
+ * (FileTooLargeError past maxBytes, nothing kept), then `accept` records them
+ * (in one transaction: the upload, its jobs and whatever else belongs with it).
+ * The stored bytes are dropped when `accept` throws or does not keep them.
  */
+export async function storeThenAccept<T>(
+  db: Database,
+  source: AsyncIterable<Uint8Array>,
+  options: { maxBytes: number },
+  accept: (stored: { key: string; size: number }) => Promise<{ value: T; keepBytes: boolean }>,
+): Promise<T> {
+  const stored = await writeStoredFile(db, source, options);
+  let accepted: { value: T; keepBytes: boolean };
+  try {
+    accepted = await accept(stored);
+  } catch (error) {
+    await deleteStoredFile(db, stored.key).catch(() => {}); // housekeeping purges it otherwise
+    throw error;
+  }
+  if (!accepted.keepBytes) await deleteStoredFile(db, stored.key);
+  return accepted.value;
+}
+
+/** An upload into the local store: what the dataset and shared-file copies and the tests do. */
 export async function storeUpload(
   db: Database,
   source: AsyncIterable<Uint8Array>,
   upload: Omit<NewUpload, "size" | "storage" | "storageKey" | "storageUrl">,
   options: { maxBytes: number },
 ) {
-  const stored = await writeStoredFile(db, source, options);
-  try {
-    return await acceptUpload(db, { ...upload, size: stored.size, storage: "local", storageKey: stored.key });
-  } catch (error) {
-    await deleteStoredFile(db, stored.key).catch(() => {}); // housekeeping purges it otherwise
-    throw error;
-  }
+  return storeThenAccept(db, source, options, async (stored) => ({
+    value: await acceptUpload(db, { ...upload, size: stored.size, storage: "local", storageKey: stored.key }),
+    keepBytes: true,
+  }));
 }
 
 /** Inserts (or resets) steps as queued and adds their jobs, replacing any queued job of the same step. */

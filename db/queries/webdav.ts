@@ -2,9 +2,9 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { RenderParams } from "@/lib/validation/configuration";
 import type { Database, Executor } from "../client";
 import { blobs, configurations, results, uploads, webdavEntries, webdavProperties } from "../schema";
-import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "../storage";
+import { FileTooLargeError } from "../storage";
 import { deleteUploadThingFile } from "../storage/uploadthing";
-import { acceptUpload, deleteUpload } from "./uploads";
+import { acceptUpload, deleteUpload, storeThenAccept } from "./uploads";
 
 /**
  * Queries behind the WebDAV server (webdav/). Paths are relative to the
@@ -220,10 +220,9 @@ export async function storeWebdavFile(
   source: AsyncIterable<Uint8Array>,
   args: { ownerId: string; path: string; declaredType: string | null; maxBytes: number },
 ): Promise<StoreFileOutcome> {
-  const stored = await writeStoredFile(db, source, { maxBytes: args.maxBytes });
   let uploadThingKeys: string[] = [];
-  try {
-    const outcome = await db.transaction(async (tx): Promise<StoreFileOutcome> => {
+  const outcome = await storeThenAccept(db, source, { maxBytes: args.maxBytes }, async (stored) => {
+    const accepted = await db.transaction(async (tx): Promise<StoreFileOutcome> => {
       await lockOwnerTree(tx, args.ownerId);
       const target = await checkWebdavFileTarget(tx, args);
       if (target === "no_parent" || target === "is_folder") return { ok: false, code: target };
@@ -249,13 +248,10 @@ export async function storeWebdavFile(
       if (replaced?.storage === "uploadthing") uploadThingKeys = [replaced.storageKey];
       return { ok: true, created: false, uploadId: upload.id };
     });
-    if (!outcome.ok) await deleteStoredFile(db, stored.key);
-    await deleteAtUploadThing(uploadThingKeys);
-    return outcome;
-  } catch (error) {
-    await deleteStoredFile(db, stored.key).catch(() => {}); // housekeeping purges it otherwise
-    throw error;
-  }
+    return { value: accepted, keepBytes: accepted.ok };
+  });
+  await deleteAtUploadThing(uploadThingKeys);
+  return outcome;
 }
 
 /**

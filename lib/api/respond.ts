@@ -73,3 +73,9 @@ export function idempotentResponse(outcome: IdempotentOutcome) {
 export function refusal(code: ErrorCode, message: string): StoredResponse {
   return { status: ERROR_STATUS[code], body: { error: { code, message } }, location: null };
 }
+
+/** A list's cursor that names none of the person's items (the list's own, passed back unchanged, always does). */
+export const unknownCursor = () =>
+  errorResponse("bad_request", "Invalid query: cursor: not a cursor of this list (pass nextCursor unchanged)", {
+    fields: [{ field: "cursor", message: "Not a cursor of this list" }],
+  });

@@ -3,12 +3,11 @@ import { getConfiguration, saveConfiguration } from "@/db/queries/configurations
 import { runIdempotently } from "@/db/queries/idempotency";
 import { getRender, listRenders } from "@/db/queries/results";
 import { UNFINISHED_STATUSES } from "@/db/schema";
-import { apiJson, idempotencyKeyOf, idempotentResponse, parseJsonBody, parseQuery, refusal } from "@/lib/api/respond";
+import { apiJson, idempotencyKeyOf, idempotentResponse, parseJsonBody, parseQuery, refusal, unknownCursor } from "@/lib/api/respond";
 import { createRenderSchema, listRendersQuery } from "@/lib/api/schemas";
 import { toRenderView } from "@/lib/api/views";
 import { withApiToken } from "@/lib/auth/guards";
 import { getWebEnv } from "@/lib/env";
-import { errorResponse } from "@/lib/errors";
 
 const isUnfinished = (status: string) => (UNFINISHED_STATUSES as readonly string[]).includes(status);
 
@@ -17,11 +16,7 @@ export const GET = withApiToken(async (request, { user }) => {
   const query = parseQuery(request, listRendersQuery);
   if (!query.ok) return query.response;
   const { status, cursor, limit } = query.data;
-  if (cursor !== undefined && !(await getRender(db, { id: cursor, ownerId: user.id }))) {
-    return errorResponse("bad_request", "Invalid query: cursor: not a cursor of this list (pass nextCursor unchanged)", {
-      fields: [{ field: "cursor", message: "Not a cursor of this list" }],
-    });
-  }
+  if (cursor !== undefined && !(await getRender(db, { id: cursor, ownerId: user.id }))) return unknownCursor();
   const rows = await listRenders(db, { ownerId: user.id, status, afterId: cursor, limit: limit + 1 });
   const items = rows.slice(0, limit).map(toRenderView);
   return apiJson({ items, nextCursor: rows.length > limit ? items.at(-1)!.id : null });

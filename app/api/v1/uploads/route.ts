@@ -1,10 +1,9 @@
 import { db } from "@/db";
 import { getUpload, listUploads } from "@/db/queries/uploads";
-import { apiJson, idempotencyKeyOf, parseQuery } from "@/lib/api/respond";
+import { apiJson, idempotencyKeyOf, parseQuery, unknownCursor } from "@/lib/api/respond";
 import { listUploadsQuery, uploadQuery } from "@/lib/api/schemas";
 import { toUploadView } from "@/lib/api/views";
 import { withApiToken } from "@/lib/auth/guards";
-import { errorResponse } from "@/lib/errors";
 import { receiveUpload } from "@/lib/upload-request";
 
 /** The token owner's files, newest first; `cursor` is the previous page's nextCursor. */
@@ -12,11 +11,7 @@ export const GET = withApiToken(async (request, { user }) => {
   const query = parseQuery(request, listUploadsQuery);
   if (!query.ok) return query.response;
   const { cursor, limit } = query.data;
-  if (cursor !== undefined && !(await getUpload(db, { id: cursor, ownerId: user.id }))) {
-    return errorResponse("bad_request", "Invalid query: cursor: not a cursor of this list (pass nextCursor unchanged)", {
-      fields: [{ field: "cursor", message: "Not a cursor of this list" }],
-    });
-  }
+  if (cursor !== undefined && !(await getUpload(db, { id: cursor, ownerId: user.id }))) return unknownCursor();
   const rows = await listUploads(db, { ownerId: user.id, afterId: cursor, limit: limit + 1 });
   const items = rows.slice(0, limit).map(toUploadView);
   return apiJson({ items, nextCursor: rows.length > limit ? items.at(-1)!.id : null });

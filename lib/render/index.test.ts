@@ -117,7 +117,7 @@ describe("RenderPool", () => {
 
   it.runIf(existsSync("/proc/self/task"))("lowers the priority of its threads only", async () => {
     const base = getPriority();
-    const niceness = Math.min(19, base + 3 === 10 ? base + 4 : base + 3);
+    const niceness = Math.min(18, base + 3); // not the default (19), so the test sees it applied
     const nicePool = new RenderPool({ threads: 2, niceness });
     try {
       await nicePool.render({ ...REFERENCE_512, width: 32, height: 32 }); // threads have started

@@ -114,7 +114,9 @@ export class RenderPool {
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.threads = threads;
-    this.niceness = options.niceness ?? 10;
+    // Renders are batch work: at the lowest priority (nice 19, a CFS weight of 15
+    // against 1,024), a web or Postgres on the same machine preempts them at once.
+    this.niceness = options.niceness ?? 19;
     // Threads start with the first render (dispatch), not here: a worker that only processes uploads never pays for them (about 8 MB each).
     this.slots = Array.from({ length: threads }, () => null);
   }

@@ -23,7 +23,4 @@ export function pageContentSecurityPolicy(args: { nonce: string; isDevelopment: 
   return directives.join("; ");
 }
 
-/** API responses are data or files, never a page: nothing may load, run or frame them. */
-export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox";
-
 export const createNonce = () => Buffer.from(crypto.randomUUID()).toString("base64");

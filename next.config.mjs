@@ -1,3 +1,22 @@
+/**
+ * Security headers every response carries. Pages get their nonce-based
+ * Content-Security-Policy from proxy.ts, which overrides the fallback below;
+ * API routes and static files never pass through the proxy (status polls are
+ * latency-critical), so theirs are static. Keep in step with lib/content-security-policy.ts.
+ */
+const securityHeaders = [
+  { key: "X-Content-Type-Options", value: "nosniff" },
+  { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
+  { key: "X-Frame-Options", value: "DENY" },
+  { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
+  { key: "Cross-Origin-Resource-Policy", value: "same-origin" },
+  { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=(), payment=(), usb=()" },
+  // Browsers ignore it over plain http (local use), and keep to https once they saw it there.
+  { key: "Strict-Transport-Security", value: "max-age=63072000; includeSubDomains" },
+  // Data, files and anything the proxy did not see: nothing may load, run or frame it.
+  { key: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'none'; sandbox" },
+];
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   poweredByHeader: false,
@@ -5,6 +24,7 @@ const nextConfig = {
   serverExternalPackages: ["@node-rs/argon2", "prom-client"],
   // The sample datasets are read from disk by the server action that imports them.
   outputFileTracingIncludes: { "/uploads": ["./lib/datasets/files/**"] },
+  headers: async () => [{ source: "/:path*", headers: securityHeaders }],
   // Environment is validated at run time by lib/env.ts (lazily, so builds need no secrets).
 };
 

@@ -1,5 +1,6 @@
 "use client";
 
+import "@/components/zod-without-eval";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { Toaster } from "sonner";
 import { getQueryClient } from "./query-client";

@@ -3,6 +3,7 @@ import type { Database } from "@/db/client";
 import { purgeOldResults } from "@/db/queries/housekeeping";
 import { expireIdempotencyKeys } from "@/db/queries/idempotency";
 import { expireJobLogs } from "@/db/queries/job-logs";
+import { purgeOldSignInFailures } from "@/db/queries/sign-in-failures";
 import { purgeOrphanStoredFiles } from "@/db/storage";
 import { taskPayloads } from "./payloads";
 
@@ -17,9 +18,10 @@ export function createHousekeepingTask({ db, retentionDays }: { db: Database; re
     // A stored file still unclaimed after a day belongs to an upload that never finished.
     const orphanFiles = await purgeOrphanStoredFiles(db, { olderThanHours: 24 });
     const expiredKeys = await expireIdempotencyKeys(db);
+    const expiredSignInFailures = await purgeOldSignInFailures(db);
     helpers.logger.info(
       `housekeeping: purged ${purged.results} old results, ${purged.blobs} unreferenced blobs, ${orphanFiles} orphan stored files, ` +
-        `${expiredLogLines} log lines and ${expiredKeys} idempotency keys`,
+        `${expiredLogLines} log lines, ${expiredKeys} idempotency keys and ${expiredSignInFailures} sign-in failures`,
     );
   };
 }

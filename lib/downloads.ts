@@ -4,7 +4,7 @@ import { getUploadDownload } from "@/db/queries/uploads";
 import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
 import { errorResponse, notFound } from "@/lib/errors";
-import { attachmentDisposition } from "@/lib/http";
+import { attachmentDisposition, FILE_RESPONSE_HEADERS } from "@/lib/http";
 import { BINARY_TYPE, TEXT_TYPE } from "@/lib/uploads/detect-type";
 import { idSchema } from "@/lib/validation/configuration";
 
@@ -24,7 +24,7 @@ export async function renderImageResponse(args: { resultId: string; ownerId: str
       "Content-Length": String(download.data.length),
       "Content-Disposition": attachmentDisposition(renderFileName(download.configurationName, download.params)),
       "Cache-Control": "private, max-age=31536000, immutable",
-      "X-Content-Type-Options": "nosniff",
+      ...FILE_RESPONSE_HEADERS,
     },
   });
 }
@@ -56,8 +56,7 @@ export async function uploadFileResponse(args: { id: string; ownerId: string }) 
       "Content-Type": type,
       "Content-Length": String(upload.size),
       "Content-Disposition": attachmentDisposition(upload.name),
-      "Content-Security-Policy": "sandbox; default-src 'none'",
-      "X-Content-Type-Options": "nosniff",
+      ...FILE_RESPONSE_HEADERS,
       "Cache-Control": "private, no-cache",
     },
   });

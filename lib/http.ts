@@ -19,3 +19,17 @@ export function attachmentDisposition(fileName: string) {
   const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
+
+/**
+ * On every response with stored bytes (renders, thumbnails, uploads): no sniffing
+ * into another type, and should a browser open one as a document anyway, it is
+ * sandboxed (no scripts, no origin) and may load nothing.
+ */
+export const FILE_RESPONSE_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Content-Security-Policy": "sandbox; default-src 'none'",
+} as const;
+
+const SAFE_INLINE_IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif"]);
+/** Raster image types that may be shown inline; SVG (scriptable) is not one of them. */
+export const isSafeInlineImageType = (contentType: string) => SAFE_INLINE_IMAGE_TYPES.has(contentType.split(";")[0].trim().toLowerCase());

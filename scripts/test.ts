@@ -37,10 +37,11 @@ async function runEndToEnd(server: string) {
   const databaseUrl = await createMigratedDatabase(server, `longrun_e2e_${randomBytes(4).toString("hex")}`);
 
   const port = await freePort();
+  const authSecret = randomBytes(32).toString("base64url");
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
-    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    AUTH_SECRET: authSecret,
     NEXT_TELEMETRY_DISABLED: "1",
     WORKER_CONCURRENCY: "2",
     METRICS_TOKEN: E2E_METRICS_TOKEN,
@@ -58,6 +59,8 @@ async function runEndToEnd(server: string) {
     BASE_URL: `http://127.0.0.1:${port}`,
     E2E_DATABASE_URL: databaseUrl,
     E2E_METRICS_TOKEN,
+    // The security specs forge an expired session cookie with it.
+    E2E_AUTH_SECRET: authSecret,
     E2E_UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   });
 }

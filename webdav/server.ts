@@ -6,6 +6,7 @@ import { replacePropertyCommands } from "./commands";
 import { LongrunFileSystem, submittedLockTokens } from "./file-system";
 import { evaluateIfHeader, parseIfHeader } from "./if-header";
 import { parseRequestPath, pathOfUrl } from "./paths";
+import { FILE_RESPONSE_HEADERS } from "@/lib/http";
 
 export const WEBDAV_REALM = "Longrun";
 /** Bodies of methods other than PUT (PROPFIND, PROPPATCH, LOCK: small XML); webdav-server holds them in memory. */
@@ -58,6 +59,8 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
     withoutCorsHeaders(response);
+    // Files come back under their stored type; a browser opening one must not run it (same host as the web).
+    for (const [name, value] of Object.entries(FILE_RESPONSE_HEADERS)) response.setHeader(name, value);
     // webdav-server treats POST as PUT; WebDAV clients write with PUT.
     if (request.method === "POST") {
       response.setHeader("Allow", "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK");

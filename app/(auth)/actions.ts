@@ -5,6 +5,7 @@ import { db } from "@/db";
 import { users } from "@/db/schema";
 import { signIn, signOut } from "@/lib/auth";
 import { hashPassword } from "@/lib/auth/password";
+import { SignInRateLimited, signInRateLimitedMessage } from "@/lib/auth/sign-in-limit";
 import { credentialsSchema, signUpSchema } from "@/lib/validation/auth";
 
 export type AuthFormState = {
@@ -26,24 +27,40 @@ export async function signUpWithPassword(_previous: AuthFormState, formData: For
     .onConflictDoNothing({ target: users.email })
     .returning({ id: users.id });
   if (inserted.length === 0) {
-    return { fieldErrors: { email: ["An account with this email already exists; sign in instead"] }, email };
+    // The email is taken. Signing up again with the account's own password signs its
+    // owner in; anything else is a failed sign-in, rate limited like one, so sign-up
+    // cannot be used to guess passwords or to list emails faster than sign-in.
+    const failure = await signInOrFailure(parsed.data);
+    return failure ? { formError: failure === GENERIC_FAILURE ? EMAIL_TAKEN : failure, email } : {};
   }
-  await signIn("credentials", { email: parsed.data.email, password: parsed.data.password, redirectTo: AFTER_SIGN_IN });
-  return {};
+  const failure = await signInOrFailure(parsed.data);
+  return failure ? { formError: failure, email } : {};
 }
 
 export async function signInWithPassword(_previous: AuthFormState, formData: FormData): Promise<AuthFormState> {
   const parsed = credentialsSchema.safeParse(Object.fromEntries(formData));
   const email = String(formData.get("email") ?? "");
   if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, email };
+  const failure = await signInOrFailure(parsed.data);
+  return failure ? { formError: failure, email } : {};
+}
+
+/** One message for an unknown email and a wrong password: sign-in does not tell which emails have accounts. */
+const GENERIC_FAILURE = "Wrong email or password";
+/** Sign-up cannot hide a taken email (it would have to create the account), so it says so, and no more. */
+const EMAIL_TAKEN = "An account with this email already exists; sign in instead";
+
+/** Signs in and redirects, or says why not. */
+async function signInOrFailure(credentials: { email: string; password: string }): Promise<string | null> {
   try {
-    await signIn("credentials", { ...parsed.data, redirectTo: AFTER_SIGN_IN });
+    await signIn("credentials", { ...credentials, redirectTo: AFTER_SIGN_IN });
   } catch (error) {
     // signIn redirects by throwing; only its own auth failures are ours to report.
-    if (error instanceof AuthError) return { formError: "Wrong email or password", email };
+    if (error instanceof SignInRateLimited) return signInRateLimitedMessage(error.retryAfterMinutes);
+    if (error instanceof AuthError) return GENERIC_FAILURE;
     throw error;
   }
-  return {};
+  return null;
 }
 
 export async function signOutUser() {

@@ -1,5 +1,6 @@
 "use client";
 
+import "@/components/zod-without-eval";
 import Link from "next/link";
 import { useActionState } from "react";
 import { signInWithPassword, signUpWithPassword, type AuthFormState } from "@/app/(auth)/actions";

@@ -10,3 +10,4 @@ export * from "./watched-sources";
 export * from "./api-tokens";
 export * from "./webdav";
 export * from "./usage";
+export * from "./sign-in-failures";

@@ -1,11 +1,13 @@
 import { eq } from "drizzle-orm";
-import NextAuth from "next-auth";
+import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { db } from "@/db";
 import { users } from "@/db/schema";
 import { getWebEnv } from "@/lib/env";
 import { credentialsSchema } from "@/lib/validation/auth";
+import { clearSignInFailures, getSignInBlockedUntil, recordSignInFailure } from "@/db/queries/sign-in-failures";
 import { getUnknownUserHash, verifyPassword } from "./password";
+import { clientIp, minutesUntil, SignInRateLimited } from "./sign-in-limit";
 
 declare module "next-auth" {
   interface Session {
@@ -28,21 +30,32 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   // A wrong password is an answer to the person, not a server error worth a stack trace.
   logger: {
     error: (error) => {
-      if (error.name !== "CredentialsSignin") console.error(error);
+      if (error.name !== "CredentialsSignin" && !(error instanceof CredentialsSignin)) console.error(error);
     },
   },
   providers: [
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
-      authorize: async (raw) => {
+      // Both the sign-in form's action and POST /api/auth/callback/credentials come here,
+      // so the rate limit holds for either way in.
+      authorize: async (raw, request) => {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) return null;
+        const attempt = { email: parsed.data.email, ip: clientIp(request.headers) };
+        const blockedUntil = await getSignInBlockedUntil(db, attempt);
+        if (blockedUntil) throw new SignInRateLimited(minutesUntil(blockedUntil));
         const [user] = await db
           .select({ id: users.id, email: users.email, passwordHash: users.passwordHash })
           .from(users)
           .where(eq(users.email, parsed.data.email));
+        // An unknown email costs the same Argon2 verification as a wrong password.
         const isValid = await verifyPassword(user?.passwordHash ?? (await getUnknownUserHash()), parsed.data.password);
-        return user && isValid ? { id: user.id, email: user.email } : null;
+        if (!user || !isValid) {
+          await recordSignInFailure(db, attempt);
+          return null;
+        }
+        await clearSignInFailures(db, attempt);
+        return { id: user.id, email: user.email };
       },
     }),
   ],

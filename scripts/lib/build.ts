@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { NEXT_BIN } from "./processes";
 
-const WEB_SOURCES = ["app", "components", "lib", "db", "jobs", "next.config.mjs", "postcss.config.mjs", "package.json", "tsconfig.json"];
+const WEB_SOURCES = ["app", "components", "lib", "db", "jobs", "proxy.ts", "next.config.mjs", "postcss.config.mjs", "package.json", "tsconfig.json"];
 
 function newestMtime(entry: string): number {
   if (!existsSync(entry)) return 0;

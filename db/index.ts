@@ -7,8 +7,10 @@ export type { Database, Executor } from "./client";
 const globalForDb = globalThis as unknown as { longrunDb?: Database };
 
 function getDb(): Database {
-  globalForDb.longrunDb ??= createDatabase(getWebEnv().DATABASE_URL, {
-    max: getWebEnv().DATABASE_POOL_MAX,
+  const env = getWebEnv();
+  globalForDb.longrunDb ??= createDatabase(env.DATABASE_URL, {
+    max: env.DATABASE_POOL_MAX,
+    prepare: env.DATABASE_PREPARED_STATEMENTS,
     applicationName: "longrun-web",
   });
   return globalForDb.longrunDb;

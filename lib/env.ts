@@ -21,6 +21,8 @@ const uploadSchema = z.object({
 const webSchema = databaseSchema.extend(uploadSchema.shape).extend({
   /** Pool size of the web's postgres.js client (keep it small per serverless function). */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** "false" behind a transaction pooler (PgBouncer, Supavisor, Neon's pooled URL), which cannot keep prepared statements. */
+  DATABASE_PREPARED_STATEMENTS: z.stringbool({ error: 'DATABASE_PREPARED_STATEMENTS must be "true" or "false"' }).default(true),
   AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters (openssl rand -base64 32)"),
   /** Renders with more pixels than this go to the large queue (workers started with --only large). */
   LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),
@@ -71,7 +73,12 @@ export type WorkerEnv = z.infer<typeof workerSchema>;
 function parseEnv<T extends z.ZodType>(schema: T, processName: string): z.infer<T> {
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    const problems = parsed.error.issues
+      .map((issue) => {
+        const name = issue.path.join(".");
+        return `  ${name}: ${process.env[name] === undefined ? "not set" : issue.message}`;
+      })
+      .join("\n");
     throw new Error(`Invalid environment for the ${processName}:\n${problems}`);
   }
   return parsed.data;
@@ -87,6 +94,16 @@ export const getUploadEnv = () => (upload ??= parseEnv(uploadSchema, "web"));
 export const getMigrateEnv = () => parseEnv(databaseSchema, "migrate step");
 export const getTestEnv = () => parseEnv(testSchema, "integration tests");
 export const getWebdavEnv = () => parseEnv(webdavSchema, "WebDAV server");
+
+/** For a process's entry point: print the bad variables (no stack trace) and exit 1. */
+export function getEnvOrExit<T>(getEnv: () => T): T {
+  try {
+    return getEnv();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+}
 
 /** Every variable a Longrun process reads: .env.example lists each (a unit test checks). */
 export const ENV_VARIABLES = [...new Set([webSchema, workerSchema, webdavSchema].flatMap((schema) => Object.keys(schema.shape)))];

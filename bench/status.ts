@@ -6,8 +6,8 @@ import { saveConfiguration } from "@/db/queries/configurations";
 import { results, users } from "@/db/schema";
 import { hashPassword } from "@/lib/auth/password";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
-import { buildWebIfNeeded } from "@/scripts/lib/build";
-import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "@/scripts/lib/processes";
+import { buildWebIfNeeded, startStandaloneWeb } from "@/scripts/lib/build";
+import { freePort, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "@/scripts/lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
@@ -65,7 +65,7 @@ try {
   buildWebIfNeeded();
   const port = await freePort();
   const env = { ...process.env, DATABASE_URL: url, AUTH_SECRET: randomBytes(32).toString("base64url"), WORKER_CONCURRENCY: "2" };
-  services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
+  services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1" }));
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/sign-in`);
   const cookie = await signIn(base, email, password);

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { buildWorker } from "./build-worker";
-import { buildWebIfNeeded } from "./lib/build";
+import { buildWebIfNeeded, startStandaloneWeb } from "./lib/build";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
-import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
 
 /**
@@ -47,7 +47,8 @@ async function runEndToEnd(server: string) {
     // Small enough that the e2e suite can cross it quickly.
     UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   };
-  services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
+  // The standalone server a container runs, not `next start`: the suite tests the production artefact.
+  services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1" }));
   // The worker bundled as production and `npm start` run it.
   const workerBundle = await buildWorker();
   services.push(startService("worker", process.execPath, [workerBundle], env));

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { buildWorker } from "./build-worker";
-import { buildWebIfNeeded, startStandaloneWeb } from "./lib/build";
+import { buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./lib/build";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
@@ -21,6 +21,7 @@ let embedded: EmbeddedPostgres | undefined;
 const E2E_METRICS_TOKEN = randomBytes(24).toString("base64url");
 const E2E_UPLOAD_MAX_BYTES = 5 * 1024 * 1024;
 const services: Service[] = [];
+const cleanUps: (() => void)[] = [];
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const result = spawnSync(command, args, { stdio: "inherit", env });
@@ -43,12 +44,17 @@ async function runEndToEnd(server: string) {
     AUTH_SECRET: randomBytes(32).toString("base64url"),
     NEXT_TELEMETRY_DISABLED: "1",
     WORKER_CONCURRENCY: "2",
+    // As a serverless web behind a transaction pooler runs (integration tests cover the default).
+    DATABASE_PREPARED_STATEMENTS: "false",
     METRICS_TOKEN: E2E_METRICS_TOKEN,
     // Small enough that the e2e suite can cross it quickly.
     UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   };
-  // The standalone server a container runs, not `next start`: the suite tests the production artefact.
-  services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1" }));
+  // The standalone server a container runs, copied out of the checkout as into an image:
+  // the suite tests the production artefact.
+  const web = copyStandaloneWeb();
+  cleanUps.push(web.remove);
+  services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1", dir: web.dir }));
   // The worker bundled as production and `npm start` run it.
   const workerBundle = await buildWorker();
   services.push(startService("worker", process.execPath, [workerBundle], env));
@@ -85,6 +91,7 @@ async function main() {
 
 async function cleanUp() {
   for (const service of services) await stopService(service);
+  for (const cleanUp of cleanUps) cleanUp();
   await embedded?.stop();
 }
 

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { NEXT_BIN, startService } from "./processes";
 
@@ -7,7 +8,7 @@ const WEB_SOURCES = ["app", "components", "lib", "db", "jobs", "public", "instru
 
 /** The web as production runs it: next.config.mjs's `output: "standalone"`, with its static files copied in. */
 export const STANDALONE_DIR = ".next/standalone";
-export const STANDALONE_SERVER = path.join(STANDALONE_DIR, "server.js");
+const STANDALONE_SERVER = path.join(STANDALONE_DIR, "server.js");
 
 function newestMtime(entry: string): number {
   if (!existsSync(entry)) return 0;
@@ -44,11 +45,23 @@ function copyStaticFiles() {
   if (existsSync("public")) cpSync("public", path.join(STANDALONE_DIR, "public"), { recursive: true });
 }
 
-type WebOptions = { port: number; env: NodeJS.ProcessEnv; hostname?: string };
+/**
+ * A copy of the built web outside the checkout, as the web image holds it: there
+ * the server reaches only the node_modules Next traced, not the checkout's, so a
+ * file the trace missed fails here rather than in production.
+ */
+export function copyStandaloneWeb(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), "longrun-web-"));
+  // Turbopack links hashed package names to ../../node_modules: keep those links relative.
+  cpSync(STANDALONE_DIR, dir, { recursive: true, verbatimSymlinks: true });
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+type WebOptions = { port: number; env: NodeJS.ProcessEnv; hostname?: string; dir?: string };
 
 /**
- * The built web's command: `node .next/standalone/server.js`, as a container runs it.
- * `hostname` defaults to every interface, as `next start` listens.
+ * The built web's command: `node server.js` in the standalone build (or a copy of
+ * it), as a container runs it. `hostname` defaults to every interface, as `next start` listens.
  */
 export function standaloneWebCommand(options: WebOptions): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const env = {
@@ -59,7 +72,7 @@ export function standaloneWebCommand(options: WebOptions): { command: string; ar
     // server.js reads HOSTNAME, which shells and containers set to the machine's name.
     HOSTNAME: options.hostname ?? "0.0.0.0",
   };
-  return { command: process.execPath, args: [path.resolve(STANDALONE_SERVER)], env };
+  return { command: process.execPath, args: [path.resolve(options.dir ?? STANDALONE_DIR, "server.js")], env };
 }
 
 export function startStandaloneWeb(options: WebOptions) {

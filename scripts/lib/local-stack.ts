@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { migrateDatabase } from "@/db/migrate";
 import { buildWorker } from "../build-worker";
-import { buildWeb, buildWebIfNeeded, startStandaloneWeb } from "./build";
+import { buildWeb, buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./build";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres";
 import { NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./processes";
 
@@ -29,6 +29,7 @@ const embeddedPostgresPort = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329)
 let embedded: EmbeddedPostgres | undefined;
 let services: Service[] = [];
 let isStopping = false;
+let removeWebCopy: (() => void) | undefined;
 
 async function stopAll(exitCode: number) {
   if (isStopping) return;
@@ -37,6 +38,7 @@ async function stopAll(exitCode: number) {
   // Web and worker first (the worker finishes or hands back its jobs), the database last.
   await Promise.all(services.map((service) => stopService(service)));
   await embedded?.stop();
+  removeWebCopy?.();
   process.exit(exitCode);
 }
 
@@ -74,7 +76,12 @@ async function main(mode: StackMode) {
   const workerCommand = (args: string[] = []): [string, string[]] =>
     workerBundle ? [process.execPath, [workerBundle, ...args]] : nodeWithTsx("worker/main.ts", args);
 
-  const web = isDev ? startService("web", process.execPath, [NEXT_BIN, "dev", "--port", String(port)], env) : startStandaloneWeb({ port, env });
+  // Production mode serves a copy outside the checkout, as the image does (see copyStandaloneWeb).
+  const webCopy = mode === "production" ? copyStandaloneWeb() : undefined;
+  removeWebCopy = webCopy?.remove;
+  const web = isDev
+    ? startService("web", process.execPath, [NEXT_BIN, "dev", "--port", String(port)], env)
+    : startStandaloneWeb({ port, env, dir: webCopy?.dir });
   const worker = startService("worker", ...workerCommand(), env);
   // The dedicated queue for large renders: one at a time, as on the special-hardware machine.
   const largeWorker = startService("worker:large", ...workerCommand(["--only", "large", "--concurrency", "1"]), env);

@@ -10,7 +10,9 @@ function getDb(): Database {
   const env = getWebEnv();
   globalForDb.longrunDb ??= createDatabase(env.DATABASE_URL, {
     max: env.DATABASE_POOL_MAX,
-    prepare: env.DATABASE_PREPARED_STATEMENTS,
+    // Safe behind a transaction pooler (a serverless deploy's pooled URL), which cannot keep
+    // prepared statements. Nothing is lost: drizzle names no statements unless told to.
+    prepare: false,
     applicationName: "longrun-web",
   });
   return globalForDb.longrunDb;

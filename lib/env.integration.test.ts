@@ -28,18 +28,18 @@ beforeAll(async () => {
   workerBundle = await buildWorker();
 }, 600_000);
 
-it("the built web refuses to start without AUTH_SECRET or with a malformed variable, naming each", async () => {
+it("the built web refuses to start without AUTH_SECRET or with malformed variables, naming each", async () => {
   const { command, args, env } = standaloneWebCommand({
     port: await freePort(),
     hostname: "127.0.0.1",
-    env: { ...baseEnv, DATABASE_URL: "127.0.0.1:5432/longrun", DATABASE_PREPARED_STATEMENTS: "maybe" },
+    env: { ...baseEnv, DATABASE_URL: "127.0.0.1:5432/longrun", METRICS_TOKEN: "short" },
   });
   const { code, output } = await failedStart(command, args, env);
   expect(code).toBe(1);
   expect(output).toContain("Invalid environment for the web");
   expect(output).toContain("AUTH_SECRET: not set");
   expect(output).toContain("DATABASE_URL: DATABASE_URL must be a postgres:// connection URL");
-  expect(output).toContain('DATABASE_PREPARED_STATEMENTS: DATABASE_PREPARED_STATEMENTS must be "true" or "false"');
+  expect(output).toContain("METRICS_TOKEN: METRICS_TOKEN must be at least 16 characters");
 }, 120_000);
 
 it("the bundled worker refuses to start without DATABASE_URL or with a malformed concurrency, naming each", async () => {

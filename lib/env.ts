@@ -21,8 +21,6 @@ const uploadSchema = z.object({
 const webSchema = databaseSchema.extend(uploadSchema.shape).extend({
   /** Pool size of the web's postgres.js client (keep it small per serverless function). */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
-  /** "false" behind a transaction pooler (PgBouncer, Supavisor, Neon's pooled URL), which cannot keep prepared statements. */
-  DATABASE_PREPARED_STATEMENTS: z.stringbool({ error: 'DATABASE_PREPARED_STATEMENTS must be "true" or "false"' }).default(true),
   AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters (openssl rand -base64 32)"),
   /** Renders with more pixels than this go to the large queue (workers started with --only large). */
   LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),

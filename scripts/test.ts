@@ -44,8 +44,6 @@ async function runEndToEnd(server: string) {
     AUTH_SECRET: randomBytes(32).toString("base64url"),
     NEXT_TELEMETRY_DISABLED: "1",
     WORKER_CONCURRENCY: "2",
-    // As a serverless web behind a transaction pooler runs (integration tests cover the default).
-    DATABASE_PREPARED_STATEMENTS: "false",
     METRICS_TOKEN: E2E_METRICS_TOKEN,
     // Small enough that the e2e suite can cross it quickly.
     UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),

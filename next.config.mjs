@@ -8,7 +8,7 @@ const nextConfig = {
   serverExternalPackages: ["@node-rs/argon2", "prom-client"],
   // The sample datasets are read from disk by the server action that imports them.
   outputFileTracingIncludes: { "/uploads": ["./lib/datasets/files/**"] },
-  // Environment is validated at run time by lib/env.ts (lazily, so builds need no secrets).
+  // Environment is validated by lib/env.ts when the server starts (instrumentation.ts), so builds need no secrets.
 };
 
 export default nextConfig;

@@ -1,9 +1,10 @@
 import { z } from "zod";
 
 /**
- * The one place that reads process.env. Each process parses what it needs,
- * lazily on first use, so `next build` can import server modules without a
- * database configured, and the worker does not need the web's secrets.
+ * The one place that reads process.env. Each process parses what it needs at
+ * start (the web in instrumentation.ts, which `next build` does not run) and
+ * caches it, so `next build` can import server modules without a database
+ * configured, and the worker does not need the web's secrets.
  */
 const databaseSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),

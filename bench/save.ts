@@ -10,8 +10,8 @@ import { startWorker } from "@/worker/start-worker";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chromium } from "@playwright/test";
-import { buildWebIfNeeded } from "@/scripts/lib/build";
-import { freePort, NEXT_BIN, startService, stopService, waitForHttp } from "@/scripts/lib/processes";
+import { buildWebIfNeeded, startStandaloneWeb } from "@/scripts/lib/build";
+import { freePort, stopService, waitForHttp } from "@/scripts/lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
@@ -111,10 +111,10 @@ async function measureStarts(runner: Runner, add: () => Promise<void>) {
 async function timeClickToActionReturn() {
   buildWebIfNeeded();
   const port = await freePort();
-  const web = startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], {
-    ...process.env,
-    DATABASE_URL: url,
-    AUTH_SECRET: randomBytes(32).toString("base64url"),
+  const web = startStandaloneWeb({
+    port,
+    hostname: "127.0.0.1",
+    env: { ...process.env, DATABASE_URL: url, AUTH_SECRET: randomBytes(32).toString("base64url") },
   });
   let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
   try {

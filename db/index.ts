@@ -7,8 +7,12 @@ export type { Database, Executor } from "./client";
 const globalForDb = globalThis as unknown as { longrunDb?: Database };
 
 function getDb(): Database {
-  globalForDb.longrunDb ??= createDatabase(getWebEnv().DATABASE_URL, {
-    max: getWebEnv().DATABASE_POOL_MAX,
+  const env = getWebEnv();
+  globalForDb.longrunDb ??= createDatabase(env.DATABASE_URL, {
+    max: env.DATABASE_POOL_MAX,
+    // Safe behind a transaction pooler (a serverless deploy's pooled URL), which cannot keep
+    // prepared statements. Nothing is lost: drizzle names no statements unless told to.
+    prepare: false,
     applicationName: "longrun-web",
   });
   return globalForDb.longrunDb;

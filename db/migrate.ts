@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { Logger, runMigrations } from "graphile-worker";
 import postgres from "postgres";
-import { getMigrateEnv } from "@/lib/env";
+import { getEnvOrExit, getMigrateEnv } from "@/lib/env";
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 
@@ -24,6 +24,6 @@ const quietLogger = new Logger(() => (level: string, message: string) => {
 });
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await migrateDatabase(getMigrateEnv().DATABASE_URL);
+  await migrateDatabase(getEnvOrExit(getMigrateEnv).DATABASE_URL);
   console.log("Migrated.");
 }

@@ -1,9 +1,10 @@
 import { z } from "zod";
 
 /**
- * The one place that reads process.env. Each process parses what it needs,
- * lazily on first use, so `next build` can import server modules without a
- * database configured, and the worker does not need the web's secrets.
+ * The one place that reads process.env. Each process parses what it needs at
+ * start (the web in instrumentation.ts, which `next build` does not run) and
+ * caches it, so `next build` can import server modules without a database
+ * configured, and the worker does not need the web's secrets.
  */
 const databaseSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -71,7 +72,12 @@ export type WorkerEnv = z.infer<typeof workerSchema>;
 function parseEnv<T extends z.ZodType>(schema: T, processName: string): z.infer<T> {
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    const problems = parsed.error.issues
+      .map((issue) => {
+        const name = issue.path.join(".");
+        return `  ${name}: ${process.env[name] === undefined ? "not set" : issue.message}`;
+      })
+      .join("\n");
     throw new Error(`Invalid environment for the ${processName}:\n${problems}`);
   }
   return parsed.data;
@@ -87,6 +93,16 @@ export const getUploadEnv = () => (upload ??= parseEnv(uploadSchema, "web"));
 export const getMigrateEnv = () => parseEnv(databaseSchema, "migrate step");
 export const getTestEnv = () => parseEnv(testSchema, "integration tests");
 export const getWebdavEnv = () => parseEnv(webdavSchema, "WebDAV server");
+
+/** For a process's entry point: print the bad variables (no stack trace) and exit 1. */
+export function getEnvOrExit<T>(getEnv: () => T): T {
+  try {
+    return getEnv();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+}
 
 /** Every variable a Longrun process reads: .env.example lists each (a unit test checks). */
 export const ENV_VARIABLES = [...new Set([webSchema, workerSchema, webdavSchema].flatMap((schema) => Object.keys(schema.shape)))];

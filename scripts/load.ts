@@ -9,14 +9,14 @@ import { results, users } from "@/db/schema";
 import { hashPassword } from "@/lib/auth/password";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { buildWorker } from "./build-worker";
-import { buildWebIfNeeded } from "./lib/build";
-import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+import { buildWebIfNeeded, startStandaloneWeb } from "./lib/build";
+import { freePort, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
 
 /**
  * `npm run test:load`: the status routes and pages under load from other
  * processes, first with the worker idle, then while it renders on both cores.
- * The web (built, `next start`), the worker (bundled, as production runs it)
+ * The web (the standalone build, as production runs it), the worker (bundled, as production runs it)
  * and Postgres are the real ones.
  *
  * Two kinds of load for each route:
@@ -95,7 +95,7 @@ try {
   const workerBundle = await buildWorker();
   const port = await freePort();
   const env = { ...process.env, DATABASE_URL: url, AUTH_SECRET: randomBytes(32).toString("base64url"), WORKER_CONCURRENCY: "2", NEXT_TELEMETRY_DISABLED: "1" };
-  services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
+  services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1" }));
   const worker = startService("worker", process.execPath, [workerBundle], env);
   services.push(worker);
   const base = `http://127.0.0.1:${port}`;

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { buildWorker } from "./build-worker";
-import { buildWebIfNeeded } from "./lib/build";
+import { buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./lib/build";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
-import { freePort, NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
 
 /**
@@ -21,6 +21,7 @@ let embedded: EmbeddedPostgres | undefined;
 const E2E_METRICS_TOKEN = randomBytes(24).toString("base64url");
 const E2E_UPLOAD_MAX_BYTES = 5 * 1024 * 1024;
 const services: Service[] = [];
+const cleanUps: (() => void)[] = [];
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const result = spawnSync(command, args, { stdio: "inherit", env });
@@ -48,7 +49,11 @@ async function runEndToEnd(server: string) {
     // Small enough that the e2e suite can cross it quickly.
     UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   };
-  services.push(startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(port)], env));
+  // The standalone server a container runs, copied out of the checkout as into an image:
+  // the suite tests the production artefact.
+  const web = copyStandaloneWeb();
+  cleanUps.push(web.remove);
+  services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1", dir: web.dir }));
   // The worker bundled as production and `npm start` run it.
   const workerBundle = await buildWorker();
   services.push(startService("worker", process.execPath, [workerBundle], env));
@@ -87,6 +92,7 @@ async function main() {
 
 async function cleanUp() {
   for (const service of services) await stopService(service);
+  for (const cleanUp of cleanUps) cleanUp();
   await embedded?.stop();
 }
 

@@ -1,5 +1,5 @@
 import { createDatabase } from "@/db/client";
-import { getWebdavEnv } from "@/lib/env";
+import { getEnvOrExit, getWebdavEnv } from "@/lib/env";
 import { createWebdavServer } from "./server";
 
 /**
@@ -8,7 +8,7 @@ import { createWebdavServer } from "./server";
  * COPY, MOVE, PROPPATCH or LOCK. Stateless but for LOCKs (in memory), so run one
  * instance, or route each client to the same one.
  */
-const env = getWebdavEnv();
+const env = getEnvOrExit(getWebdavEnv);
 const db = createDatabase(env.DATABASE_URL, { max: env.WEBDAV_DATABASE_POOL_MAX, applicationName: "longrun-webdav" });
 const server = createWebdavServer({ db, maxUploadBytes: env.UPLOAD_MAX_BYTES });
 // Large PUTs take a while: no limit on a whole request, but a connection silent for 5 minutes is closed.

@@ -13,8 +13,8 @@ import { withDatabase } from "@/db/test/global-setup";
 import { waitFor } from "@/db/test/wait-for";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/scripts/lib/embedded-postgres";
-import { buildWebIfNeeded } from "@/scripts/lib/build";
-import { freePort, NEXT_BIN, startService, stopService, waitForHttp } from "@/scripts/lib/processes";
+import { buildWebIfNeeded, startStandaloneWeb } from "@/scripts/lib/build";
+import { freePort, stopService, waitForHttp } from "@/scripts/lib/processes";
 
 // This test restarts its database, so it runs its own Postgres, not the shared one.
 const parent = mkdtempSync(path.join(tmpdir(), "longrun-restart-"));
@@ -71,13 +71,12 @@ it("the worker and the web survive a Postgres restart: both health checks answer
   worker.stdout!.on("data", (chunk) => output.push(String(chunk)));
   worker.stderr!.on("data", (chunk) => output.push(String(chunk)));
 
-  // The built web, as `npm start` runs it.
+  // The built web, as `npm start` and a container run it.
   const webPort = await freePort();
-  const web = startService("web", process.execPath, [NEXT_BIN, "start", "--port", String(webPort)], {
-    ...process.env,
-    DATABASE_URL: url,
-    AUTH_SECRET: "database-restart-test-secret-of-enough-length",
-    NEXT_TELEMETRY_DISABLED: "1",
+  const web = startStandaloneWeb({
+    port: webPort,
+    hostname: "127.0.0.1",
+    env: { ...process.env, DATABASE_URL: url, AUTH_SECRET: "database-restart-test-secret-of-enough-length" },
   });
   cleanUps.push(() => stopService(web));
   const base = `http://127.0.0.1:${webPort}`;

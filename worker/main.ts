@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { TASK_GROUPS, type TaskGroup } from "@/jobs/payloads";
-import { getWorkerEnv } from "@/lib/env";
+import { getEnvOrExit, getWorkerEnv } from "@/lib/env";
 import { startWorker } from "./start-worker";
 
 /**
@@ -9,7 +9,7 @@ import { startWorker } from "./start-worker";
  * WORKER_SHUTDOWN_GRACE_MS, hands the rest back to the queue and exits.
  */
 const { values } = parseArgs({ options: { concurrency: { type: "string" }, only: { type: "string" } } });
-const env = getWorkerEnv();
+const env = getEnvOrExit(getWorkerEnv);
 const concurrency = values.concurrency ? Number(values.concurrency) : env.WORKER_CONCURRENCY;
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`--concurrency must be a positive whole number, got ${values.concurrency}`);

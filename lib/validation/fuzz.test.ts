@@ -4,6 +4,7 @@ import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import { nextRunAt, scheduleInputSchema, WEEKDAYS } from "@/lib/schedules";
 import { formLike, hasControlCharacters, hostileJson, hostileString } from "@/lib/test/arbitraries";
 import { WATCH_INTERVAL_MINUTES } from "@/db/schema/watched-sources";
+import { TOKEN_NAME_MAX_LENGTH, tokenNameSchema } from "./api-token";
 import { credentialsSchema, PASSWORD_MIN_LENGTH, signUpSchema } from "./auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema, LIMITS } from "./configuration";
 import { parseDeclaredType, UPLOAD_NAME_MAX_LENGTH, uploadIdSchema, uploadNameSchema } from "./upload";
@@ -230,6 +231,31 @@ describe("the schedule form (saveScheduleAction)", () => {
         expect(scheduleInputSchema.parse(asForm(value))).toEqual(value);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("the token form (createTokenAction)", () => {
+  it("never throws; an accepted name is trimmed, 1–100 characters, without control characters (Postgres text refuses NUL)", () => {
+    fc.assert(
+      fc.property(fc.oneof(hostileString(), hostileJson(), fc.constant(new File(["x"], "x"))), (input) => {
+        const parsed = tokenNameSchema.safeParse(input);
+        if (!parsed.success) return;
+        expect(parsed.data).toBe(parsed.data.trim());
+        expect(parsed.data.length).toBeGreaterThanOrEqual(1);
+        expect(parsed.data.length).toBeLessThanOrEqual(TOKEN_NAME_MAX_LENGTH);
+        expect(hasControlCharacters(parsed.data)).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("accepts every name a person can type, unchanged", () => {
+    fc.assert(
+      fc.property(validName(TOKEN_NAME_MAX_LENGTH), (name) => {
+        expect(tokenNameSchema.parse(name)).toBe(name);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -4,6 +4,7 @@ import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import { nextRunAt, scheduleInputSchema, WEEKDAYS } from "@/lib/schedules";
 import { formLike, hasControlCharacters, hostileJson, hostileString } from "@/lib/test/arbitraries";
 import { WATCH_INTERVAL_MINUTES } from "@/db/schema/watched-sources";
+import { activityQuerySchema } from "./activity";
 import { TOKEN_NAME_MAX_LENGTH, tokenNameSchema } from "./api-token";
 import { credentialsSchema, PASSWORD_MIN_LENGTH, signUpSchema } from "./auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema, LIMITS } from "./configuration";
@@ -254,6 +255,33 @@ describe("the token form (createTokenAction)", () => {
     fc.assert(
       fc.property(validName(TOKEN_NAME_MAX_LENGTH), (name) => {
         expect(tokenNameSchema.parse(name)).toBe(name);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("the activity poll's query (GET /api/activity)", () => {
+  const isoDateTime = fc
+    .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 }), fc.integer({ min: 0, max: 23 }), fc.constantFrom("Z", "+14:00", "-14:00", "+01:00"))
+    .map(([year, month, day, hour, offset]) => `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}T${String(hour).padStart(2, "0")}:00:00${offset}`);
+
+  it("never throws; an accepted `since` is an instant Postgres can compare (years 1 to 9999)", () => {
+    fc.assert(
+      fc.property(fc.oneof(isoDateTime, hostileString()), (since) => {
+        const parsed = activityQuerySchema.safeParse({ since });
+        if (!parsed.success || parsed.data.since === undefined) return;
+        // What the route sends to Postgres: the ISO string of the instant, which must have a four-digit year from 0001.
+        expect(new Date(parsed.data.since).toISOString()).toMatch(/^(?!0000)\d{4}-/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("accepts every instant the server hands out", () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date("0001-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true }), (since) => {
+        expect(activityQuerySchema.parse({ since: since.toISOString() })).toEqual({ since: since.toISOString() });
       }),
       { numRuns: 300 },
     );

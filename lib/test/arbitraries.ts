@@ -88,11 +88,11 @@ export const hostileKey = (known: readonly string[] = []): fc.Arbitrary<string> 
     fc.string({ maxLength: 12 }),
   );
 
-/** A value nested `depth` levels deep in arrays or objects. */
-export const deeplyNested = (depth: number, leaf: unknown = 1): unknown => {
-  let value = leaf;
-  for (let level = 0; level < depth; level++) value = level % 2 === 0 ? [value] : { a: value };
-  return value;
+/** JSON text of a value nested `depth` levels deep in arrays and objects (built as text: JSON.stringify would overflow the stack). */
+export const deeplyNestedJson = (depth: number, leaf = "1") => {
+  const opening = Array.from({ length: depth }, (_, level) => (level % 2 === 0 ? "[" : '{"a":')).join("");
+  const closing = Array.from({ length: depth }, (_, level) => (level % 2 === 0 ? "]" : "}")).reverse().join("");
+  return opening + leaf + closing;
 };
 
 /** Any JSON-like value a client might send, hostile leaves included. */

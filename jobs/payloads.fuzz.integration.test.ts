@@ -89,6 +89,10 @@ describe("fuzzed job payloads", () => {
       () => readJobs(ids),
       (jobs) => jobs.every((job) => job.locked_at === null && job.attempts >= job.max_attempts),
     );
+    // Both kinds were sent to every task, so neither half of the check below is empty.
+    const validity = added.map(({ task, payload }) => taskPayloads[task].safeParse(payload).success);
+    expect(validity).toContain(true);
+    expect(validity).toContain(false);
     const remaining = new Map((await readJobs(ids)).map((job) => [job.id, job]));
     for (const { id, task, payload } of added) {
       const isValid = taskPayloads[task].safeParse(payload).success;

@@ -1,7 +1,10 @@
-import { expect, test, type APIRequestContext, type APIResponse, type BrowserContext } from "@playwright/test";
+import { expect, test, type APIRequestContext, type APIResponse, type BrowserContext, type Page } from "@playwright/test";
 import fc from "fast-check";
 import postgres from "postgres";
+import { scheduleInputSchema } from "../lib/schedules";
 import { tokenNameSchema } from "../lib/validation/api-token";
+import { configurationInputSchema, DEFAULT_CONFIGURATION } from "../lib/validation/configuration";
+import { watchSourceInputSchema } from "../lib/validation/watched-source";
 import { createRenderSchema, errorCodes, errorSchema, jobSchema, listRendersQuery, listUploadsQuery, renderSchema, uploadQuery, uploadSchema } from "../lib/api/schemas";
 import { ERROR_STATUS } from "../lib/errors";
 import { hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString } from "../lib/test/arbitraries";
@@ -277,7 +280,113 @@ test("the token form (a server action) with hostile names: never a 5xx, and a to
       for (const token of await activeTokens()) expect(token.name).not.toMatch(/[\u0000-\u001f\u007f]/);
     }),
     // NUL used to pass the schema and fail the insert: a 500 from the action.
-    { numRuns: 25, endOnFailure: true, examples: [["a\u0000b"], ["\u0000"], ["tab\there"], ["  padded  "], ["\u202Egnp.exe"]] },
+    { numRuns: 15, endOnFailure: true, examples: [["a\u0000b"], ["\u0000"], ["tab\there"], ["  padded  "], ["\u202Egnp.exe"]] },
   );
+  await page.close();
+});
+
+/**
+ * A server action as the browser called it once (Next-Action header, the encoded
+ * arguments, the form's fields as "_1_<name>"), to replay with other fields:
+ * actions are public endpoints, and a script need not use our form.
+ */
+async function captureAction(page: Page, submit: () => Promise<void>) {
+  const [request] = await Promise.all([page.waitForRequest((candidate) => candidate.method() === "POST" && !!candidate.headers()["next-action"]), submit()]);
+  await request.response();
+  const headers = request.headers();
+  const form = await new Response(new Uint8Array(request.postDataBuffer()!), { headers: { "content-type": headers["content-type"] } }).formData();
+  const send = (fields: Record<string, string>, boundArguments?: string) => {
+    const body = new FormData();
+    for (const [key, value] of form) {
+      if (key.startsWith("_1_") && !key.startsWith("_1_$")) continue;
+      body.append(key, key === "0" && boundArguments !== undefined ? boundArguments : value);
+    }
+    for (const [name, value] of Object.entries(fields)) body.append(`_1_${name}`, value);
+    return context.request.post(request.url(), {
+      headers: { "Next-Action": headers["next-action"], "Next-Router-State-Tree": headers["next-router-state-tree"], Accept: "text/x-component" },
+      multipart: body,
+      maxRedirects: 0,
+    });
+  };
+  return { form, send };
+}
+
+/** The form's fields with hostile values (some dropped, some unknown added), as the action's FormData will hold them. */
+const hostileFields = (known: readonly string[], base: Record<string, string>) =>
+  fc
+    .tuple(fc.dictionary(fc.constantFrom(...known), hostileString(), { maxKeys: known.length }), fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }), fc.subarray([...known]))
+    .map(([fields, extra, dropped]) => {
+      const form: Record<string, string> = { ...base };
+      for (const name of dropped) delete form[name];
+      // Keys and values reach the server as UTF-8; what it reads is what the schema sees.
+      for (const [name, value] of [...Object.entries(extra), ...Object.entries(fields)]) {
+        if (!name.startsWith("$")) form[toWellFormed(name)] = toWellFormed(value);
+      }
+      return form;
+    });
+
+test("server actions replayed with hostile form fields: never a 5xx, and an invalid form saves nothing", async () => {
+  const page = await context.newPage();
+  const personal = async () => {
+    const [row] = await sql<{ counts: unknown }[]>`
+      select jsonb_build_object(
+        'configurations', (select count(*) from configurations c join users u on u.id = c.owner_id where u.email = ${email}),
+        'schedules', (select count(*) from schedules s join users u on u.id = s.owner_id where u.email = ${email}),
+        'watchedSources', (select count(*) from watched_sources w join users u on u.id = w.owner_id where u.email = ${email}),
+        'jobs', (select count(*) from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage'))
+      ) as counts`;
+    return row.counts;
+  };
+  const asForm = (values: Record<string, string | number>) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
+  const [{ configurationId }] = await sql<{ configurationId: string }[]>`select configuration_id as "configurationId" from results where id = ${renderId}`;
+
+  // Each action captured from a refused submission, so capturing changes nothing.
+  await page.goto("/configurations/new");
+  await page.getByLabel("Name", { exact: true }).fill("");
+  const saveConfiguration = await captureAction(page, () => page.getByRole("button", { name: "Save", exact: true }).click());
+  await page.goto(`/configurations/${configurationId}`);
+  await page.getByLabel("Time", { exact: true }).fill("");
+  const saveSchedule = await captureAction(page, () => page.getByRole("button", { name: "Save schedule" }).click());
+  await page.goto("/uploads");
+  await page.getByLabel("URL", { exact: true }).fill("not a url");
+  const watchSource = await captureAction(page, () => page.getByRole("button", { name: "Watch" }).click());
+
+  const forms = [
+    {
+      action: saveConfiguration,
+      schema: configurationInputSchema,
+      fields: hostileFields(Object.keys(DEFAULT_CONFIGURATION), asForm(DEFAULT_CONFIGURATION)),
+      bound: (id: string | null) => JSON.stringify([id, {}, "$K1"]),
+      examples: [{ ...asForm(DEFAULT_CONFIGURATION), width: "" }, { ...asForm(DEFAULT_CONFIGURATION), re: "Infinity" }],
+    },
+    {
+      action: saveSchedule,
+      schema: scheduleInputSchema,
+      fields: hostileFields(["repeat", "date", "time", "weekday", "timeZone"], { repeat: "weekly", weekday: "1", time: "07:30", timeZone: "UTC" }),
+      bound: (id: string | null) => JSON.stringify([id ?? configurationId, {}, "$K1"]),
+      // An empty weekday used to be saved as Sunday.
+      examples: [{ repeat: "weekly", weekday: "", time: "07:30", timeZone: "UTC" }],
+    },
+    {
+      action: watchSource,
+      schema: watchSourceInputSchema,
+      fields: hostileFields(["url", "intervalMinutes", "isShared"], { url: "https://example.test/data.csv", intervalMinutes: "60" }),
+      bound: () => undefined,
+      examples: [{ url: "https://user:secret@example.test/", intervalMinutes: "60" }, { url: "https://example.test/", intervalMinutes: "" }],
+    },
+  ];
+  const before = await personal();
+  for (const form of forms) {
+    await fc.assert(
+      fc.asyncProperty(form.fields, fc.option(hostileString().map(toWellFormed), { nil: null }), async (fields, boundId) => {
+        // Only what the form's schema refuses (or a configuration that is not the person's): a valid form may rightly save.
+        fc.pre(!form.schema.safeParse(fields).success || (boundId !== null && form.action !== watchSource));
+        const response = await form.action.send(fields, form.bound(boundId));
+        expect(response.status(), `${JSON.stringify(fields)} ${boundId}`).toBeLessThan(500);
+        expect(await personal()).toEqual(before);
+      }),
+      { numRuns: 25, endOnFailure: true, examples: form.examples.map((fields) => [fields, null] as [Record<string, string>, string | null]) },
+    );
+  }
   await page.close();
 });

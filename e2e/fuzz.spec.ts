@@ -13,11 +13,11 @@ import { signUpWithToken } from "./pages/app";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
-// HTTP-level fuzzing of every /api/v1 route and the browser's status routes
-// against the running web: never a 5xx, every error is JSON with a stable code
-// whose status is the documented one, and invalid requests change none of the
-// person's rows (compared in Postgres after every request). fast-check prints
-// the seed and the shrunk request when a property fails.
+// HTTP-level fuzzing of every /api/v1 route, the browser's status routes and the
+// forms' server actions against the running web: never a 5xx, every error is JSON
+// with a stable code whose status is the documented one, and invalid requests
+// change none of the person's rows (compared in Postgres after every request).
+// fast-check prints the seed and the failing request when a property fails.
 
 const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
 test.afterAll(() => sql.end());

@@ -73,38 +73,44 @@ describe("fuzzed job payloads", () => {
       // Well-formed, naming finished work (or nothing): a re-delivery that must change nothing.
       fc.record({ resultId: fc.oneof(fc.constantFrom(...existingIds), fc.uuid()), uploadId: fc.oneof(fc.constantFrom(...existingIds), fc.uuid()) }, { requiredKeys: [] }),
     );
-    const added: { id: string; task: TaskName; payload: unknown }[] = [];
-    // A fixed seed keeps the batch reproducible; fc.sample draws without a property to shrink.
-    for (const [index, task] of tasks.entries()) {
-      for (const payload of fc.sample(payloadFor, { numRuns: 12, seed: 6_000 + index })) {
-        const job = await utils.addJob(task, payload);
-        // What the worker will be handed: the payload as Postgres stored it (undefined and null become {}).
-        added.push({ id: job.id, task, payload: job.payload });
-      }
-    }
+    // One batch (a dozen payloads per task), run once: fast-check prints its seed and the batch if it fails.
+    const batch = fc.tuple(...tasks.map((task) => fc.array(payloadFor, { minLength: 12, maxLength: 12 }).map((payloads) => ({ task, payloads }))));
+    await fc.assert(
+      fc.asyncProperty(batch, async (perTask) => {
+        const added: { id: string; task: TaskName; payload: unknown }[] = [];
+        for (const { task, payloads } of perTask) {
+          for (const payload of payloads) {
+            const job = await utils.addJob(task, payload);
+            // What the worker will be handed: the payload as Postgres stored it (undefined and null become {}).
+            added.push({ id: job.id, task, payload: job.payload });
+          }
+        }
 
-    // Every fuzzed job is done: completed (gone) or failed for good, none waiting to retry.
-    const ids = added.map((job) => job.id);
-    await waitFor(
-      () => readJobs(ids),
-      (jobs) => jobs.every((job) => job.locked_at === null && job.attempts >= job.max_attempts),
+        // Every fuzzed job is done: completed (gone) or failed for good, none waiting to retry.
+        const ids = added.map((job) => job.id);
+        await waitFor(
+          () => readJobs(ids),
+          (jobs) => jobs.every((job) => job.locked_at === null && job.attempts >= job.max_attempts),
+        );
+        // Both kinds were sent, so neither half of the check below is empty.
+        const validity = added.map(({ task, payload }) => taskPayloads[task].safeParse(payload).success);
+        expect(validity).toContain(true);
+        expect(validity).toContain(false);
+        const remaining = new Map((await readJobs(ids)).map((job) => [job.id, job]));
+        for (const [index, { id, task, payload }] of added.entries()) {
+          const job = remaining.get(id);
+          if (validity[index]) {
+            expect(job, `${task} ${JSON.stringify(payload)}: ${job?.last_error}`).toBeUndefined();
+          } else {
+            expect(job, `${task} ${JSON.stringify(payload)}`).toMatchObject({ attempts: 1, max_attempts: 1 });
+            expect(job?.last_error).toMatch(new RegExp(`^Invalid ${task} payload \\(not retried\\)`));
+          }
+        }
+        expect(await snapshotRows()).toEqual(before);
+      }),
+      // Jobs, once added, cannot be taken back: no shrinking.
+      { numRuns: 1, endOnFailure: true },
     );
-    // Both kinds were sent to every task, so neither half of the check below is empty.
-    const validity = added.map(({ task, payload }) => taskPayloads[task].safeParse(payload).success);
-    expect(validity).toContain(true);
-    expect(validity).toContain(false);
-    const remaining = new Map((await readJobs(ids)).map((job) => [job.id, job]));
-    for (const { id, task, payload } of added) {
-      const isValid = taskPayloads[task].safeParse(payload).success;
-      const job = remaining.get(id);
-      if (isValid) {
-        expect(job, `${task} ${JSON.stringify(payload)}: ${job?.last_error}`).toBeUndefined();
-      } else {
-        expect(job, `${task} ${JSON.stringify(payload)}`).toMatchObject({ attempts: 1, max_attempts: 1 });
-        expect(job?.last_error).toMatch(new RegExp(`^Invalid ${task} payload \\(not retried\\)`));
-      }
-    }
-    expect(await snapshotRows()).toEqual(before);
 
     // The workers still work: a real render after the storm.
     const again = await saveConfiguration(test.db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, width: 32, height: 32, depth: 17 } });

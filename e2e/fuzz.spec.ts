@@ -126,7 +126,7 @@ test("POST /api/v1/renders: invalid bodies are 400s that start nothing", async (
   const body = fc.oneof(
     { weight: 5, arbitrary: hostileRecord(CREATE_RENDER_FIELDS).map((value) => JSON.stringify(value)) },
     { weight: 2, arbitrary: hostileJson().map((value) => JSON.stringify(value) ?? "") },
-    { weight: 1, arbitrary: fc.constantFrom('{"re":0,"im":0,"__proto__":{"isAdmin":true}}', '{"re":NaN,"im":0}', '{"re":1e400,"im":0}', "{re: 1", `{"re":0,"im":0,"name":${"[".repeat(50_000)}${"]".repeat(50_000)}}`, `{"re":0,"im":0,"name":"${"x".repeat(1_000_000)}"}`) },
+    { weight: 1, arbitrary: fc.constantFrom('{"re":0,"im":0,"__proto__":{"isAdmin":true}}', '{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', '{"re":NaN,"im":0}', '{"re":1e400,"im":0}', "{re: 1", `{"re":0,"im":0,"name":${"[".repeat(50_000)}${"]".repeat(50_000)}}`, `{"re":0,"im":0,"name":"${"x".repeat(1_000_000)}"}`) },
     { weight: 1, arbitrary: hostileString() },
   );
   const contentType = fc.constantFrom("application/json", "application/json; charset=utf-8", "application/problem+json", "text/plain", "multipart/form-data; boundary=x", "");
@@ -148,7 +148,8 @@ test("POST /api/v1/renders: invalid bodies are 400s that start nothing", async (
       expect(await snapshot(email)).toEqual(before);
     }),
     // No shrinking: once a request has changed rows, every smaller one would "fail" too.
-    { numRuns: 80, endOnFailure: true },
+    // The first body used to make safeParse throw: a 500.
+    { numRuns: 80, endOnFailure: true, examples: [['{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', "application/json", undefined]] },
   );
 });
 

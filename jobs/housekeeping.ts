@@ -5,6 +5,7 @@ import { expireIdempotencyKeys } from "@/db/queries/idempotency";
 import { expireJobLogs } from "@/db/queries/job-logs";
 import { purgeOldSignInFailures } from "@/db/queries/sign-in-failures";
 import { purgeOrphanStoredFiles } from "@/db/storage";
+import { parsePayload } from "./parse-payload";
 import { taskPayloads } from "./payloads";
 
 export const payloadSchema = taskPayloads.housekeeping;
@@ -12,7 +13,7 @@ export const payloadSchema = taskPayloads.housekeeping;
 /** Recurring clean-up, run from the crontab (jobs/crontab.ts). */
 export function createHousekeepingTask({ db, retentionDays }: { db: Database; retentionDays: number }): Task {
   return async (rawPayload, helpers) => {
-    payloadSchema.parse(rawPayload);
+    await parsePayload(payloadSchema, rawPayload, helpers);
     const purged = await purgeOldResults(db, { retentionDays });
     const expiredLogLines = await expireJobLogs(db, { retentionDays });
     // A stored file still unclaimed after a day belongs to an upload that never finished.

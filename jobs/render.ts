@@ -6,6 +6,7 @@ import { appendJobLog } from "@/db/queries/job-logs";
 import { claimRender, completeRender, handBackRender, recordRenderFailure, recordStoppedRenderCost, reportRenderProgress } from "@/db/queries/render-jobs";
 import type { LogLevel } from "@/db/schema";
 import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
+import { parsePayload } from "./parse-payload";
 import { taskPayloads } from "./payloads";
 
 // Registered as "render" and as "render_large" (the dedicated queue); both carry a result id.
@@ -19,7 +20,7 @@ export type RenderTaskDependencies = { db: Database; renderPool: RenderPool; wor
 
 export function createRenderTask({ db, renderPool, workerId }: RenderTaskDependencies): Task {
   return async (rawPayload, helpers) => {
-    const { resultId } = payloadSchema.parse(rawPayload);
+    const { resultId } = await parsePayload(payloadSchema, rawPayload, helpers);
     const claimed = await claimRender(db, { resultId, workerId });
     if (!claimed) {
       // Cancelled, superseded or already done: at-least-once delivery makes this normal.

@@ -2,6 +2,7 @@ import type { Task } from "graphile-worker";
 import type { Database } from "@/db/client";
 import { runDueSchedules } from "@/db/queries/schedules";
 import { rollUpUsage } from "@/db/queries/usage";
+import { parsePayload } from "./parse-payload";
 import { taskPayloads } from "./payloads";
 
 export const payloadSchema = taskPayloads.run_schedules;
@@ -9,7 +10,7 @@ export const payloadSchema = taskPayloads.run_schedules;
 /** Every minute, from the crontab: starts the scheduled renders that are due. */
 export function createRunSchedulesTask({ db, largeRenderPixels }: { db: Database; largeRenderPixels?: number }): Task {
   return async (rawPayload, helpers) => {
-    payloadSchema.parse(rawPayload);
+    await parsePayload(payloadSchema, rawPayload, helpers);
     const ran = await runDueSchedules(db, { largeRenderPixels });
     if (ran > 0) helpers.logger.info(`run_schedules: started ${ran} scheduled render(s)`);
   };
@@ -18,7 +19,7 @@ export function createRunSchedulesTask({ db, largeRenderPixels }: { db: Database
 /** Hourly, from the crontab: rolls up each person's usage per day (db/queries/usage.ts). */
 export function createRollUpUsageTask({ db }: { db: Database }): Task {
   return async (rawPayload, helpers) => {
-    taskPayloads.roll_up_usage.parse(rawPayload);
+    await parsePayload(taskPayloads.roll_up_usage, rawPayload, helpers);
     const days = await rollUpUsage(db);
     helpers.logger.info(`roll_up_usage: rolled up ${days.length} day(s) from ${days[0]}`);
   };

@@ -17,6 +17,7 @@ import { formatBytes } from "@/lib/format";
 import { detectType, DETECTION_BYTES, isThumbnailable } from "@/lib/uploads/detect-type";
 import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 import { makeThumbnail, refuseOversizedThumbnailInput, THUMBNAIL_MAX_INPUT_BYTES, ThumbnailRefused } from "@/lib/uploads/thumbnail";
+import { parsePayload } from "./parse-payload";
 import { taskPayloads, UPLOAD_STEP_TASKS, type UploadStep } from "./payloads";
 
 export type UploadTaskDependencies = { db: Database; workerId: string };
@@ -75,7 +76,7 @@ async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, l
 function stepTask(dependencies: UploadTaskDependencies, step: UploadStep, run: (deps: UploadTaskDependencies, context: StepContext) => Promise<void>): Task {
   const { db, workerId } = dependencies;
   return async (rawPayload, helpers) => {
-    const { uploadId } = taskPayloads[UPLOAD_STEP_TASKS[step]].parse(rawPayload);
+    const { uploadId } = await parsePayload(taskPayloads[UPLOAD_STEP_TASKS[step]], rawPayload, helpers);
     const job: StepJob = { uploadId, step, jobId: helpers.job.id };
     const upload = await claimUploadStep(db, { ...job, workerId });
     if (!upload) {

@@ -2,6 +2,7 @@ import type { Task } from "graphile-worker";
 import type { Database } from "@/db/client";
 import { checkDueSources } from "@/db/queries/watched-sources";
 import { getUploadEnv } from "@/lib/env";
+import { parsePayload } from "./parse-payload";
 import { taskPayloads } from "./payloads";
 
 export const payloadSchema = taskPayloads.check_sources;
@@ -17,7 +18,7 @@ export type CheckSourcesTaskDependencies = {
 /** Every minute, from the crontab: fetches the watched sources that are due and stores their new versions as uploads. */
 export function createCheckSourcesTask({ db, allowPrivateSourceHosts = false, sourceMaxBytes }: CheckSourcesTaskDependencies): Task {
   return async (rawPayload, helpers) => {
-    payloadSchema.parse(rawPayload);
+    await parsePayload(payloadSchema, rawPayload, helpers);
     const { checked, newVersions } = await checkDueSources(db, {
       maxBytes: sourceMaxBytes ?? getUploadEnv().UPLOAD_MAX_BYTES,
       allowPrivateHosts: allowPrivateSourceHosts,

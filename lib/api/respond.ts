@@ -28,7 +28,14 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   } catch {
     return { ok: false, response: errorResponse("bad_request", "The body is not valid JSON") };
   }
-  const parsed = schema.safeParse(body);
+  let parsed: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    parsed = schema.safeParse(body);
+  } catch {
+    // zod's length checks also run on a non-string that has a length, and throw when that length
+    // cannot become a number ({"name": {"length": {"valueOf": 1, "toString": 1}}}): a bad body all the same.
+    return { ok: false, response: errorResponse("bad_request", "Invalid body", { fields: [{ field: "(body)", message: "Not the expected types" }] }) };
+  }
   return parsed.success ? { ok: true, data: parsed.data } : invalid("body", parsed.error);
 }
 

@@ -1,16 +1,10 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { z } from "zod";
 import { db } from "@/db";
 import { createApiToken, MAX_ACTIVE_TOKENS, revokeApiToken } from "@/db/queries/api-tokens";
 import { withActionUser } from "@/lib/auth/guards";
-
-const tokenNameSchema = z
-  .string({ message: "Give the token a name" })
-  .trim()
-  .min(1, "Give the token a name")
-  .max(100, "Names are limited to 100 characters");
+import { tokenIdSchema, tokenNameSchema } from "@/lib/validation/api-token";
 
 export type CreateTokenState = { error?: string; submission?: number; created?: { name: string; token: string } };
 
@@ -26,7 +20,7 @@ export const createTokenAction = withActionUser(async (user, _previous: CreateTo
 });
 
 export const revokeTokenAction = withActionUser(async (user, tokenId: string): Promise<{ ok: boolean }> => {
-  if (!z.uuid().safeParse(tokenId).success) return { ok: false };
+  if (!tokenIdSchema.safeParse(tokenId).success) return { ok: false };
   const ok = await revokeApiToken(db, { id: tokenId, ownerId: user.id });
   revalidatePath("/tokens");
   return { ok };

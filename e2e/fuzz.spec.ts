@@ -1,0 +1,400 @@
+import { expect, test, type APIRequestContext, type APIResponse, type BrowserContext, type Page } from "@playwright/test";
+import fc from "fast-check";
+import postgres from "postgres";
+import { scheduleInputSchema } from "../lib/schedules";
+import { tokenNameSchema } from "../lib/validation/api-token";
+import { configurationInputSchema, DEFAULT_CONFIGURATION } from "../lib/validation/configuration";
+import { watchSourceInputSchema } from "../lib/validation/watched-source";
+import { createRenderSchema, errorCodes, errorSchema, jobSchema, listRendersQuery, listUploadsQuery, renderSchema, uploadQuery, uploadSchema } from "../lib/api/schemas";
+import { ERROR_STATUS } from "../lib/errors";
+import { hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString } from "../lib/test/arbitraries";
+import { assertLocalDatabase } from "./assert-local-database";
+import { signUpWithToken } from "./pages/app";
+
+assertLocalDatabase(process.env.E2E_DATABASE_URL);
+
+// HTTP-level fuzzing of every /api/v1 route, the browser's status routes and the
+// forms' server actions against the running web: never a 5xx, every error is JSON
+// with a stable code whose status is the documented one, and invalid requests
+// change none of the person's rows (compared in Postgres after every request).
+// fast-check prints the seed and the failing request when a property fails.
+
+const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
+test.afterAll(() => sql.end());
+
+/** Everything of one person that a request could change, plus the queue's work for them. */
+async function snapshot(email: string) {
+  const [row] = await sql<{ snapshot: unknown }[]>`
+    with person as (select id from users where email = ${email})
+    select jsonb_build_object(
+      'user', (select to_jsonb(u) - 'updated_at' from users u where u.id = (select id from person)),
+      'configurations', (select coalesce(jsonb_agg(to_jsonb(c) order by c.id), '[]') from configurations c where c.owner_id = (select id from person)),
+      'results', (select coalesce(jsonb_agg(to_jsonb(r) order by r.id), '[]') from results r where r.owner_id = (select id from person)),
+      'uploads', (select coalesce(jsonb_agg(to_jsonb(x) order by x.id), '[]') from uploads x where x.owner_id = (select id from person)),
+      'uploadSteps', (select coalesce(jsonb_agg(to_jsonb(s) order by s.upload_id, s.step), '[]') from upload_steps s join uploads x on x.id = s.upload_id where x.owner_id = (select id from person)),
+      'idempotencyKeys', (select count(*) from api_idempotency_keys k where k.owner_id = (select id from person)),
+      'schedules', (select count(*) from schedules s where s.owner_id = (select id from person)),
+      'watchedSources', (select count(*) from watched_sources w where w.owner_id = (select id from person)),
+      'tokens', (select jsonb_agg(t.id order by t.id) from api_tokens t where t.owner_id = (select id from person) and t.revoked_at is null),
+      'storedFiles', (select count(*) from stored_files),
+      'jobs', (select count(*) from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage'))
+    ) as snapshot`;
+  return row.snapshot;
+}
+
+/** Not a 5xx; an error is JSON in the documented shape, with a stable code whose status is the documented one. */
+async function expectWellFormed(response: APIResponse, what: string) {
+  const status = response.status();
+  expect(status, `${what} → ${status}: ${await response.text()}`).toBeLessThan(500);
+  if (status < 400) return;
+  expect(response.headers()["content-type"], what).toMatch(/^application\/json/);
+  const body = errorSchema.safeParse(await response.json());
+  expect(body.success, `${what}: ${await response.text()}`).toBe(true);
+  expect(errorCodes).toContain(body.data!.error.code);
+  expect(ERROR_STATUS[body.data!.error.code], what).toBe(status);
+}
+
+// Lone surrogates cannot be put in a URL by a client (encodeURIComponent throws); they get U+FFFD instead.
+const isWellFormed = (value: string) => !/\p{Cs}/u.test(value);
+const toWellFormed = (value: string) => value.replace(/\p{Cs}/gu, "\uFFFD");
+
+/**
+ * A path segment as a client could send one: hostile strings percent-encoded, and a few raw ones.
+ * Not escapes that decode to no UTF-8 ("%", "%zz", "%E0%A4%A", "%C0%AE"): Next itself answers those
+ * with a plain-text 500 before any route runs (vercel/next.js#92527, open; fix proposed in #92557).
+ */
+const hostileSegment = fc
+  .oneof(
+    { weight: 4, arbitrary: hostileString().filter(isWellFormed).map((value) => encodeURIComponent(value)) },
+    { weight: 1, arbitrary: fc.constantFrom("%25", "%25zz", "%00", "%2F", "a%2Fb", "%20", "%2525", "null", "0", "-1", "1e9") },
+  )
+  // "", "." and ".." are not ids: the URL itself resolves them to another path before any route sees it.
+  .filter((segment) => !["", ".", "..", "%2E", "%2e", "%2E%2E", "%2e%2e", ".%2E", "%2E."].includes(segment));
+
+/** A query string: the route's own parameters with hostile values, repeated, and unknown ones. */
+const hostileQuery = (known: readonly string[]) =>
+  fc
+    .array(fc.tuple(fc.oneof(fc.constantFrom(...known), hostileKey()), fc.oneof(hostileString(), hostileNumber().map(String))), { maxLength: 4 })
+    .map((pairs) => new URLSearchParams(pairs.map(([key, value]) => [toWellFormed(key), toWellFormed(value)])).toString());
+
+/**
+ * The query as a route handler sees it: Next rebuilds request URLs from a plain object
+ * (searchParamsToUrlQuery), so a "__proto__" parameter never reaches the handler.
+ */
+const queryAsHandlerSeesIt = (query: string) => Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== "__proto__"));
+
+const CREATE_RENDER_FIELDS = Object.keys(createRenderSchema.shape);
+
+function v1(request: APIRequestContext, token: string) {
+  return (method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string> } = {}) =>
+    request.fetch(`/api/v1${path}`, { method, headers: { Authorization: `Bearer ${token}`, ...options.headers }, data: options.body, maxRedirects: 0 });
+}
+
+test.describe.configure({ mode: "serial" });
+
+let context: BrowserContext;
+let email: string;
+let token: string;
+let renderId: string;
+let uploadId: string;
+let call: ReturnType<typeof v1>;
+
+test.beforeAll(async ({ browser }) => {
+  // One signed-in browser context: its request context carries the session cookie for the
+  // web's status routes (and sends it along to /api/v1, which only looks at the token).
+  context = await browser.newContext();
+  ({ email, token } = await signUpWithToken(await context.newPage(), "fuzz"));
+  // A pro account: 1200 API requests a minute, so the fuzzing is not cut short by 429s.
+  await sql`update users set tier = 'pro' where email = ${email}`;
+  call = v1(context.request, token);
+
+  // Finished work to aim at: once it is done, nothing changes the person's rows but requests.
+  const started = await call("POST", "/renders", { body: JSON.stringify({ re: -0.8, im: 0.156, width: 32, height: 32, depth: 16 }), headers: { "Content-Type": "application/json" } });
+  renderId = renderSchema.parse(await started.json()).id;
+  const uploaded = await call("POST", "/uploads?name=data.csv", { body: Buffer.from("a,b\n1,2\n"), headers: { "Content-Type": "text/csv" } });
+  uploadId = uploadSchema.parse(await uploaded.json()).id;
+  for (const id of [renderId, uploadId]) {
+    await expect.poll(async () => jobSchema.parse(await (await call("GET", `/jobs/${id}`)).json()).status, { timeout: 30_000 }).toBe("succeeded");
+  }
+  await expect.poll(async () => (await sql`select 1 from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`).length).toBe(0);
+});
+
+test.afterAll(() => context?.close());
+
+test("POST /api/v1/renders: invalid bodies are 400s that start nothing", async () => {
+  const before = await snapshot(email);
+  const body = fc.oneof(
+    { weight: 5, arbitrary: hostileRecord(CREATE_RENDER_FIELDS).map((value) => JSON.stringify(value)) },
+    { weight: 2, arbitrary: hostileJson().map((value) => JSON.stringify(value) ?? "") },
+    { weight: 1, arbitrary: fc.constantFrom('{"re":0,"im":0,"__proto__":{"isAdmin":true}}', '{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', '{"re":NaN,"im":0}', '{"re":1e400,"im":0}', "{re: 1", `{"re":0,"im":0,"name":${"[".repeat(50_000)}${"]".repeat(50_000)}}`, `{"re":0,"im":0,"name":"${"x".repeat(1_000_000)}"}`) },
+    { weight: 1, arbitrary: hostileString() },
+  );
+  const contentType = fc.constantFrom("application/json", "application/json; charset=utf-8", "application/problem+json", "text/plain", "multipart/form-data; boundary=x", "");
+  await fc.assert(
+    fc.asyncProperty(body, contentType, fc.option(fc.string({ unit: "grapheme-ascii", maxLength: 300 }), { nil: undefined }), async (text, type, key) => {
+      // Only what the API's own schema refuses: a request it accepts may rightly start a render.
+      let isValid: boolean;
+      try {
+        isValid = type.includes("json") && createRenderSchema.safeParse(JSON.parse(text)).success;
+      } catch {
+        // Not JSON, or a body that makes zod throw: both refused.
+        isValid = false;
+      }
+      fc.pre(!isValid);
+      const headers: Record<string, string> = { "Content-Type": type };
+      if (key !== undefined) headers["Idempotency-Key"] = key;
+      const response = await call("POST", "/renders", { body: text, headers });
+      await expectWellFormed(response, `POST /renders ${type} ${text.slice(0, 200)}`);
+      expect(response.status()).toBe(400);
+      expect(await snapshot(email)).toEqual(before);
+    }),
+    // No shrinking: once a request has changed rows, every smaller one would "fail" too.
+    // The first body used to make safeParse throw: a 500.
+    { numRuns: 80, endOnFailure: true, examples: [['{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', "application/json", undefined]] },
+  );
+});
+
+test("GET lists with hostile query strings: 400 exactly when the schema refuses, nothing changed", async () => {
+  const before = await snapshot(email);
+  for (const [path, schema] of [
+    ["/renders", listRendersQuery],
+    ["/uploads", listUploadsQuery],
+  ] as const) {
+    await fc.assert(
+      fc.asyncProperty(hostileQuery(["limit", "cursor", "status"]), async (query) => {
+        const response = await call("GET", `${path}?${query}`);
+        await expectWellFormed(response, `GET ${path}?${query}`);
+        // The server refuses exactly what the schema refuses (and a cursor not of this list).
+        const isValid = schema.safeParse(queryAsHandlerSeesIt(query)).success;
+        if (!isValid) expect(response.status(), query).toBe(400);
+        else expect([200, 400], query).toContain(response.status());
+      }),
+      { numRuns: 60 },
+    );
+  }
+  expect(await snapshot(email)).toEqual(before);
+});
+
+test("POST /api/v1/uploads and the web's /api/uploads with bad names: 400s that keep nothing", async () => {
+  const before = await snapshot(email);
+  await fc.assert(
+    fc.asyncProperty(hostileQuery(["name"]), fc.boolean(), async (query, isBrowser) => {
+      fc.pre(!uploadQuery.safeParse(queryAsHandlerSeesIt(query)).success);
+      fc.pre(!isBrowser || !uploadQuery.shape.name.safeParse(new URLSearchParams(query).get("name") ?? undefined).success);
+      const response = isBrowser
+        ? await context.request.post(`/api/uploads?${query}`, { data: Buffer.from("hello"), headers: { "Content-Type": "text/plain" } })
+        : await call("POST", `/uploads?${query}`, { body: Buffer.from("hello"), headers: { "Content-Type": "text/plain" } });
+      await expectWellFormed(response, `POST upload ?${query}`);
+      expect(response.status()).toBe(400);
+      expect(await snapshot(email)).toEqual(before);
+    }),
+    { numRuns: 50, endOnFailure: true },
+  );
+});
+
+test("every id route with hostile ids and queries: 404s (or the person's own item), never a 5xx, nothing changed", async () => {
+  const before = await snapshot(email);
+  const [{ sha256 }] = await sql<{ sha256: string }[]>`select image_sha256 as sha256 from results where id = ${renderId}`;
+
+  type Route = { method: string; path: (id: string) => string; session: boolean };
+  const routes: Route[] = [
+    { method: "GET", path: (id) => `/api/v1/renders/${id}`, session: false },
+    { method: "DELETE", path: (id) => `/api/v1/renders/${id}`, session: false },
+    { method: "GET", path: (id) => `/api/v1/renders/${id}/image`, session: false },
+    { method: "GET", path: (id) => `/api/v1/uploads/${id}`, session: false },
+    { method: "DELETE", path: (id) => `/api/v1/uploads/${id}`, session: false },
+    { method: "GET", path: (id) => `/api/v1/uploads/${id}/download`, session: false },
+    { method: "GET", path: (id) => `/api/v1/jobs/${id}`, session: false },
+    { method: "GET", path: () => `/api/v1/me`, session: false },
+    { method: "GET", path: (id) => `/api/configurations/${id}/status`, session: true },
+    { method: "GET", path: () => `/api/configurations/status`, session: true },
+    { method: "GET", path: () => `/api/uploads`, session: true },
+    { method: "GET", path: (id) => `/api/uploads/${id}`, session: true },
+    { method: "GET", path: (id) => `/api/uploads/${id}/log`, session: true },
+    { method: "GET", path: (id) => `/api/uploads/${id}/download`, session: true },
+    { method: "GET", path: (id) => `/api/results/${id}/log`, session: true },
+    { method: "GET", path: (id) => `/api/results/${id}/download`, session: true },
+    { method: "GET", path: (id) => `/api/images/${id}`, session: true },
+    { method: "GET", path: () => `/api/activity`, session: true },
+    { method: "GET", path: () => `/api/admin/overview`, session: true },
+    { method: "GET", path: () => `/api/admin/usage`, session: true },
+  ];
+  // Hostile ids, and the person's own ids on reading routes (a DELETE of their upload would rightly change their rows).
+  const id = (route: Route) =>
+    route.method === "GET" ? fc.oneof({ weight: 4, arbitrary: hostileSegment }, { weight: 1, arbitrary: fc.constantFrom(renderId, uploadId, sha256, renderId.toUpperCase()) }) : hostileSegment;
+  const request = fc.constantFrom(...routes).chain((route) => fc.tuple(fc.constant(route), id(route), hostileQuery(["since", "limit", "cursor", "status", "name"])));
+  const ownIds = [renderId, uploadId, sha256];
+
+  await fc.assert(
+    fc.asyncProperty(request, async ([route, segment, query]) => {
+      const url = `${route.path(segment)}?${query}`;
+      const response = route.session
+        ? await context.request.fetch(url, { method: route.method, maxRedirects: 0 })
+        : await call(route.method, url.replace("/api/v1", ""));
+      await expectWellFormed(response, `${route.method} ${url}`);
+      // An id that is not one of the person's is the same 404 on every route that takes one.
+      const takesId = route.path("ID").includes("ID");
+      if (takesId && !ownIds.includes(segment.toLowerCase())) expect(response.status(), url).toBe(404);
+      expect(await snapshot(email)).toEqual(before);
+    }),
+    { numRuns: 150, endOnFailure: true },
+  );
+});
+
+test("GET /api/activity: any since is a 200 or a 400, never a 500 (year 0 used to reach Postgres)", async () => {
+  const since = fc.oneof(
+    fc.constantFrom("0000-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-14:00", "2026-11-24T00:00:00Z", "2026-02-30T00:00:00Z"),
+    fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    hostileString().filter(isWellFormed),
+  );
+  await fc.assert(
+    fc.asyncProperty(since, async (value) => {
+      const response = await context.request.get(`/api/activity?since=${encodeURIComponent(value)}`);
+      await expectWellFormed(response, `since=${value}`);
+    }),
+    { numRuns: 60 },
+  );
+  const yearZero = await context.request.get(`/api/activity?since=0000-01-01T00:00:00Z`);
+  expect(yearZero.status()).toBe(400);
+});
+
+test("the token form (a server action) with hostile names: never a 5xx, and a token is created exactly when its name is valid", async () => {
+  const page = await context.newPage();
+  await page.goto("/tokens");
+  const activeTokens = async () => sql<{ name: string }[]>`select t.name from api_tokens t join users u on u.id = t.owner_id where u.email = ${email} and t.revoked_at is null`;
+  await fc.assert(
+    fc.asyncProperty(hostileString(), async (name) => {
+      const before = (await activeTokens()).length;
+      const input = page.getByLabel("Token name");
+      await input.fill(name);
+      // What the browser will send (it drops line breaks and keeps to maxlength).
+      const sent = await input.inputValue();
+      const submitted = (await input.elementHandle())!;
+      const [response] = await Promise.all([
+        page.waitForResponse((candidate) => candidate.request().method() === "POST" && new URL(candidate.url()).pathname === "/tokens"),
+        page.getByRole("button", { name: "Create token" }).click(),
+      ]);
+      expect(response.status(), JSON.stringify(sent)).toBeLessThan(500);
+      // Each answer remounts the form (keyed by the submission): wait for it, or the next fill lands in the old one.
+      await expect.poll(() => submitted.evaluate((element) => element.isConnected)).toBe(false);
+      const isCreated = tokenNameSchema.safeParse(sent).success && before < 20;
+      await expect.poll(async () => (await activeTokens()).length, { message: JSON.stringify(sent) }).toBe(before + (isCreated ? 1 : 0));
+      for (const token of await activeTokens()) expect(token.name).not.toMatch(/[\u0000-\u001f\u007f]/);
+    }),
+    // NUL used to pass the schema and fail the insert: a 500 from the action.
+    { numRuns: 15, endOnFailure: true, examples: [["a\u0000b"], ["\u0000"], ["tab\there"], ["  padded  "], ["\u202Egnp.exe"]] },
+  );
+  await page.close();
+});
+
+/**
+ * A server action as the browser called it once (Next-Action header, the encoded
+ * arguments, the form's fields as "_1_<name>"), to replay with other fields:
+ * actions are public endpoints, and a script need not use our form.
+ */
+async function captureAction(page: Page, submit: () => Promise<void>) {
+  const [request] = await Promise.all([page.waitForRequest((candidate) => candidate.method() === "POST" && !!candidate.headers()["next-action"]), submit()]);
+  await request.response();
+  const headers = request.headers();
+  const form = await new Response(new Uint8Array(request.postDataBuffer()!), { headers: { "content-type": headers["content-type"] } }).formData();
+  const send = (fields: Record<string, string>, boundArguments?: string) => {
+    const body = new FormData();
+    for (const [key, value] of form) {
+      if (key.startsWith("_1_") && !key.startsWith("_1_$")) continue;
+      body.append(key, key === "0" && boundArguments !== undefined ? boundArguments : value);
+    }
+    for (const [name, value] of Object.entries(fields)) body.append(`_1_${name}`, value);
+    return context.request.post(request.url(), {
+      headers: { "Next-Action": headers["next-action"], "Next-Router-State-Tree": headers["next-router-state-tree"], Accept: "text/x-component" },
+      multipart: body,
+      maxRedirects: 0,
+    });
+  };
+  return { form, send };
+}
+
+/**
+ * A string argument as React encodes it in an action's reply: a leading "$" is doubled. (Sent raw,
+ * "$t…" is read as a reference, and Next answers the malformed encoding with a 500 before the action runs.)
+ */
+const asReplyString = (value: string | null) => (value?.startsWith("$") ? `$${value}` : value);
+
+/** The form's fields with hostile values (some dropped, some unknown added), as the action's FormData will hold them. */
+const hostileFields = (known: readonly string[], base: Record<string, string>) =>
+  fc
+    .tuple(fc.dictionary(fc.constantFrom(...known), hostileString(), { maxKeys: known.length }), fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }), fc.subarray([...known]))
+    .map(([fields, extra, dropped]) => {
+      const form: Record<string, string> = { ...base };
+      for (const name of dropped) delete form[name];
+      // Keys and values reach the server as UTF-8; what it reads is what the schema sees.
+      for (const [name, value] of [...Object.entries(extra), ...Object.entries(fields)]) {
+        if (!name.startsWith("$")) form[toWellFormed(name)] = toWellFormed(value);
+      }
+      return form;
+    });
+
+test("server actions replayed with hostile form fields: never a 5xx, and an invalid form saves nothing", async () => {
+  const page = await context.newPage();
+  const personal = async () => {
+    const [row] = await sql<{ counts: unknown }[]>`
+      select jsonb_build_object(
+        'configurations', (select count(*) from configurations c join users u on u.id = c.owner_id where u.email = ${email}),
+        'schedules', (select count(*) from schedules s join users u on u.id = s.owner_id where u.email = ${email}),
+        'watchedSources', (select count(*) from watched_sources w join users u on u.id = w.owner_id where u.email = ${email}),
+        'jobs', (select count(*) from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage'))
+      ) as counts`;
+    return row.counts;
+  };
+  const asForm = (values: Record<string, string | number>) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
+  const [{ configurationId }] = await sql<{ configurationId: string }[]>`select configuration_id as "configurationId" from results where id = ${renderId}`;
+
+  // Each action captured from a refused submission, so capturing changes nothing.
+  await page.goto("/configurations/new");
+  await page.getByLabel("Name", { exact: true }).fill("");
+  const saveConfiguration = await captureAction(page, () => page.getByRole("button", { name: "Save", exact: true }).click());
+  await page.goto(`/configurations/${configurationId}`);
+  await page.getByLabel("Time", { exact: true }).fill("");
+  const saveSchedule = await captureAction(page, () => page.getByRole("button", { name: "Save schedule" }).click());
+  await page.goto("/uploads");
+  await page.getByLabel("URL", { exact: true }).fill("not a url");
+  const watchSource = await captureAction(page, () => page.getByRole("button", { name: "Watch" }).click());
+
+  const forms = [
+    {
+      action: saveConfiguration,
+      schema: configurationInputSchema,
+      fields: hostileFields(Object.keys(DEFAULT_CONFIGURATION), asForm(DEFAULT_CONFIGURATION)),
+      bound: (id: string | null) => JSON.stringify([asReplyString(id), {}, "$K1"]),
+      examples: [{ ...asForm(DEFAULT_CONFIGURATION), width: "" }, { ...asForm(DEFAULT_CONFIGURATION), re: "Infinity" }],
+    },
+    {
+      action: saveSchedule,
+      schema: scheduleInputSchema,
+      fields: hostileFields(["repeat", "date", "time", "weekday", "timeZone"], { repeat: "weekly", weekday: "1", time: "07:30", timeZone: "UTC" }),
+      bound: (id: string | null) => JSON.stringify([asReplyString(id) ?? configurationId, {}, "$K1"]),
+      // An empty weekday used to be saved as Sunday.
+      examples: [{ repeat: "weekly", weekday: "", time: "07:30", timeZone: "UTC" }],
+    },
+    {
+      action: watchSource,
+      schema: watchSourceInputSchema,
+      fields: hostileFields(["url", "intervalMinutes", "isShared"], { url: "https://example.test/data.csv", intervalMinutes: "60" }),
+      bound: () => undefined,
+      examples: [{ url: "https://user:secret@example.test/", intervalMinutes: "60" }, { url: "https://example.test/", intervalMinutes: "" }],
+    },
+  ];
+  const before = await personal();
+  for (const form of forms) {
+    await fc.assert(
+      fc.asyncProperty(form.fields, fc.option(hostileString().map(toWellFormed), { nil: null }), async (fields, boundId) => {
+        // Only what the form's schema refuses (or a configuration that is not the person's): a valid form may rightly save.
+        fc.pre(!form.schema.safeParse(fields).success || (boundId !== null && form.action !== watchSource));
+        const response = await form.action.send(fields, form.bound(boundId));
+        expect(response.status(), `${JSON.stringify(fields)} ${boundId}`).toBeLessThan(500);
+        expect(await personal()).toEqual(before);
+      }),
+      { numRuns: 25, endOnFailure: true, examples: form.examples.map((fields) => [fields, null] as [Record<string, string>, string | null]) },
+    );
+  }
+  await page.close();
+});

@@ -114,11 +114,25 @@ export type ApiUser = NonNullable<Awaited<ReturnType<typeof authenticateApiToken
  */
 async function answerSafely(request: Request, answer: () => Promise<Response>) {
   try {
-    return await answer();
+    if (request.method !== "GET" && request.method !== "HEAD") return await answer();
+    // A read waits at most READ_DEADLINE_MS: postgres.js 3.4.9 can keep a query waiting long
+    // after a database restart (porsager/postgres#1193); the client gets a 503 to retry, not a hang.
+    // (Writes are not cut short: an upload streams for as long as it takes.)
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<Response>((resolve) => {
+      timer = setTimeout(() => {
+        console.error(`${request.method} ${new URL(request.url).pathname}: no answer within ${READ_DEADLINE_MS / 1000} s`);
+        resolve(errorResponse("unavailable", "The service is briefly unavailable; try again in a few seconds", { headers: { "Retry-After": "5" } }));
+      }, READ_DEADLINE_MS);
+    });
+    return await Promise.race([answer(), deadline]).finally(() => clearTimeout(timer));
   } catch (error) {
     return answerError(request, error);
   }
 }
+
+/** How long a GET route handler may wait (mostly for the database) before answering 503. */
+const READ_DEADLINE_MS = 8_000;
 
 function answerError(request: Request, error: unknown) {
   const where = `${request.method} ${new URL(request.url).pathname}`;

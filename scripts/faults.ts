@@ -379,7 +379,6 @@ try {
     await sleep(2_000);
     postgresServer = await startEmbeddedPostgres({ dataDir, port });
     const startedAt = performance.now();
-    await waitForHttp(`${web.base}/api/health`).catch(() => {}); // < 500 or not: checked below
     for (;;) {
       const health = await fetch(`${web.base}/api/health`).catch(() => null);
       if (health?.status === 200) break;
@@ -484,10 +483,15 @@ try {
       .where(inArray(results.ownerId, owners))
       .groupBy(results.ownerId);
     // Shares while everyone was still busy: renders finished per person by the time half of all had finished.
-    const shares = await db.execute<{ done: number }>(sql`
-      with half as (select percentile_disc(0.5) within group (order by finished_at) as at from results where owner_id in ${sql.raw(`('${owners.join("','")}')`)})
-      select count(*) filter (where finished_at <= (select at from half))::int as done
-      from results where owner_id in ${sql.raw(`('${owners.join("','")}')`)} group by owner_id`);
+    const [half] = await db
+      .select({ at: sql<string>`percentile_disc(0.5) within group (order by ${results.finishedAt})` })
+      .from(results)
+      .where(inArray(results.ownerId, owners));
+    const shares = await db
+      .select({ done: sql<number>`(count(*) filter (where ${results.finishedAt} <= ${half.at}::timestamptz))::int` })
+      .from(results)
+      .where(inArray(results.ownerId, owners))
+      .groupBy(results.ownerId);
     const doneByHalf = shares.map((row) => row.done);
     const finishes = lastFinishes.map((row) => Number(row.sinceStartMs));
     const waits = perOwner.map((row) => Number(row.waitP50Ms));

@@ -664,6 +664,7 @@ try {
     `\n${probes.length} probes; during the outage: ${duringOutage.length} (${[...new Set(duringOutage.map((probe) => `${probe.target} ${probe.status}`))].join(", ")}); whole run ${seconds(runTime)}; logs in ${path.relative(process.cwd(), logDir)}/`,
   );
 } catch (error) {
+  if (cleaning) await new Promise(() => {}); // interrupted: the signal handler is stopping everything and exits
   console.error(`\n✗ the run stopped: ${error instanceof Error ? error.stack : String(error)}`);
   console.error(`  logs of every process in ${path.relative(process.cwd(), logDir)}/`);
   await cleanUp();

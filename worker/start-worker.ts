@@ -179,8 +179,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }
     })();
   };
-  const watchRunner = (current: Runner, currentPoolId: string) => {
-    void current.promise.catch(() => {}).then(() => replaceRunner(current, currentPoolId, "stopped by itself"));
+  const watchRunner = (watched: Runner, watchedPoolId: string) => {
+    void watched.promise.catch(() => {}).then(() => replaceRunner(watched, watchedPoolId, "stopped by itself"));
   };
   events.on("pool:fatalError", ({ workerPool, action }) => {
     if (workerPool.id === currentPoolId) replaceRunner(runner, workerPool.id, `could not ${action}`);

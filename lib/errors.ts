@@ -10,7 +10,8 @@ export type ErrorCode =
   | "render_limit"
   | "idempotency_key_reused"
   | "rate_limited"
-  | "internal";
+  | "internal"
+  | "unavailable";
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
@@ -26,6 +27,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,
+  /** The database cannot be reached for a moment (a restart, a failover); retry after Retry-After. */
+  unavailable: 503,
 };
 
 /** Which field was wrong and why, for a request body or query that failed validation. */
@@ -39,3 +42,30 @@ export function errorResponse(code: ErrorCode, message: string, options: { field
 }
 
 export const notFound = (what = "Not found") => errorResponse("not_found", what);
+
+/** Error codes (postgres.js's own and SQLSTATEs) that mean the database is unreachable or going away, not that the query was wrong. */
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up)
+  "08000",
+  "08003",
+  "08006",
+]);
+
+/** Whether an error (or its cause: drizzle wraps the driver's) says the database is unreachable. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === "object" && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
+  }
+  return false;
+}

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createDatabase, type Database } from "@/db/client";
@@ -105,3 +105,53 @@ it("the worker and the web survive a Postgres restart: both health checks answer
   expect(web.child.exitCode).toBeNull();
   expect(output.join("")).toMatch(/heartbeat failed|connection/i); // it did notice
 }, 120_000);
+
+it("a render that ends while Postgres is down is finished after the restart: the worker replaces graphile-worker's runner, whose pool gave up with the job locked", async () => {
+  const port = await freePort();
+  let busyServer = await startEmbeddedPostgres({ dataDir: path.join(parent, "pg-busy"), port });
+  cleanUps.push(() => busyServer.stop());
+  const admin = postgres(busyServer.url(), { max: 1, onnotice: () => {} });
+  await admin.unsafe("create database longrun");
+  await admin.end();
+  const url = withDatabase(busyServer.url(), "longrun");
+  await migrateDatabase(url);
+  const db: Database = createDatabase(url, { max: 2, applicationName: "test" });
+  cleanUps.push(() => db.$client.end({ timeout: 1 }));
+  const [user] = await db.insert(users).values({ email: "busy-restart@example.test", passwordHash: "x" }).returning();
+
+  const worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts", "--concurrency", "1"], {
+    env: { ...process.env, DATABASE_URL: url, WORKER_HEARTBEAT_MS: "500" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanUps.push(() => worker.kill("SIGKILL"));
+  let output = "";
+  worker.stdout!.on("data", (chunk) => (output += String(chunk)));
+  worker.stderr!.on("data", (chunk) => (output += String(chunk)));
+
+  // A render of a few seconds (c = 0: every inside point costs the full depth).
+  const saved = await saveConfiguration(db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, name: "busy", re: 0, im: 0, width: 1024, height: 1024, depth: 5000 } });
+  if (!saved.ok) throw new Error("save failed");
+  const read = async () => (await db.select().from(results).where(eq(results.id, saved.resultId)))[0];
+  await waitFor(read, (row) => row.status === "running", 60_000);
+
+  // Down until the render has ended (it could not store its picture) and graphile-worker's pool gave up.
+  await busyServer.stop();
+  // (graphile-worker's own messages: without our replacement of its runner, the job would stay locked and the render "running".)
+  const hasGivenUp = (text: string) => /Attempt 1 failed/.test(text) && /Failed to (fail|complete) jobs|Runner stopping/.test(text);
+  await waitFor(async () => output, hasGivenUp, 60_000).catch((error) => {
+    throw new Error(`${error.message}\nworker output:\n${output.slice(-3000)}`);
+  });
+  busyServer = await startEmbeddedPostgres({ dataDir: path.join(parent, "pg-busy"), port });
+
+  const done = await waitFor(read, (row) => row.status === "succeeded", 90_000).catch((error) => {
+    throw new Error(`${error.message}\nworker output:\n${output.slice(-3000)}`);
+  });
+  expect(done.imageSha256).toBeTruthy();
+  expect(output).toMatch(/runner replaced/);
+  // Nothing is left locked by the pool that gave up (the new pool, recorded by the heartbeat, may be running crontab jobs).
+  const lockedByOldPools = await db.execute<{ count: number }>(
+    sql`select count(*)::int as count from graphile_worker.jobs where locked_at is not null and locked_by not in (select pool_id from worker_heartbeats)`,
+  );
+  expect(lockedByOldPools[0].count).toBe(0);
+  expect(worker.exitCode).toBeNull(); // the same process throughout
+}, 240_000);

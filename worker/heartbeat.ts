@@ -36,6 +36,10 @@ export async function startHeartbeat({ db, worker, intervalMs, staleAfterMs, log
   return {
     /** Whether the last beat that reached the database is recent enough that no one takes this worker for lost. */
     isFresh: () => performance.now() - lastBeatAt < staleAfterMs,
+    /** A restarted runner has a new pool id; the next beat records it. */
+    setPoolId: (poolId: string) => {
+      worker.poolId = poolId;
+    },
     stop: async () => {
       clearInterval(timer);
       await running;

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import os from "node:os";
-import { Logger, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
+import { Logger, parseCrontab, run, type Runner, type Worker as GraphileWorker, type WorkerEvents } from "graphile-worker";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { createDatabase } from "@/db/client";
-import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
+import { DEFAULT_STALE_AFTER_MS, releasePoolJobs } from "@/db/queries/workers";
 import { createTaskList } from "@/jobs";
 import { CRONTAB } from "@/jobs/crontab";
 import type { TaskGroup } from "@/jobs/payloads";
@@ -83,7 +83,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   // The pool id is what graphile-worker writes to locked_by; the heartbeat records it.
   const events: WorkerEvents = new EventEmitter();
-  const poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
+  let poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
+
+  // Each pool's workers, so that a failed pool's running jobs can be let finish.
+  const poolWorkers = new Map<string, Set<GraphileWorker>>();
+  events.on("worker:create", ({ worker }) => {
+    const workers = poolWorkers.get(worker.workerPool.id) ?? new Set();
+    poolWorkers.set(worker.workerPool.id, workers.add(worker));
+  });
 
   let heartbeat: Awaited<ReturnType<typeof startHeartbeat>> | undefined;
   const health = async (): Promise<WorkerHealth> => {
@@ -96,31 +103,34 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const metrics = options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id, health });
 
-  const runner = await run({
-    pgPool,
-    concurrency: options.concurrency,
-    taskList,
-    events,
-    noHandleSignals: true,
-    // The crontab's tasks are standard ones; a large-queue worker carries none.
-    parsedCronItems: group === "standard" ? parseCrontab(CRONTAB) : [],
-    logger,
-    preset: {
-      worker: {
-        // Without these, a job finishing during a graceful shutdown stays locked (0.17.3).
-        completeJobBatchDelay: 0,
-        failJobBatchDelay: 0,
-        // After the grace period, running tasks see helpers.abortSignal and hand their job back.
-        gracefulShutdownAbortTimeout: shutdownGraceMs,
+  const startRunner = () =>
+    run({
+      pgPool,
+      concurrency: options.concurrency,
+      taskList,
+      events,
+      noHandleSignals: true,
+      // The crontab's tasks are standard ones; a large-queue worker carries none.
+      parsedCronItems: group === "standard" ? parseCrontab(CRONTAB) : [],
+      logger,
+      preset: {
+        worker: {
+          // Without these, a job finishing during a graceful shutdown stays locked (0.17.3).
+          completeJobBatchDelay: 0,
+          failJobBatchDelay: 0,
+          // After the grace period, running tasks see helpers.abortSignal and hand their job back.
+          gracefulShutdownAbortTimeout: shutdownGraceMs,
+        },
       },
-    },
-  });
+    });
+  let runner = await startRunner();
+  let currentPoolId = await poolId;
 
   heartbeat = await startHeartbeat({
     db,
     worker: {
       id,
-      poolId: await poolId,
+      poolId: currentPoolId,
       host: os.hostname(),
       pid: process.pid,
       concurrency: options.concurrency,
@@ -132,9 +142,55 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
 
   let stopping: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
+  const replacedPools = new Set<string>();
+  /**
+   * graphile-worker 0.17.3 gives up on its pool when recording a job's outcome
+   * fails once (a database restart does it: its batcher does not retry). The
+   * pool stops taking jobs, the job stays locked, and the runner may never end
+   * (the batcher waits forever). Our heartbeat would go on beating, so nobody
+   * would release the job and this process would take no more work. Instead:
+   * let the pool's running jobs finish, and once the database answers, release
+   * what the pool still holds and start a new runner.
+   */
+  const replaceRunner = (old: Runner, oldPoolId: string, reason: string) => {
+    if (stopping || replacedPools.has(oldPoolId)) return;
+    replacedPools.add(oldPoolId);
+    log(`[worker] error: graphile-worker's pool ${oldPoolId} ${reason}; replacing the runner once its running jobs end and the database answers`);
+    void old.stop().catch(() => {}); // stops its cron; its pool is already shutting down
+    restarting = (async () => {
+      await Promise.allSettled([...(poolWorkers.get(oldPoolId) ?? [])].map((worker) => worker.promise));
+      poolWorkers.delete(oldPoolId);
+      for (let delayMs = 250; !stopping; delayMs = Math.min(delayMs * 2, 5_000)) {
+        try {
+          await releasePoolJobs(db, oldPoolId);
+          poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
+          runner = await startRunner();
+          const newPoolId = await poolId;
+          currentPoolId = newPoolId;
+          heartbeat?.setPoolId(newPoolId);
+          log(`[worker] runner replaced (pool ${newPoolId})`);
+          watchRunner(runner, newPoolId);
+          return;
+        } catch (error) {
+          log(`[worker] replacing the runner failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
+    })();
+  };
+  const watchRunner = (watched: Runner, watchedPoolId: string) => {
+    void watched.promise.catch(() => {}).then(() => replaceRunner(watched, watchedPoolId, "stopped by itself"));
+  };
+  events.on("pool:fatalError", ({ workerPool, action }) => {
+    if (workerPool.id === currentPoolId) replaceRunner(runner, workerPool.id, `could not ${action}`);
+  });
+  watchRunner(runner, currentPoolId);
+
   const stop = () =>
     (stopping ??= (async () => {
-      await runner.stop();
+      await restarting;
+      await runner.stop().catch(() => {}); // already stopped if it stopped by itself while we were stopping
       await metrics?.close();
       await heartbeat?.stop();
       await renderPool.close();
@@ -142,7 +198,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await pgPool.end();
     })());
 
-  return { id, runner, metricsPort: metrics?.port, stop };
+  return {
+    id,
+    get runner() {
+      return runner;
+    },
+    metricsPort: metrics?.port,
+    stop,
+  };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

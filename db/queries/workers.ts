@@ -11,7 +11,17 @@ export async function beatHeart(executor: Executor, worker: Omit<WorkerHeartbeat
   await executor
     .insert(workerHeartbeats)
     .values(worker)
-    .onConflictDoUpdate({ target: workerHeartbeats.id, set: { lastSeenAt: sql`now()` } });
+    // The pool id changes when the worker restarts its runner (see worker/start-worker.ts).
+    .onConflictDoUpdate({ target: workerHeartbeats.id, set: { lastSeenAt: sql`now()`, poolId: worker.poolId } });
+}
+
+/**
+ * Releases the jobs a graphile-worker pool still holds locked: only for a pool
+ * known to be finished (one of our own runners that stopped), as the sweep
+ * below does for the pools of lost workers.
+ */
+export async function releasePoolJobs(executor: Executor, poolId: string) {
+  await executor.execute(sql`select graphile_worker.force_unlock_workers(array[${poolId}]::text[])`);
 }
 
 export async function removeHeartbeat(executor: Executor, workerId: string) {

@@ -27,10 +27,10 @@ import {
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
 const binary = (type: string) => ({ content: { [type]: { schema: z.string().meta({ format: "binary" }) } } });
 
-/** Every error this operation may answer, besides the 401 and 429 that every authorized one may. */
+/** Every error this operation may answer, besides the 401, 429 and 503 that every authorized one may. */
 function errors(...codes: ErrorCode[]): ZodOpenApiResponsesObject {
   const codesByStatus = new Map<number, ErrorCode[]>();
-  for (const code of ["unauthorized", "rate_limited", ...codes] as ErrorCode[]) {
+  for (const code of ["unauthorized", "rate_limited", "unavailable", ...codes] as ErrorCode[]) {
     codesByStatus.set(ERROR_STATUS[code], [...(codesByStatus.get(ERROR_STATUS[code]) ?? []), code]);
   }
   return Object.fromEntries(

@@ -28,6 +28,7 @@ export const errorCodes = [
   "idempotency_key_reused",
   "rate_limited",
   "internal",
+  "unavailable",
 ] as const satisfies ErrorCode[];
 
 export const errorSchema = z

@@ -6,7 +6,7 @@ import { authenticateApiToken } from "@/db/queries/api-tokens";
 import { users } from "@/db/schema";
 import { bearerToken } from "./api-tokens";
 import { getWebEnv } from "@/lib/env";
-import { errorResponse } from "@/lib/errors";
+import { errorResponse, isDatabaseUnavailable } from "@/lib/errors";
 import { TIER_LIMITS } from "@/lib/tiers";
 import { auth } from "./index";
 
@@ -73,47 +73,75 @@ export function withUser<P = Record<string, never>>(
 export function withApiToken<P = Record<string, never>>(
   handler: (request: Request, context: { user: ApiUser; params: P }) => Promise<Response>,
 ) {
-  return async (request: Request, context: RouteContext<P>) => {
-    const token = bearerToken(request);
-    if (!token) {
-      return errorResponse("unauthorized", "Send a personal API token as Authorization: Bearer <token>; create one on the Tokens page", {
-        headers: { "WWW-Authenticate": 'Bearer realm="Longrun"' },
-      });
-    }
-    const user = await authenticateApiToken(db, token);
-    if (!user) {
-      return errorResponse("unauthorized", "This API token is not valid, or was revoked", {
-        headers: { "WWW-Authenticate": 'Bearer realm="Longrun", error="invalid_token"' },
-      });
-    }
-    const limit = TIER_LIMITS[user.tier].apiRequestsPerMinute;
-    const resetSeconds = Math.max(1, Math.ceil((new Date(user.windowResetsAt).getTime() - Date.now()) / 1000));
-    const rateHeaders = {
-      "RateLimit-Limit": String(limit),
-      "RateLimit-Remaining": String(Math.max(0, limit - user.requestsInWindow)),
-      "RateLimit-Reset": String(resetSeconds),
-    };
-    if (user.requestsInWindow > limit) {
-      return errorResponse("rate_limited", `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`, {
-        headers: { ...rateHeaders, "Retry-After": String(resetSeconds) },
-      });
-    }
-    const response = await answerSafely(request, async () => handler(request, { user, params: await context.params }));
-    for (const [name, value] of Object.entries(rateHeaders)) response.headers.set(name, value);
-    return response;
-  };
+  return async (request: Request, context: RouteContext<P>) =>
+    answerSafely(request, async () => {
+      const token = bearerToken(request);
+      if (!token) {
+        return errorResponse("unauthorized", "Send a personal API token as Authorization: Bearer <token>; create one on the Tokens page", {
+          headers: { "WWW-Authenticate": 'Bearer realm="Longrun"' },
+        });
+      }
+      const user = await authenticateApiToken(db, token);
+      if (!user) {
+        return errorResponse("unauthorized", "This API token is not valid, or was revoked", {
+          headers: { "WWW-Authenticate": 'Bearer realm="Longrun", error="invalid_token"' },
+        });
+      }
+      const limit = TIER_LIMITS[user.tier].apiRequestsPerMinute;
+      const resetSeconds = Math.max(1, Math.ceil((new Date(user.windowResetsAt).getTime() - Date.now()) / 1000));
+      const rateHeaders = {
+        "RateLimit-Limit": String(limit),
+        "RateLimit-Remaining": String(Math.max(0, limit - user.requestsInWindow)),
+        "RateLimit-Reset": String(resetSeconds),
+      };
+      if (user.requestsInWindow > limit) {
+        return errorResponse("rate_limited", `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`, {
+          headers: { ...rateHeaders, "Retry-After": String(resetSeconds) },
+        });
+      }
+      const response = await handler(request, { user, params: await context.params }).catch((error: unknown) => answerError(request, error));
+      for (const [name, value] of Object.entries(rateHeaders)) response.headers.set(name, value);
+      return response;
+    });
 }
 
 export type ApiUser = NonNullable<Awaited<ReturnType<typeof authenticateApiToken>>>;
 
-/** A JSON error with a stable code and no internals for anything a handler throws; the details go to the log. */
+/**
+ * A JSON error with a stable code and no internals for anything a handler (or
+ * the token check) throws; the details go to the log. An unreachable database
+ * (a restart, a failover) is a 503 with Retry-After, which clients retry, not a 500.
+ */
 async function answerSafely(request: Request, answer: () => Promise<Response>) {
   try {
-    return await answer();
+    if (request.method !== "GET" && request.method !== "HEAD") return await answer();
+    // A read waits at most READ_DEADLINE_MS: postgres.js 3.4.9 can keep a query waiting long
+    // after a database restart (porsager/postgres#1193); the client gets a 503 to retry, not a hang.
+    // (Writes are not cut short: an upload streams for as long as it takes.)
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<Response>((resolve) => {
+      timer = setTimeout(() => {
+        console.error(`${request.method} ${new URL(request.url).pathname}: no answer within ${READ_DEADLINE_MS / 1000} s`);
+        resolve(errorResponse("unavailable", "The service is briefly unavailable; try again in a few seconds", { headers: { "Retry-After": "5" } }));
+      }, READ_DEADLINE_MS);
+    });
+    return await Promise.race([answer(), deadline]).finally(() => clearTimeout(timer));
   } catch (error) {
-    console.error(`${request.method} ${new URL(request.url).pathname} failed`, error);
-    return errorResponse("internal", "Something went wrong on our side; try again");
+    return answerError(request, error);
   }
+}
+
+/** How long a GET route handler may wait (mostly for the database) before answering 503. */
+const READ_DEADLINE_MS = 8_000;
+
+function answerError(request: Request, error: unknown) {
+  const where = `${request.method} ${new URL(request.url).pathname}`;
+  if (isDatabaseUnavailable(error)) {
+    console.error(`${where}: database unreachable (${error instanceof Error ? error.message : String(error)})`);
+    return errorResponse("unavailable", "The service is briefly unavailable; try again in a few seconds", { headers: { "Retry-After": "5" } });
+  }
+  console.error(`${where} failed`, error);
+  return errorResponse("internal", "Something went wrong on our side; try again");
 }
 
 /**

@@ -6,8 +6,14 @@ export type Service = { name: string; child: ChildProcess; exited: Promise<numbe
 
 const COLORS: Record<string, string> = { web: "\x1b[36m", worker: "\x1b[35m", "worker:large": "\x1b[34m", webdav: "\x1b[32m" };
 
-/** Starts a child process whose output lines are prefixed with its name. */
-export function startService(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): Service {
+/** Starts a child process whose output lines are prefixed with its name (and go to `output`, stdout by default). */
+export function startService(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  output: (line: string) => void = (line) => process.stdout.write(line),
+): Service {
   // Own process group: a Ctrl-C in the terminal reaches the launcher only, which then
   // stops the children in order (a worker given SIGINT and SIGTERM at once would exit hard).
   const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -18,7 +24,7 @@ export function startService(name: string, command: string, args: string[], env:
       buffered += chunk.toString("utf8");
       const lines = buffered.split("\n");
       buffered = lines.pop() ?? "";
-      for (const line of lines) process.stdout.write(prefix + line + "\n");
+      for (const line of lines) output(prefix + line + "\n");
     });
   }
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

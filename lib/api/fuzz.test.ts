@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resultStatus } from "@/db/schema/results";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
-import { deeplyNestedJson, hasControlCharacters, hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString } from "@/lib/test/arbitraries";
+import { deeplyNestedJson, hasControlCharacters, hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString, validConfigurationFields } from "@/lib/test/arbitraries";
 import { DEFAULT_CONFIGURATION, LIMITS } from "@/lib/validation/configuration";
 import { UPLOAD_NAME_MAX_LENGTH } from "@/lib/validation/upload";
 import { idempotencyKeyOf, parseJsonBody, parseQuery } from "./respond";
@@ -80,21 +80,8 @@ describe("POST /api/v1/renders bodies (createRenderSchema through parseJsonBody)
   });
 
   it("accepts every valid render request, with the web form's defaults for what is left out", async () => {
-    const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value));
     const render = fc.record(
-      {
-        configurationId: fc.uuid(),
-        name: fc.string({ minLength: 1, maxLength: LIMITS.nameMaxLength }).filter((name) => name === name.trim() && name.length > 0 && !hasControlCharacters(name)),
-        re: finite,
-        im: finite,
-        depth: fc.integer(LIMITS.depth),
-        width: fc.integer(LIMITS.size),
-        height: fc.integer(LIMITS.size),
-        zoom: finite.filter((zoom) => zoom > 0),
-        cx: finite,
-        cy: finite,
-        colormap: fc.constantFrom(...COLORMAP_NAMES),
-      },
+      { configurationId: fc.uuid(), ...validConfigurationFields },
       { requiredKeys: ["re", "im"] },
     );
     await fc.assert(

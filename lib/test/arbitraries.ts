@@ -1,4 +1,6 @@
 import fc from "fast-check";
+import { COLORMAP_NAMES } from "@/lib/render/colormaps";
+import { LIMITS } from "@/lib/validation/configuration";
 
 /**
  * fast-check arbitraries for fuzzing the app's boundaries (forms, API bodies,
@@ -153,3 +155,24 @@ export const formLike = (known: readonly string[], base: Record<string, string> 
 
 /** No control characters (C0 and DEL), which Postgres text refuses (NUL) or which corrupt logs and headers. */
 export const hasControlCharacters = (value: string) => /[\u0000-\u001f\u007f]/.test(value);
+
+/** A name as a person types one that the forms accept: trimmed, 1–`max` characters, no control characters. */
+export const validName = (max: number) =>
+  fc.string({ minLength: 1, maxLength: max, unit: "grapheme-composite" }).filter((name) => name === name.trim() && name.length >= 1 && name.length <= max && !hasControlCharacters(name));
+
+/** Finite numbers, with -0 as 0 (JSON and forms cannot tell them apart). */
+const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value));
+
+/** The fields of a configuration the forms and the Jobs API accept, each within its limits. */
+export const validConfigurationFields = {
+  name: validName(LIMITS.nameMaxLength),
+  re: finite,
+  im: finite,
+  depth: fc.integer(LIMITS.depth),
+  width: fc.integer(LIMITS.size),
+  height: fc.integer(LIMITS.size),
+  zoom: finite.filter((zoom) => zoom > 0),
+  cx: finite,
+  cy: finite,
+  colormap: fc.constantFrom(...COLORMAP_NAMES),
+};

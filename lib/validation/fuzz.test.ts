@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import { nextRunAt, scheduleInputSchema, WEEKDAYS } from "@/lib/schedules";
-import { formLike, hasControlCharacters, hostileJson, hostileString } from "@/lib/test/arbitraries";
+import { formLike, hasControlCharacters, hostileJson, hostileString, validConfigurationFields, validName } from "@/lib/test/arbitraries";
 import { WATCH_INTERVAL_MINUTES } from "@/db/schema/watched-sources";
 import { activityQuerySchema } from "./activity";
 import { TOKEN_NAME_MAX_LENGTH, tokenNameSchema } from "./api-token";
@@ -19,9 +19,6 @@ import { SOURCE_URL_MAX_LENGTH, sourceUrlSchema, watchedSourceIdSchema, watchSou
 const asForm = (values: Record<string, string | number>) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A name as a person types one that the forms accept: trimmed, 1–`max` characters, no control characters. */
-const validName = (max: number) =>
-  fc.string({ minLength: 1, maxLength: max, unit: "grapheme-composite" }).filter((name) => name === name.trim() && name.length >= 1 && name.length <= max && !hasControlCharacters(name));
 
 describe("the configuration form (saveConfiguration)", () => {
   const fields = Object.keys(DEFAULT_CONFIGURATION);
@@ -51,19 +48,7 @@ describe("the configuration form (saveConfiguration)", () => {
   });
 
   it("accepts every valid configuration as the browser sends it, unchanged", () => {
-    const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value));
-    const configuration = fc.record({
-      name: validName(LIMITS.nameMaxLength),
-      re: finite,
-      im: finite,
-      depth: fc.integer(LIMITS.depth),
-      width: fc.integer(LIMITS.size),
-      height: fc.integer(LIMITS.size),
-      zoom: finite.filter((zoom) => zoom > 0),
-      cx: finite,
-      cy: finite,
-      colormap: fc.constantFrom(...COLORMAP_NAMES),
-    });
+    const configuration = fc.record(validConfigurationFields);
     fc.assert(
       fc.property(configuration, (value) => {
         expect(configurationInputSchema.parse(asForm(value))).toEqual(value);

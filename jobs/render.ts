@@ -3,7 +3,7 @@ import type { JobHelpers, Task } from "graphile-worker";
 import sharp from "sharp";
 import type { Database } from "@/db/client";
 import { appendJobLog } from "@/db/queries/job-logs";
-import { claimRender, completeRender, handBackRender, recordRenderFailure, recordStoppedRenderCost, reportRenderProgress } from "@/db/queries/render-jobs";
+import { claimRender, completeRender, handBackRender, recordRenderFailure, recordStoppedRenderCost, reportRenderProgress, rerankQueuedRenders } from "@/db/queries/render-jobs";
 import type { LogLevel } from "@/db/schema";
 import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
 import { parsePayload } from "./parse-payload";
@@ -85,6 +85,8 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
       throw error;
     } finally {
       helpers.abortSignal.removeEventListener("abort", onShutdown);
+      // Its owner has one render fewer running: their queue moves up. Best effort: the order is a preference.
+      await rerankQueuedRenders(db, claimed.ownerId).catch((error: unknown) => helpers.logger.warn(`re-ranking queued renders failed: ${String(error)}`));
     }
   };
 }

@@ -6,6 +6,7 @@ import { TIER_LIMITS } from "@/lib/tiers";
 import { configurations, results, users } from "../schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "../test/database";
 import { getConfigurationStatus, saveConfiguration } from "./configurations";
+import { claimRender, rerankQueuedRenders } from "./render-jobs";
 import { cancelResult } from "./results";
 
 let test: TestDatabase;
@@ -197,6 +198,38 @@ describe("quality of service", () => {
 
     const priorities = await Promise.all([proFirst, freeFirst, freeSecond].map(async (s) => (await jobOf(s.configurationId)).priority));
     expect(priorities).toEqual([TIER_LIMITS.pro.basePriority, TIER_LIMITS.free.basePriority, TIER_LIMITS.free.basePriority + 1]);
+  });
+
+  it("moves a person's queue up when one of their renders settles, so shares stay even between people", async () => {
+    const busy = await createTestUser(test.db);
+    const patient = await createTestUser(test.db);
+    const busyRenders: Extract<Awaited<ReturnType<typeof saveConfiguration>>, { ok: true }>[] = [];
+    for (let index = 0; index < 3; index++) {
+      const saved = await saveConfiguration(test.db, { ownerId: busy.id, input: input() });
+      if (!saved.ok) throw new Error("save failed");
+      busyRenders.push(saved);
+    }
+    const base = TIER_LIMITS.free.basePriority;
+    const priorities = async () => Promise.all(busyRenders.slice(1).map(async (s) => (await jobOf(s.configurationId)).priority));
+    expect(await priorities()).toEqual([base + 1, base + 2]);
+
+    // The first starts; the others keep their place.
+    const [first] = busyRenders;
+    await claimRender(test.db, { resultId: first.resultId, workerId: "test" });
+    await rerankQueuedRenders(test.db, busy.id);
+    expect(await priorities()).toEqual([base + 1, base + 2]);
+
+    // Someone who saves now, with nothing running, goes before the busy person's second render.
+    const patientFirst = await saveConfiguration(test.db, { ownerId: patient.id, input: input() });
+    if (!patientFirst.ok) throw new Error("save failed");
+    expect((await jobOf(patientFirst.configurationId)).priority).toBe(base);
+
+    // When the first ends (here: cancelled while running), the busy person's queue moves up by one.
+    expect(await cancelResult(test.db, { resultId: first.resultId, ownerId: busy.id })).toEqual({ ok: true });
+    expect(await priorities()).toEqual([base, base + 1]);
+    // A cancelled queued render also moves the ones behind it up.
+    expect(await cancelResult(test.db, { resultId: busyRenders[1].resultId, ownerId: busy.id })).toEqual({ ok: true });
+    expect((await jobOf(busyRenders[2].configurationId)).priority).toBe(base);
   });
 
   it("sends renders above the size threshold to the large queue", async () => {

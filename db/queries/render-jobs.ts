@@ -2,7 +2,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { enqueue } from "@/jobs/enqueue";
 import { RENDER_MAX_ATTEMPTS, renderJobKey } from "@/jobs/payloads";
 import type { Executor } from "../client";
-import { blobs, results, UNFINISHED_STATUSES } from "../schema";
+import { TIER_LIMITS } from "@/lib/tiers";
+import { blobs, results, UNFINISHED_STATUSES, users } from "../schema";
 
 /**
  * The worker's side of a result's life. Every update is conditional on the
@@ -21,8 +22,35 @@ export async function claimRender(executor: Executor, args: { resultId: string; 
       message: "Rendering",
     })
     .where(and(eq(results.id, args.resultId), inArray(results.status, UNFINISHED_STATUSES)))
-    .returning({ params: results.params, attempts: results.attempts });
+    .returning({ params: results.params, attempts: results.attempts, ownerId: results.ownerId });
   return claimed ?? null;
+}
+
+/**
+ * Fair shares within a tier. Saving gives a render the priority base + the
+ * person's unfinished renders; kept up to date, that is base + their renders
+ * running + its place in their own queue, so the next render to start is the
+ * oldest of whoever has the fewest running, however long ago they saved. Called
+ * when one of their renders settles or is cancelled (their queue moves up).
+ * graphile-worker's reschedule_jobs leaves jobs already locked by a worker alone.
+ */
+export async function rerankQueuedRenders(executor: Executor, ownerId: string) {
+  const [owner] = await executor.select({ tier: users.tier }).from(users).where(eq(users.id, ownerId));
+  if (!owner) return;
+  const base = TIER_LIMITS[owner.tier].basePriority;
+  await executor.execute(sql`
+    with running as (
+      select count(*)::int as count from results where owner_id = ${ownerId} and status = 'running'
+    ), queued as (
+      select configuration_id, (row_number() over (order by queued_at, id))::int - 1 as place
+      from results where owner_id = ${ownerId} and status = 'queued'
+    )
+    select graphile_worker.reschedule_jobs(array[jobs.id], priority => ${base} + running.count + queued.place)
+    from queued
+    cross join running
+    join graphile_worker.jobs on jobs.key = ${renderJobKey("")} || queued.configuration_id::text
+    where jobs.locked_at is null and jobs.priority <> ${base} + running.count + queued.place
+    order by jobs.id`);
 }
 
 /** Writes progress; false when the result is no longer wanted (cancelled or superseded). */

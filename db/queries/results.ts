@@ -3,6 +3,7 @@ import { enqueue, removeJob } from "@/jobs/enqueue";
 import { RENDER_MAX_ATTEMPTS, renderJobKey, renderTaskFor } from "@/jobs/payloads";
 import type { Executor } from "../client";
 import { blobs, configurations, results, UNFINISHED_STATUSES, uploads, type Result } from "../schema";
+import { rerankQueuedRenders } from "./render-jobs";
 
 /**
  * Cancels a queued or running render of the owner (or, for an admin, of anyone:
@@ -16,7 +17,7 @@ export async function cancelResult(executor: Executor, args: { resultId: string;
       .update(results)
       .set({ status: "cancelled", finishedAt: sql`now()`, message: "Cancelled" })
       .where(and(eq(results.id, args.resultId), isOwned, inArray(results.status, UNFINISHED_STATUSES)))
-      .returning({ id: results.id, configurationId: results.configurationId });
+      .returning({ id: results.id, configurationId: results.configurationId, ownerId: results.ownerId });
     if (!cancelled) {
       const [existing] = await tx
         .select({ status: results.status })
@@ -26,6 +27,7 @@ export async function cancelResult(executor: Executor, args: { resultId: string;
     }
     // Only the newest result of a configuration can be unfinished, so the key's job is this one's.
     await removeJob(tx, renderJobKey(cancelled.configurationId));
+    await rerankQueuedRenders(tx, cancelled.ownerId);
     return { ok: true } as const;
   });
 }

@@ -2,10 +2,11 @@ import { and, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
 import { RENDER_MAX_ATTEMPTS, renderJobKey, renderTaskFor } from "@/jobs/payloads";
 import { hashRenderParams, pickRenderParams } from "@/lib/params-hash";
-import { formatMegapixels, renderPriority, TIER_LIMITS, type Tier } from "@/lib/tiers";
+import { formatMegapixels, renderPriority, TIER_LIMITS } from "@/lib/tiers";
 import type { ConfigurationInput } from "@/lib/validation/configuration";
 import type { Executor } from "../client";
 import { configurations, results, UNFINISHED_STATUSES } from "../schema";
+import { lockPersonsRenders } from "./render-jobs";
 
 export type SaveConfigurationResult =
   | { ok: true; configurationId: string; resultId: string; isNewRender: boolean }
@@ -39,9 +40,7 @@ export async function saveConfiguration(
 
   return executor.transaction(async (tx) => {
     // One save per person at a time, so two saves cannot both pass the limit check.
-    const [owner] = await tx.execute<{ tier: Tier }>(
-      sql`select tier, pg_advisory_xact_lock(hashtextextended(id::text, 0)) from users where id = ${ownerId}`,
-    );
+    const owner = await lockPersonsRenders(tx, ownerId);
     if (!owner) return { ok: false, code: "not_found" } as const;
     const limits = TIER_LIMITS[owner.tier];
     if (pixels > limits.maxPixels) {

@@ -2,8 +2,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { enqueue } from "@/jobs/enqueue";
 import { RENDER_MAX_ATTEMPTS, renderJobKey } from "@/jobs/payloads";
 import type { Executor } from "../client";
-import { TIER_LIMITS } from "@/lib/tiers";
-import { blobs, results, UNFINISHED_STATUSES, users } from "../schema";
+import { TIER_LIMITS, type Tier } from "@/lib/tiers";
+import { blobs, results, UNFINISHED_STATUSES } from "../schema";
 
 /**
  * The worker's side of a result's life. Every update is conditional on the
@@ -35,22 +35,34 @@ export async function claimRender(executor: Executor, args: { resultId: string; 
  * graphile-worker's reschedule_jobs leaves jobs already locked by a worker alone.
  */
 export async function rerankQueuedRenders(executor: Executor, ownerId: string) {
-  const [owner] = await executor.select({ tier: users.tier }).from(users).where(eq(users.id, ownerId));
-  if (!owner) return;
-  const base = TIER_LIMITS[owner.tier].basePriority;
-  await executor.execute(sql`
-    with running as (
-      select count(*)::int as count from results where owner_id = ${ownerId} and status = 'running'
-    ), queued as (
-      select configuration_id, (row_number() over (order by queued_at, id))::int - 1 as place
-      from results where owner_id = ${ownerId} and status = 'queued'
-    )
-    select graphile_worker.reschedule_jobs(array[jobs.id], priority => ${base} + running.count + queued.place)
-    from queued
-    cross join running
-    join graphile_worker.jobs on jobs.key = ${renderJobKey("")} || queued.configuration_id::text
-    where jobs.locked_at is null and jobs.priority <> ${base} + running.count + queued.place
-    order by jobs.id`);
+  await executor.transaction(async (tx) => {
+    // After any save in flight commits: a save that counted a render still running must not keep that stale rank.
+    const owner = await lockPersonsRenders(tx, ownerId);
+    if (!owner) return;
+    const base = TIER_LIMITS[owner.tier].basePriority;
+    await tx.execute(sql`
+      with running as (
+        select count(*)::int as count from results where owner_id = ${ownerId} and status = 'running'
+      ), queued as (
+        select configuration_id, (row_number() over (order by queued_at, id))::int - 1 as place
+        from results where owner_id = ${ownerId} and status = 'queued'
+      )
+      select graphile_worker.reschedule_jobs(array[jobs.id], priority => ${base} + running.count + queued.place)
+      from queued
+      cross join running
+      join graphile_worker.jobs on jobs.key = ${renderJobKey("")} || queued.configuration_id::text
+      where jobs.locked_at is null and jobs.priority <> ${base} + running.count + queued.place
+      order by jobs.id`);
+  });
+}
+
+/**
+ * One change to a person's renders at a time (a save's limit check and priority,
+ * a re-ranking): a transaction-scoped lock on the person. Returns their tier.
+ */
+export async function lockPersonsRenders(tx: Executor, ownerId: string) {
+  const [owner] = await tx.execute<{ tier: Tier }>(sql`select tier, pg_advisory_xact_lock(hashtextextended(id::text, 0)) from users where id = ${ownerId}`);
+  return owner ?? null;
 }
 
 /** Writes progress; false when the result is no longer wanted (cancelled or superseded). */

@@ -81,9 +81,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     log(`[worker${scope.workerId ? ` ${scope.workerId}` : ""}] ${level}: ${message}`);
   });
 
-  // The pool id is what graphile-worker writes to locked_by; the heartbeat records it.
   const events: WorkerEvents = new EventEmitter();
-  let poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
 
   // Each pool's workers, so that a failed pool's running jobs can be let finish.
   const poolWorkers = new Map<string, Set<GraphileWorker>>();
@@ -103,8 +101,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const metrics = options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id, health });
 
-  const startRunner = () =>
-    run({
+  // The pool id is what graphile-worker writes to locked_by; the heartbeat records it.
+  const startRunner = async () => {
+    const poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
+    const runner = await run({
       pgPool,
       concurrency: options.concurrency,
       taskList,
@@ -123,8 +123,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         },
       },
     });
-  let runner = await startRunner();
-  let currentPoolId = await poolId;
+    return { runner, poolId: await poolId };
+  };
+  let { runner, poolId: currentPoolId } = await startRunner();
 
   heartbeat = await startHeartbeat({
     db,
@@ -164,13 +165,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       for (let delayMs = 250; !stopping; delayMs = Math.min(delayMs * 2, 5_000)) {
         try {
           await releasePoolJobs(db, oldPoolId);
-          poolId = new Promise<string>((resolve) => events.once("pool:create", ({ workerPool }) => resolve(workerPool.id)));
-          runner = await startRunner();
-          const newPoolId = await poolId;
-          currentPoolId = newPoolId;
-          heartbeat?.setPoolId(newPoolId);
-          log(`[worker] runner replaced (pool ${newPoolId})`);
-          watchRunner(runner, newPoolId);
+          ({ runner, poolId: currentPoolId } = await startRunner());
+          heartbeat?.setPoolId(currentPoolId);
+          log(`[worker] runner replaced (pool ${currentPoolId})`);
+          watchRunner(runner, currentPoolId);
           return;
         } catch (error) {
           log(`[worker] replacing the runner failed, retrying: ${error instanceof Error ? error.message : String(error)}`);

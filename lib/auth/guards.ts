@@ -122,7 +122,7 @@ async function answerSafely(request: Request, answer: () => Promise<Response>) {
     const deadline = new Promise<Response>((resolve) => {
       timer = setTimeout(() => {
         console.error(`${request.method} ${new URL(request.url).pathname}: no answer within ${READ_DEADLINE_MS / 1000} s`);
-        resolve(errorResponse("unavailable", "The service is briefly unavailable; try again in a few seconds", { headers: { "Retry-After": "5" } }));
+        resolve(serviceUnavailable());
       }, READ_DEADLINE_MS);
     });
     return await Promise.race([answer(), deadline]).finally(() => clearTimeout(timer));
@@ -134,11 +134,14 @@ async function answerSafely(request: Request, answer: () => Promise<Response>) {
 /** How long a GET route handler may wait (mostly for the database) before answering 503. */
 const READ_DEADLINE_MS = 8_000;
 
+const serviceUnavailable = () =>
+  errorResponse("unavailable", "The service is briefly unavailable; try again in a few seconds", { headers: { "Retry-After": "5" } });
+
 function answerError(request: Request, error: unknown) {
   const where = `${request.method} ${new URL(request.url).pathname}`;
   if (isDatabaseUnavailable(error)) {
     console.error(`${where}: database unreachable (${error instanceof Error ? error.message : String(error)})`);
-    return errorResponse("unavailable", "The service is briefly unavailable; try again in a few seconds", { headers: { "Retry-After": "5" } });
+    return serviceUnavailable();
   }
   console.error(`${where} failed`, error);
   return errorResponse("internal", "Something went wrong on our side; try again");

@@ -2,21 +2,24 @@ import { expect, test, type APIRequestContext, type APIResponse, type BrowserCon
 import fc from "fast-check";
 import postgres from "postgres";
 import { scheduleInputSchema } from "../lib/schedules";
+import { tierChangeSchema, uploadStepSchema } from "../lib/validation/admin";
 import { tokenNameSchema } from "../lib/validation/api-token";
-import { configurationInputSchema, DEFAULT_CONFIGURATION } from "../lib/validation/configuration";
+import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema } from "../lib/validation/configuration";
 import { watchSourceInputSchema } from "../lib/validation/watched-source";
 import { createRenderSchema, errorCodes, errorSchema, jobSchema, listRendersQuery, listUploadsQuery, renderSchema, uploadQuery, uploadSchema } from "../lib/api/schemas";
 import { ERROR_STATUS } from "../lib/errors";
-import { hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString } from "../lib/test/arbitraries";
+import { hostileActionArgument, hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString } from "../lib/test/arbitraries";
 import { assertLocalDatabase } from "./assert-local-database";
-import { signUpWithToken } from "./pages/app";
+import { makeAdmin, signUpWithToken } from "./pages/app";
+import { asReplyValue, builtActions, callAction } from "./server-actions";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
-// HTTP-level fuzzing of every /api/v1 route, the browser's status routes and the
-// forms' server actions against the running web: never a 5xx, every error is JSON
-// with a stable code whose status is the documented one, and invalid requests
-// change none of the person's rows (compared in Postgres after every request).
+// HTTP-level fuzzing of every /api/v1 route, the browser's status routes, the
+// forms' server actions and the admin actions against the running web: never a 5xx,
+// every error is JSON with a stable code whose status is the documented one, and
+// invalid requests change none of the person's rows (compared in Postgres after
+// every request).
 // fast-check prints the seed and the failing request when a property fails.
 
 const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
@@ -315,12 +318,6 @@ async function captureAction(page: Page, submit: () => Promise<void>) {
   return { form, send };
 }
 
-/**
- * A string argument as React encodes it in an action's reply: a leading "$" is doubled. (Sent raw,
- * "$t…" is read as a reference, and Next answers the malformed encoding with a 500 before the action runs.)
- */
-const asReplyString = (value: string | null) => (value?.startsWith("$") ? `$${value}` : value);
-
 /** The form's fields with hostile values (some dropped, some unknown added), as the action's FormData will hold them. */
 const hostileFields = (known: readonly string[], base: Record<string, string>) =>
   fc
@@ -366,14 +363,14 @@ test("server actions replayed with hostile form fields: never a 5xx, and an inva
       action: saveConfiguration,
       schema: configurationInputSchema,
       fields: hostileFields(Object.keys(DEFAULT_CONFIGURATION), asForm(DEFAULT_CONFIGURATION)),
-      bound: (id: string | null) => JSON.stringify([asReplyString(id), {}, "$K1"]),
+      bound: (id: string | null) => JSON.stringify([asReplyValue(id), {}, "$K1"]),
       examples: [{ ...asForm(DEFAULT_CONFIGURATION), width: "" }, { ...asForm(DEFAULT_CONFIGURATION), re: "Infinity" }],
     },
     {
       action: saveSchedule,
       schema: scheduleInputSchema,
       fields: hostileFields(["repeat", "date", "time", "weekday", "timeZone"], { repeat: "weekly", weekday: "1", time: "07:30", timeZone: "UTC" }),
-      bound: (id: string | null) => JSON.stringify([asReplyString(id) ?? configurationId, {}, "$K1"]),
+      bound: (id: string | null) => JSON.stringify([asReplyValue(id) ?? configurationId, {}, "$K1"]),
       // An empty weekday used to be saved as Sunday.
       examples: [{ repeat: "weekly", weekday: "", time: "07:30", timeZone: "UTC" }],
     },
@@ -399,4 +396,60 @@ test("server actions replayed with hostile form fields: never a 5xx, and an inva
     );
   }
   await page.close();
+});
+
+test("the admin actions called by an admin with hostile arguments: never a 5xx, refused as not found, and no one's rows change", async ({ browser, baseURL }) => {
+  // An admin of their own, aiming at the fuzz person's finished render, upload and account.
+  const adminContext = await browser.newContext();
+  const { email: adminEmail } = await signUpWithToken(await adminContext.newPage(), "fuzz-admin");
+  await makeAdmin(adminEmail);
+  const [{ userId, adminId }] = await sql<{ userId: string; adminId: string }[]>`
+    select (select id from users where email = ${email}) as "userId", (select id from users where email = ${adminEmail}) as "adminId"`;
+  const tierOf = { [userId]: "pro", [adminId]: "free" };
+  const everyone = async () => ({ person: await snapshot(email), admin: await snapshot(adminEmail), logs: (await sql`select count(*)::int as count from job_logs`)[0].count });
+
+  const actions = builtActions();
+  const actionId = (name: string) => actions.find((action) => action.key === `app/(app)/admin/actions.ts#${name}`)!.id;
+  // Each action with the schema its arguments must pass; its finished targets make a valid call a no-op too.
+  const ADMIN_ACTIONS = {
+    retryRenderAsAdmin: (args: unknown[]) => idSchema.safeParse(args[0]).success,
+    cancelRenderAsAdmin: (args: unknown[]) => idSchema.safeParse(args[0]).success,
+    retryUploadStepAsAdmin: (args: unknown[]) => uploadStepSchema.safeParse({ uploadId: args[0], step: args[1] }).success,
+    cancelUploadStepAsAdmin: (args: unknown[]) => uploadStepSchema.safeParse({ uploadId: args[0], step: args[1] }).success,
+    changeUserTier: (args: unknown[]) => tierChangeSchema.safeParse({ userId: args[0], tier: args[1] }).success,
+  };
+  const id = fc.oneof(
+    { weight: 3, arbitrary: hostileActionArgument() },
+    { weight: 1, arbitrary: fc.constantFrom(renderId, uploadId, userId, adminId, renderId.toUpperCase(), ` ${uploadId}`, `${userId}\u0000`) },
+    { weight: 1, arbitrary: fc.uuid() },
+  );
+  const choice = fc.oneof(
+    { weight: 3, arbitrary: hostileActionArgument() },
+    { weight: 2, arbitrary: fc.constantFrom("checksum", "type", "thumbnail", "free", "pro", "Thumbnail", " pro", "admin", "pro\u0000", "x".repeat(100_000)) },
+  );
+  const call = fc.tuple(
+    fc.constantFrom(...(Object.keys(ADMIN_ACTIONS) as (keyof typeof ADMIN_ACTIONS)[])),
+    fc.oneof({ weight: 4, arbitrary: fc.tuple(id, choice) }, { weight: 1, arbitrary: fc.array(hostileActionArgument(), { maxLength: 3 }) }),
+  );
+  const origin = new URL(baseURL!).origin;
+  // The calls reach the actions as an admin's: a valid one on the finished render gets the action's own refusal.
+  const reached = await callAction(adminContext.request, actionId("cancelRenderAsAdmin"), [renderId], origin);
+  expect(await reached.text()).toContain('{"ok":false,"message":"Already succeeded"}');
+
+  const before = await everyone();
+  await fc.assert(
+    fc.asyncProperty(call, async ([name, args]) => {
+      const isValid = ADMIN_ACTIONS[name](args);
+      // A valid tier change to another tier rightly changes a tier: only calls that should change nothing.
+      fc.pre(!(name === "changeUserTier" && isValid && tierOf[String(args[0])] !== undefined && tierOf[String(args[0])] !== args[1]));
+      const response = await callAction(adminContext.request, actionId(name), args.map(asReplyValue), origin);
+      const body = await response.text();
+      const what = `${name}(${args.map((arg) => (typeof arg === "bigint" ? `${arg}n` : JSON.stringify(arg)?.slice(0, 200))).join(", ")}) → ${response.status()}: ${body.slice(0, 300)}`;
+      expect(response.status(), what).toBe(200);
+      if (!isValid) expect(body, what).toContain('{"ok":false,"message":"Not found"}');
+      expect(await everyone(), what).toEqual(before);
+    }),
+    { numRuns: 150, endOnFailure: true, examples: [[["changeUserTier", [userId, "pro\u0000"]]], [["retryUploadStepAsAdmin", [uploadId, Number.NaN]]], [["cancelRenderAsAdmin", [10n ** 30n]]]] },
+  );
+  await adminContext.close();
 });

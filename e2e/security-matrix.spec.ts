@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { expect, test, type APIRequestContext, type APIResponse, type Browser, type BrowserContext } from "@playwright/test";
+import { expect, test, type APIResponse, type Browser, type BrowserContext } from "@playwright/test";
 import { encode } from "next-auth/jwt";
 import postgres from "postgres";
 import { makeUploadFixtures } from "../jobs/test/upload-fixtures";
 import { assertLocalDatabase } from "./assert-local-database";
 import { AuthPage, ConfigurationPage, makeAdmin, signUpWithToken } from "./pages/app";
+import { builtActions, callAction } from "./server-actions";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
@@ -131,7 +132,6 @@ const ROUTES: RouteProbe[] = [
 ];
 
 /** Server actions with the arguments an attacker would send: the owner's ids. A form is `{ form: fields }`. */
-type Form = { form: Record<string, string> };
 /** `refusal`: what the action answers another signed-in user who sends the owner's ids. */
 type ActionProbe = { args: (owner: Owner) => unknown[]; refusal?: string };
 const CONFIGURATION_FORM = { name: "Hijacked", re: "0.3", im: "0.5", depth: "32", width: "32", height: "32", zoom: "1", cx: "0", cy: "0", colormap: "ocean" };
@@ -162,29 +162,6 @@ const ACTIONS: Record<string, ActionProbe> = {
   // A non-admin promoting the owner.
   "app/(app)/admin/actions.ts#changeUserTier": { args: (owner) => [owner.userId, "pro"], refusal: "Not found" },
 };
-
-/** The build's server actions: id, file and exported name (the same manifest Next routes them by). */
-function builtActions() {
-  const manifest = JSON.parse(readFileSync(path.join(process.cwd(), ".next/server/server-reference-manifest.json"), "utf8"));
-  return Object.entries(manifest.node as Record<string, { filename: string; exportedName: string }>).map(([id, entry]) => ({
-    id,
-    key: `${entry.filename}#${entry.exportedName}`,
-  }));
-}
-
-/** Calls a server action the way React's client does (encodeReply): JSON args, or a multipart body when one is a form. */
-function callAction(request: APIRequestContext, actionId: string, args: unknown[], origin: string) {
-  const headers = { "Next-Action": actionId, Accept: "text/x-component", Origin: origin };
-  const formIndex = args.findIndex((arg) => typeof arg === "object" && arg !== null && "form" in arg);
-  if (formIndex === -1) {
-    return request.post("/configurations", { headers: { ...headers, "Content-Type": "text/plain;charset=UTF-8" }, data: JSON.stringify(args) });
-  }
-  // The root ("0") goes last, as React sends it: the server resolves the form's fields when it reads the root.
-  const multipart = new FormData();
-  for (const [name, value] of Object.entries((args[formIndex] as Form).form)) multipart.append(`_1_${name}`, value);
-  multipart.append("0", JSON.stringify(args.map((arg, index) => (index === formIndex ? "$K1" : arg))));
-  return request.post("/configurations", { headers, multipart, maxRedirects: 0 });
-}
 
 // ---------------------------------------------------------------- setup
 

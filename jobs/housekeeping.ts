@@ -14,11 +14,17 @@ export const payloadSchema = taskPayloads.housekeeping;
 export function createHousekeepingTask({ db, retentionDays }: { db: Database; retentionDays: number }): Task {
   return async (rawPayload, helpers) => {
     await parsePayload(payloadSchema, rawPayload, helpers);
+    // Each purge is its own statement or transaction: at the time limit (abortSignal), stop between them.
+    const { abortSignal } = helpers;
     const purged = await purgeOldResults(db, { retentionDays });
+    abortSignal.throwIfAborted();
     const expiredLogLines = await expireJobLogs(db, { retentionDays });
+    abortSignal.throwIfAborted();
     // A stored file still unclaimed after a day belongs to an upload that never finished.
     const orphanFiles = await purgeOrphanStoredFiles(db, { olderThanHours: 24 });
+    abortSignal.throwIfAborted();
     const expiredKeys = await expireIdempotencyKeys(db);
+    abortSignal.throwIfAborted();
     const expiredSignInFailures = await purgeOldSignInFailures(db);
     helpers.logger.info(
       `housekeeping: purged ${purged.results} old results, ${purged.blobs} unreferenced blobs, ${orphanFiles} orphan stored files, ` +

@@ -1,5 +1,6 @@
 import type { JobHelpers } from "graphile-worker";
 import { z } from "zod";
+import { endRetries } from "./end-retries";
 
 /**
  * A task's payload parsed with its schema. A payload that fails can never
@@ -10,11 +11,7 @@ import { z } from "zod";
 export async function parsePayload<S extends z.ZodType>(schema: S, rawPayload: unknown, helpers: JobHelpers): Promise<z.output<S>> {
   const parsed = schema.safeParse(rawPayload);
   if (parsed.success) return parsed.data;
-  // graphile-worker 0.17 cannot fail a running job permanently; with max_attempts down to the
-  // attempts made, the failure it records next is final (the job stays, unlocked, for people to see).
-  await helpers.withPgClient((client) =>
-    client.query("update graphile_worker._private_jobs set max_attempts = attempts where id = $1", [helpers.job.id]),
-  );
+  await endRetries(helpers);
   const reason = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(payload)"}: ${issue.message}`).join("; ");
   throw new Error(`Invalid ${helpers.job.task_identifier} payload (not retried): ${reason}`);
 }

@@ -5,9 +5,11 @@ import type { Database } from "@/db/client";
 import { appendJobLog } from "@/db/queries/job-logs";
 import { claimRender, completeRender, handBackRender, recordRenderFailure, recordStoppedRenderCost, reportRenderProgress, rerankQueuedRenders } from "@/db/queries/render-jobs";
 import type { LogLevel } from "@/db/schema";
+import { describeError } from "@/lib/errors";
 import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
 import { parsePayload } from "./parse-payload";
 import { taskPayloads } from "./payloads";
+import { timeLimitExceeded, TimeLimitExceeded } from "./time-limit";
 
 // Registered as "render" and as "render_large" (the dedicated queue); both carry a result id.
 export const payloadSchema = taskPayloads.render;
@@ -38,15 +40,14 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
       `Attempt ${claimed.attempts} on ${workerId}: ${params.width}x${params.height}, depth ${params.depth}, ${renderPool.threads} threads`,
     );
 
-    const stop = new AbortController();
-    const onShutdown = () => stop.abort(new Error("worker shutting down"));
-    helpers.abortSignal.addEventListener("abort", onShutdown, { once: true });
-    const progress = throttledProgress(db, resultId, () => stop.abort(new Error("no longer wanted")));
+    const unwanted = new AbortController();
+    const progress = throttledProgress(db, resultId, () => unwanted.abort(new Error("no longer wanted")));
     let spent = { wallMs: 0, cpuMs: 0 };
 
     try {
       const outcome = await renderPng(renderPool, claimed.params, {
-        signal: stop.signal,
+        // Cancelled or superseded (a progress write says so), or helpers.abortSignal: a worker shutdown or the time limit.
+        signal: AbortSignal.any([unwanted.signal, helpers.abortSignal]),
         onProgress: ({ fraction }) => progress.report(fraction),
         onSettled: (cost) => {
           spent = cost;
@@ -69,34 +70,39 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
       );
     } catch (error) {
       await progress.settled();
-      if (helpers.abortSignal.aborted) {
+      // Stopped at its time limit: a failure like any other (its threads have stopped), but final.
+      const timedOut = timeLimitExceeded(helpers);
+      if (helpers.abortSignal.aborted && !timedOut) {
         const task = helpers.job.task_identifier === "render_large" ? "render_large" : "render";
         await say("Handed back to the queue: this worker is shutting down", "warn");
         await handBackRender(db, { resultId, task, message: "Interrupted by a worker shutdown; waiting for a worker" });
         return;
       }
-      if (isRenderAborted(error)) {
+      if (isRenderAborted(error) && !timedOut) {
         await recordStoppedRenderCost(db, { resultId, ...spent });
         await say("Stopped early: cancelled or superseded");
         return;
       }
-      await say(`Attempt ${claimed.attempts} failed: ${error instanceof Error ? error.message : String(error)}`, "error");
-      await recordFailure(db, resultId, error, helpers);
-      throw error;
+      const failure = timedOut ?? error;
+      await say(`Attempt ${claimed.attempts} failed: ${describeError(failure)}`, "error");
+      // What it computed is accounted too (a render stopped at its time limit may have run for hours).
+      await recordFailure(db, { resultId, error: failure, cost: spent }, helpers);
+      throw failure;
     } finally {
-      helpers.abortSignal.removeEventListener("abort", onShutdown);
       // Its owner has one render fewer running: their queue moves up. Best effort: the order is a preference.
       await rerankQueuedRenders(db, claimed.ownerId).catch((error: unknown) => helpers.logger.warn(`re-ranking queued renders failed: ${String(error)}`));
     }
   };
 }
 
-async function recordFailure(db: Database, resultId: string, error: unknown, helpers: JobHelpers) {
+async function recordFailure(db: Database, { resultId, error, cost }: { resultId: string; error: unknown; cost: { wallMs: number; cpuMs: number } }, helpers: JobHelpers) {
   const { attempts, max_attempts: maxAttempts } = helpers.job;
   await recordRenderFailure(db, {
     resultId,
-    error: error instanceof Error ? error.message : String(error),
-    isFinal: attempts >= maxAttempts,
+    error: describeError(error),
+    // A time limit would be reached again: the job is not retried (jobs/time-limit.ts).
+    isFinal: error instanceof TimeLimitExceeded || attempts >= maxAttempts,
+    cost,
     // graphile-worker's backoff: run_at += exp(min(attempts, 10)) seconds.
     retryInSeconds: Math.ceil(Math.exp(Math.min(attempts, 10))),
   });

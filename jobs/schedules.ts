@@ -11,7 +11,7 @@ export const payloadSchema = taskPayloads.run_schedules;
 export function createRunSchedulesTask({ db, largeRenderPixels }: { db: Database; largeRenderPixels?: number }): Task {
   return async (rawPayload, helpers) => {
     await parsePayload(payloadSchema, rawPayload, helpers);
-    const ran = await runDueSchedules(db, { largeRenderPixels });
+    const ran = await runDueSchedules(db, { largeRenderPixels, signal: helpers.abortSignal });
     if (ran > 0) helpers.logger.info(`run_schedules: started ${ran} scheduled render(s)`);
   };
 }

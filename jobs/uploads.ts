@@ -19,6 +19,7 @@ import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 import { makeThumbnail, refuseOversizedThumbnailInput, THUMBNAIL_MAX_INPUT_BYTES, ThumbnailRefused } from "@/lib/uploads/thumbnail";
 import { parsePayload } from "./parse-payload";
 import { taskPayloads, UPLOAD_STEP_TASKS, type UploadStep } from "./payloads";
+import { timeLimitExceeded } from "./time-limit";
 
 export type UploadTaskDependencies = { db: Database; workerId: string };
 
@@ -31,6 +32,8 @@ type StepContext = {
   meter: ReturnType<typeof startMeter>;
   /** A line of the upload's log, labelled with the step and mirrored to the worker's log; written with the step's outcome. */
   line: (message: string, level?: LogLevel) => LogLine;
+  /** Aborts on a worker shutdown or at the step's time limit: reading stops. */
+  signal: AbortSignal;
 };
 
 /** The three processing steps of an upload, as graphile-worker tasks. */
@@ -42,9 +45,9 @@ export function createUploadTasks(dependencies: UploadTaskDependencies): Record<
   };
 }
 
-async function checksum({ db }: UploadTaskDependencies, { job, upload, meter, line }: StepContext) {
+async function checksum({ db }: UploadTaskDependencies, { job, upload, meter, line, signal }: StepContext) {
   const md5 = createHash("md5");
-  for await (const chunk of readUploadBytes(db, upload)) {
+  for await (const chunk of readUploadBytes(db, upload, signal)) {
     md5.update(chunk);
     meter.bytesRead += chunk.length;
   }
@@ -54,17 +57,17 @@ async function checksum({ db }: UploadTaskDependencies, { job, upload, meter, li
   await completeChecksum(db, { ...job, md5: digest, cost, log: line(`md5 ${digest} over ${formatBytes(upload.size)} in ${Math.round(cost.wallMs)} ms`) });
 }
 
-async function detect({ db }: UploadTaskDependencies, { job, upload, meter, line }: StepContext) {
-  const head = await readHead(db, upload, DETECTION_BYTES);
+async function detect({ db }: UploadTaskDependencies, { job, upload, meter, line, signal }: StepContext) {
+  const head = await readHead(db, upload, DETECTION_BYTES, signal);
   meter.bytesRead = head.length;
   const detectedType = await detectType(head, upload.size);
   const thumbnailNote = isThumbnailable(detectedType) ? "; thumbnail queued" : "";
   await completeTypeDetection(db, { ...job, detectedType, cost: meter.cost(), log: line(`from content: ${detectedType}${thumbnailNote}`) });
 }
 
-async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, line }: StepContext) {
+async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, line, signal }: StepContext) {
   refuseOversizedThumbnailInput(upload.size); // before reading any of it
-  const bytes = await readHead(db, upload, THUMBNAIL_MAX_INPUT_BYTES);
+  const bytes = await readHead(db, upload, THUMBNAIL_MAX_INPUT_BYTES, signal);
   meter.bytesRead = bytes.length;
   const made = await makeThumbnail(bytes);
   meter.bytesWritten = made.webp.length;
@@ -90,14 +93,15 @@ function stepTask(dependencies: UploadTaskDependencies, step: UploadStep, run: (
     };
     const meter = startMeter();
     try {
-      await run(dependencies, { uploadId, job, upload, meter, line });
+      await run(dependencies, { uploadId, job, upload, meter, line, signal: helpers.abortSignal });
     } catch (error) {
-      // Bad content fails for good at once, with its reason; anything else (the database,
-      // the network) retries, and people see a plain message: its details are for the worker's log.
-      const isContentError = error instanceof ThumbnailRefused;
-      const isFinal = isContentError || helpers.job.attempts >= helpers.job.max_attempts;
-      const reason = isContentError ? error.message : isFinal ? "Processing failed; process the file again" : "A temporary error";
-      if (!isContentError) helpers.logger.error(`upload ${uploadId}: ${step}: ${error instanceof Error ? error.stack : String(error)}`);
+      // Bad content and the step's time limit fail for good at once, with their reason (either would
+      // happen again); anything else (the database, the network) retries, and people see a plain
+      // message: its details are for the worker's log.
+      const finalFailure = error instanceof ThumbnailRefused ? error : timeLimitExceeded(helpers);
+      const isFinal = finalFailure !== undefined || helpers.job.attempts >= helpers.job.max_attempts;
+      const reason = finalFailure ? finalFailure.message : isFinal ? "Processing failed; process the file again" : "A temporary error";
+      if (!finalFailure) helpers.logger.error(`upload ${uploadId}: ${step}: ${error instanceof Error ? error.stack : String(error)}`);
       const log = isFinal ? line(`failed: ${reason}`, "error") : line(`attempt ${upload.attempts} failed, will retry: ${reason}`, "warn");
       await failUploadStep(db, { ...job, reason, isFinal, cost: meter.cost(), log });
       if (!isFinal) throw error;
@@ -106,10 +110,10 @@ function stepTask(dependencies: UploadTaskDependencies, step: UploadStep, run: (
 }
 
 /** The first `limit` bytes of an upload (all of it if smaller), reading no further. */
-async function readHead(db: Database, upload: Claimed, limit: number) {
+async function readHead(db: Database, upload: Claimed, limit: number, signal: AbortSignal) {
   const parts: Buffer[] = [];
   let length = 0;
-  for await (const chunk of readUploadBytes(db, upload)) {
+  for await (const chunk of readUploadBytes(db, upload, signal)) {
     parts.push(chunk);
     length += chunk.length;
     if (length >= limit) break;

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { beforeAll, expect, it } from "vitest";
-import { buildWorker } from "@/scripts/build-worker";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { buildWorkerCopy } from "@/scripts/build-worker";
 import { buildWebIfNeeded, standaloneWebCommand } from "@/scripts/lib/build";
 import { freePort } from "@/scripts/lib/processes";
 
@@ -23,10 +23,15 @@ async function failedStart(command: string, args: string[], env: NodeJS.ProcessE
 }
 
 let workerBundle: string;
+let removeWorker: (() => void) | undefined;
 beforeAll(async () => {
   buildWebIfNeeded();
-  workerBundle = await buildWorker();
+  // Built outside the checkout, with only the node_modules traced into it.
+  const worker = await buildWorkerCopy();
+  workerBundle = worker.entry;
+  removeWorker = worker.remove;
 }, 600_000);
+afterAll(() => removeWorker?.());
 
 it("the built web refuses to start without AUTH_SECRET or with malformed variables, naming each", async () => {
   const { command, args, env } = standaloneWebCommand({

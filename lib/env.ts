@@ -27,6 +27,8 @@ const webSchema = databaseSchema.extend(uploadSchema.shape).extend({
   LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),
   /** Bearer token a Prometheus scraper sends to GET /api/metrics; the route is a 404 when unset. */
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+  /** Proxies in front of the web that append to X-Forwarded-For (Vercel, or one load balancer: 1). */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
 });
 
 const workerSchema = databaseSchema.extend({
@@ -41,6 +43,8 @@ const workerSchema = databaseSchema.extend({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   /** Days after which superseded, cancelled and failed results (and their images) are purged. */
   RESULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
+  /** A render still running after this long is stopped and fails for good (default 2 h: jobs/time-limit.ts). */
+  RENDER_TIME_LIMIT_MS: z.coerce.number().int().min(1_000).max(7 * 24 * 3_600_000).optional(),
   /** As for the web: scheduled renders with more pixels than this go to the large queue. */
   LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),
   /** Port of the worker's Prometheus metrics (GET /metrics); off when unset. */

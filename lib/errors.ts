@@ -61,11 +61,25 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   "08006",
 ]);
 
-/** Whether an error (or its cause: drizzle wraps the driver's) says the database is unreachable. */
-export function isDatabaseUnavailable(error: unknown): boolean {
+/** An error and its causes, outermost first: drizzle wraps the driver's error in its own. */
+function* errorChain(error: unknown) {
   for (let current = error, depth = 0; current && typeof current === "object" && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
+    yield current as { code?: unknown; message?: unknown };
   }
+}
+
+/** Whether an error (or its cause) says the database is unreachable. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (const { code } of errorChain(error)) if (typeof code === "string" && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
   return false;
+}
+
+/**
+ * What went wrong, in words: for a failed query, the database's or the
+ * driver's reason ("canceling statement due to lock timeout"), rather than
+ * drizzle's message, which is the statement and its parameters.
+ */
+export function describeError(error: unknown): string {
+  for (const { code, message } of errorChain(error)) if (typeof code === "string" && typeof message === "string") return message;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { buildWorker } from "./build-worker";
+import { buildWorkerCopy } from "./build-worker";
 import { buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./lib/build";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
@@ -54,8 +54,11 @@ async function runEndToEnd(server: string) {
   const web = copyStandaloneWeb();
   cleanUps.push(web.remove);
   services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1", dir: web.dir }));
-  // The worker bundled as production and `npm start` run it.
-  const workerBundle = await buildWorker();
+  // The worker bundled as production and `npm start` run it, built outside the checkout with
+  // only the node_modules traced into it, as the image holds it.
+  const worker = await buildWorkerCopy();
+  cleanUps.push(worker.remove);
+  const workerBundle = worker.entry;
   services.push(startService("worker", process.execPath, [workerBundle], env));
   services.push(startService("worker:large", process.execPath, [workerBundle, "--only", "large", "--concurrency", "1"], env));
   await waitForHttp(`http://127.0.0.1:${port}/sign-in`);

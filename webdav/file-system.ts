@@ -331,11 +331,15 @@ export class LongrunFileSystem extends webdav.FileSystem {
       const ownerId = ownerOf(ctx);
       const target = writablePath(path);
       if (info.estimatedSize > this.options.maxUploadBytes) throw PayloadTooLarge;
+      const request = httpRequestOf(ctx);
+      // Its body can no longer be read once the request is destroyed (the connection dropped, or Node
+      // answered 400 to what followed it), even if it had all arrived: storing would wait forever for
+      // the rest, keeping an empty stored file. Gone before we start: its "close" has passed.
+      if (request?.destroyed && !request.readableEnded) throw ClientWentAway;
       this.forget(ctx);
       const body = new PassThrough();
-      const request = httpRequestOf(ctx);
       request?.once("close", () => {
-        if (!request.complete) body.destroy(ClientWentAway);
+        if (!request.readableEnded) body.destroy(ClientWentAway);
       });
       const declaredType = request?.headers["content-type"] ?? null;
       const stored = storeWebdavFile(this.db, body, { ownerId, path: target, declaredType, maxBytes: this.options.maxUploadBytes }).then(

@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "@/db/queries/api-tokens";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
-import { freePort, waitForHttp } from "@/scripts/lib/processes";
+import { startWebdavProcess, type WebdavProcess } from "./test/webdav-process";
 
 /**
  * The litmus WebDAV compliance suite (Debian's `litmus`; .ci/run installs it)
@@ -16,10 +16,8 @@ import { freePort, waitForHttp } from "@/scripts/lib/processes";
 const GROUPS = ["basic", "copymove", "props"] as const;
 
 let test: TestDatabase;
-let server: ChildProcess;
-let baseUrl: string;
+let server: WebdavProcess;
 let token: string;
-const serverOutput: string[] = [];
 const workDirectory = mkdtempSync(path.join(tmpdir(), "litmus-"));
 
 beforeAll(async () => {
@@ -28,22 +26,11 @@ beforeAll(async () => {
   const created = await createApiToken(test.db, { ownerId: user.id, name: "litmus" });
   if (!created.ok) throw new Error("no token");
   token = created.token;
-  const port = await freePort();
-  server = spawn(process.execPath, ["--import", "tsx", "webdav/main.ts"], {
-    env: { ...process.env, DATABASE_URL: test.url, WEBDAV_PORT: String(port), WEBDAV_HOSTNAME: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  for (const stream of [server.stdout!, server.stderr!]) stream.on("data", (chunk) => serverOutput.push(String(chunk)));
-  baseUrl = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${baseUrl}/`);
+  server = await startWebdavProcess(test.url);
 });
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await server?.stop();
   await test?.drop();
   rmSync(workDirectory, { recursive: true, force: true });
 });
@@ -55,7 +42,7 @@ describe("litmus", () => {
 
   for (const group of GROUPS) {
     it(`passes every test of the ${group} group`, () => {
-      const run = spawnSync("litmus", [`${baseUrl}/uploads/`, "litmus-user", token], {
+      const run = spawnSync("litmus", [`${server.baseUrl}/uploads/`, "litmus-user", token], {
         env: { ...process.env, TESTS: group },
         cwd: workDirectory, // litmus writes debug.log and child.log where it runs
         encoding: "utf8",
@@ -63,7 +50,7 @@ describe("litmus", () => {
       });
       const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
       const summary = new RegExp(`summary for \`${group}': of (\\d+) tests run: (\\d+) passed, (\\d+) failed`).exec(output);
-      const context = `litmus ${group}:\n${output}\nserver:\n${serverOutput.join("")}`;
+      const context = `litmus ${group}:\n${output}\nserver:\n${server.output.join("")}`;
       expect(summary, context).not.toBeNull();
       const [, ran, passed, failed] = summary!.map(Number);
       console.log(`litmus ${group}: ${passed}/${ran} passed`);

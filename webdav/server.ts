@@ -66,14 +66,24 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
       response.setHeader("Allow", "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK");
       return respond(response, 405, "Write files with PUT");
     }
-    const problem = refusedPath(request);
-    if (problem) return respond(response, 400, problem);
+    const paths = checkPaths(request);
+    if (!paths.ok) return respond(response, 400, paths.problem);
 
     const token = basicPassword(request.headers.authorization);
     const user = token ? await authenticateApiToken(options.db, token, { countRequest: false }) : null;
     if (!user) {
       response.setHeader("WWW-Authenticate", `Basic realm="${WEBDAV_REALM}", charset="UTF-8"`);
       return respond(response, 401, "Sign in with any user name and an API token as the password (create one on the Tokens page)");
+    }
+
+    const { source, destination } = paths;
+    if (destination) {
+      // webdav-server answers a copy or move onto or into itself with 502 Bad Gateway.
+      const isIntoItself = source.every((segment, index) => destination[index] === segment);
+      if ((request.method === "COPY" || request.method === "MOVE") && isIntoItself) return respond(response, 403, "The destination is the source or inside it");
+      // webdav-server reads Destination its own way (a host starts at any "://", a query is part of the path,
+      // and a malformed escape there throws out of its callbacks, ending the process): it gets the path checked above.
+      request.headers.destination = `/${destination.map(encodeURIComponent).join("/")}`;
     }
 
     if (request.method !== "PUT") {
@@ -109,20 +119,21 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
   }
 }
 
-/** Why a request's path or Destination is refused, or null. */
-function refusedPath(request: IncomingMessage): string | null {
+type CheckedPaths = { ok: true; source: string[]; destination: string[] | null } | { ok: false; problem: string };
+
+/** The decoded segments of a request's path and Destination, or why one is refused. */
+function checkPaths(request: IncomingMessage): CheckedPaths {
   // A fragment is never sent by a correct client; acting on the path without it could delete the wrong thing.
-  if (request.url?.includes("#")) return "Refused path: a request URI has no fragment";
+  if (request.url?.includes("#")) return { ok: false, problem: "Refused path: a request URI has no fragment" };
   const path = pathOfUrl(request.url ?? "");
   const checked = path === null ? { ok: false as const, reason: "bad request URL" } : parseRequestPath(path);
-  if (!checked.ok) return `Refused path: ${checked.reason}`;
+  if (!checked.ok) return { ok: false, problem: `Refused path: ${checked.reason}` };
   const destination = request.headers.destination;
-  if (destination !== undefined) {
-    const destinationPath = pathOfUrl(String(destination));
-    const checkedDestination = destinationPath === null ? { ok: false as const, reason: "bad URL" } : parseRequestPath(destinationPath);
-    if (!checkedDestination.ok) return `Refused Destination: ${checkedDestination.reason}`;
-  }
-  return null;
+  if (destination === undefined) return { ok: true, source: checked.segments, destination: null };
+  const destinationPath = pathOfUrl(String(destination));
+  const checkedDestination = destinationPath === null ? { ok: false as const, reason: "bad URL" } : parseRequestPath(destinationPath);
+  if (!checkedDestination.ok) return { ok: false, problem: `Refused Destination: ${checkedDestination.reason}` };
+  return { ok: true, source: checked.segments, destination: checkedDestination.segments };
 }
 
 /** The password of a Basic Authorization header (the user name is not used). */

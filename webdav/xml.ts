@@ -32,7 +32,13 @@ export type XmlAttribute = { namespace: string; name: string; value: string };
 export type XmlElement = { kind: "element"; namespace: string; name: string; attributes: XmlAttribute[]; children: XmlNode[] };
 export type XmlNode = XmlElement | { kind: "text"; text: string };
 
-/** The root element of a well-formed document with valid namespaces, or null. */
+/**
+ * Deepest nesting read: property values are written back by recursion (serializeXml), which a
+ * document nested 100,000 deep overflowed (a 500). Clients' properties are a level or two deep.
+ */
+export const MAX_XML_DEPTH = 100;
+
+/** The root element of a well-formed document with valid namespaces, nested at most MAX_XML_DEPTH deep, or null. */
 export function parseXml(body: Buffer | string): XmlElement | null {
   const parser = sax.parser(true, { xmlns: true });
   const stack: XmlElement[] = [];
@@ -51,6 +57,7 @@ export function parseXml(body: Buffer | string): XmlElement | null {
       }
       attributes.push({ namespace: attribute.uri ?? "", name: attribute.local, value: attribute.value });
     }
+    if (stack.length >= MAX_XML_DEPTH) isValid = false;
     const element: XmlElement = { kind: "element", namespace: tag.uri ?? "", name: tag.local, attributes, children: [] };
     if (stack.length > 0) stack[stack.length - 1].children.push(element);
     else if (root) isValid = false;

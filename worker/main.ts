@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from "node:os";
 import { parseArgs } from "node:util";
 import { TASK_GROUPS, type TaskGroup } from "@/jobs/payloads";
 import { getEnvOrExit, getWorkerEnv } from "@/lib/env";
@@ -8,6 +9,8 @@ import { startWorker } from "./start-worker";
  * SIGINT/SIGTERM, then stops taking jobs, lets running ones finish within
  * WORKER_SHUTDOWN_GRACE_MS, hands the rest back to the queue and exits.
  */
+const WORKER_NICENESS = 10;
+
 const { values } = parseArgs({ options: { concurrency: { type: "string" }, only: { type: "string" } } });
 const env = getEnvOrExit(getWorkerEnv);
 const concurrency = values.concurrency ? Number(values.concurrency) : env.WORKER_CONCURRENCY;
@@ -22,6 +25,15 @@ if (!Object.hasOwn(TASK_GROUPS, group)) {
   process.exit(2);
 }
 
+// Where the worker shares a machine with the web and Postgres (npm start, one small server), they come
+// first: this thread (job pickup, a finished render's colouring) and the threads started after it
+// (libuv's pool, where sharp encodes PNGs) run at nice 10; render threads lower themselves to 19.
+try {
+  setPriority(Math.max(getPriority(), WORKER_NICENESS));
+} catch {
+  // Not permitted: run at the priority we were given.
+}
+
 const worker = await startWorker({
   group: group as TaskGroup,
   databaseUrl: env.DATABASE_URL,
@@ -31,6 +43,7 @@ const worker = await startWorker({
   staleAfterMs: env.WORKER_STALE_AFTER_MS,
   shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
   retentionDays: env.RESULT_RETENTION_DAYS,
+  timeLimitsMs: { render: env.RENDER_TIME_LIMIT_MS, render_large: env.RENDER_TIME_LIMIT_MS },
   largeRenderPixels: env.LARGE_RENDER_PIXELS,
   metricsPort: env.WORKER_METRICS_PORT,
   allowPrivateSourceHosts: env.WATCH_ALLOW_PRIVATE_HOSTS,

@@ -8,13 +8,23 @@ import { createDatabase } from "@/db/client";
 import { DEFAULT_STALE_AFTER_MS, releasePoolJobs } from "@/db/queries/workers";
 import { createTaskList } from "@/jobs";
 import { CRONTAB } from "@/jobs/crontab";
-import type { TaskGroup } from "@/jobs/payloads";
+import type { TaskGroup, TaskName } from "@/jobs/payloads";
 import { RenderPool } from "@/lib/render";
 import { startHeartbeat } from "./heartbeat";
 import { serveWorkerMetrics, type WorkerHealth } from "./metrics";
 
 /** How long the health check waits for the database before calling it unreachable. */
 const HEALTH_DATABASE_TIMEOUT_MS = 2_000;
+
+/**
+ * statement_timeout of the worker's own pool (not graphile-worker's, whose
+ * migrations at start may take as long as they need). Its longest statements are
+ * housekeeping's purges and the usage roll-up; a render's PNG goes in as one
+ * insert of at most tens of MB. Five minutes also
+ * bounds how long a statement in flight holds on once its job was stopped at
+ * its time limit (a query cannot be aborted).
+ */
+const STATEMENT_TIMEOUT_MS = 5 * 60_000;
 
 export type WorkerOptions = {
   databaseUrl: string;
@@ -38,13 +48,23 @@ export type WorkerOptions = {
   metricsPort?: number;
   /** Which tasks to run: "standard", or "large" for the special-hardware queue. */
   group?: TaskGroup;
+  /** How long a job of a task may run before it is stopped and fails for good (default: jobs/time-limit.ts). */
+  timeLimitsMs?: Partial<Record<TaskName, number>>;
+  /** A statement of the worker's (its own or graphile-worker's) that waits this long for a lock fails (lock_timeout). */
+  lockTimeoutMs?: number;
   /** Log lines go here (default: stdout). */
   log?: (line: string) => void;
 };
 
 export type RunningWorker = { id: string; runner: Runner; metricsPort?: number; stop: () => Promise<void> };
 
-export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: DEFAULT_STALE_AFTER_MS, shutdownGraceMs: 30_000, retentionDays: 7 } as const;
+/**
+ * lockTimeoutMs: the app's transactions hold their locks for milliseconds, so a
+ * statement that has waited 10 s for one waits behind something that may never
+ * end (an open transaction of a stalled client); it fails instead, and its job's
+ * attempt with it (README: Lock and statement timeouts).
+ */
+export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: DEFAULT_STALE_AFTER_MS, shutdownGraceMs: 30_000, retentionDays: 7, lockTimeoutMs: 10_000 } as const;
 
 /**
  * A worker: graphile-worker's runner with our tasks, its own database pools,
@@ -53,15 +73,21 @@ export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: DEFAULT_STALE
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? ((line) => console.log(line));
-  const { heartbeatMs, staleAfterMs, shutdownGraceMs, retentionDays } = { ...WORKER_DEFAULTS, ...withoutUndefined(options) };
+  const { heartbeatMs, staleAfterMs, shutdownGraceMs, retentionDays, lockTimeoutMs } = { ...WORKER_DEFAULTS, ...withoutUndefined(options) };
   const group = options.group ?? "standard";
   const id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 
-  // Our own pool with error handlers: a database restart must not crash the process.
-  const pgPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2 });
+  // Our own pool with error handlers: a database restart must not crash the process. Workers connect to
+  // Postgres itself (README: Deploy), so the timeouts go in as startup parameters (see db/client.ts).
+  const pgPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2, lock_timeout: lockTimeoutMs });
   pgPool.on("error", (error) => log(`[worker] database connection error: ${error.message}`));
   pgPool.on("connect", (client) => client.on("error", (error) => log(`[worker] database client error: ${error.message}`)));
-  const db = createDatabase(options.databaseUrl, { max: options.concurrency + 2, applicationName: "longrun-worker" });
+  const db = createDatabase(options.databaseUrl, {
+    max: options.concurrency + 2,
+    applicationName: "longrun-worker",
+    lockTimeoutMs,
+    statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+  });
   const renderPool = new RenderPool({ threads: options.renderThreads });
   const taskList = createTaskList(
     {
@@ -72,6 +98,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       largeRenderPixels: options.largeRenderPixels,
       allowPrivateSourceHosts: options.allowPrivateSourceHosts,
       sourceMaxBytes: options.sourceMaxBytes,
+      timeLimitsMs: options.timeLimitsMs,
     },
     group,
   );

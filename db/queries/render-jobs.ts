@@ -115,14 +115,18 @@ export async function completeRender(
   });
 }
 
-/** A failed attempt: back to queued while graphile-worker will retry, failed after the last attempt. */
-export async function recordRenderFailure(executor: Executor, args: { resultId: string; error: string; isFinal: boolean; retryInSeconds: number }) {
+/** A failed attempt: back to queued while graphile-worker will retry, failed after the last attempt; with what it computed. */
+export async function recordRenderFailure(
+  executor: Executor,
+  args: { resultId: string; error: string; isFinal: boolean; retryInSeconds: number; cost: { wallMs: number; cpuMs: number } },
+) {
+  const cost = { wallMs: Math.round(args.cost.wallMs), cpuMs: Math.round(args.cost.cpuMs) };
   await executor
     .update(results)
     .set(
       args.isFinal
-        ? { status: "failed", error: args.error, message: `Failed: ${args.error}`, finishedAt: sql`now()` }
-        : { status: "queued", error: args.error, message: `Attempt failed (${args.error}); retrying in about ${args.retryInSeconds} s` },
+        ? { status: "failed", error: args.error, message: `Failed: ${args.error}`, finishedAt: sql`now()`, ...cost }
+        : { status: "queued", error: args.error, message: `Attempt failed (${args.error}); retrying in about ${args.retryInSeconds} s`, ...cost },
     )
     .where(and(eq(results.id, args.resultId), eq(results.status, "running")));
 }

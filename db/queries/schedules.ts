@@ -74,11 +74,11 @@ export async function removeSchedule(executor: Executor, args: { configurationId
  * with the schedule's next run: exactly as if the owner pressed Save, through
  * the same tier limits and queue, except that identical settings render again.
  * A run missed while no worker ran happens once, late; the next is then
- * computed from now. Returns how many schedules ran.
+ * computed from now. Stops between schedules once `signal` aborts. Returns how many schedules ran.
  */
-export async function runDueSchedules(executor: Executor, args: { largeRenderPixels?: number; limit?: number }) {
+export async function runDueSchedules(executor: Executor, args: { largeRenderPixels?: number; limit?: number; signal?: AbortSignal }) {
   let ran = 0;
-  for (; ran < (args.limit ?? 100); ran++) {
+  for (; ran < (args.limit ?? 100) && !args.signal?.aborted; ran++) {
     const didRun = await executor.transaction(async (tx) => {
       const [due] = await tx
         .select()

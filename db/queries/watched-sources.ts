@@ -98,7 +98,7 @@ export async function checkDueSources(
     if (!source) break;
     const outcome = await fetchSourceVersion(db, source, args);
     if (outcome.kind === "failed" && args.signal?.aborted) {
-      // Cut short by a worker shutdown, not the source's fault: due again for the next worker.
+      // Cut short by a worker shutdown or the job's time limit, not the source's fault: due again for the next run.
       await db.update(watchedSources).set({ nextCheckAt: sql`now()` }).where(eq(watchedSources.id, source.id));
       break;
     }

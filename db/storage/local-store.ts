@@ -60,8 +60,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * step read about 3x faster once it stopped (bench/uploads.ts compares both).
  * Through postgres.js, the one client web and workers share, rather than a
  * second driver (pg with pg-copy-streams) and its pool in the web for this query.
+ * Stops between batches once `signal` aborts.
  */
-export async function* readStoredFile(db: Database, key: string): AsyncGenerator<Buffer> {
+export async function* readStoredFile(db: Database, key: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
   if (!UUID.test(key)) throw new Error(`Not a stored file key: ${key}`); // COPY takes no parameters
   const fetchBatch = (first: number) => {
     const batch = readChunkBatch(db.$client, key, first);
@@ -70,6 +71,7 @@ export async function* readStoredFile(db: Database, key: string): AsyncGenerator
   };
   let next: Promise<Buffer[]> | undefined = fetchBatch(0);
   for (let first = 0; next; first += READ_BATCH_CHUNKS) {
+    signal?.throwIfAborted();
     const chunks: Buffer[] = await next;
     next = undefined;
     for (const [index, chunk] of chunks.entries()) {

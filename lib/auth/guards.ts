@@ -115,8 +115,9 @@ export type ApiUser = NonNullable<Awaited<ReturnType<typeof authenticateApiToken
 async function answerSafely(request: Request, answer: () => Promise<Response>) {
   try {
     if (request.method !== "GET" && request.method !== "HEAD") return await answer();
-    // A read waits at most READ_DEADLINE_MS: postgres.js 3.4.9 can keep a query waiting long
-    // after a database restart (porsager/postgres#1193); the client gets a 503 to retry, not a hang.
+    // A read waits at most READ_DEADLINE_MS, for what db/client.ts's connect_timeout and backoff
+    // and our postgres.js patch do not bound (a statement waiting on a lock, a query queued behind
+    // busy connections); the client gets a 503 to retry, not a hang.
     // (Writes are not cut short: an upload streams for as long as it takes.)
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<Response>((resolve) => {

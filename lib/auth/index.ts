@@ -41,7 +41,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       authorize: async (raw, request) => {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) return null;
-        const attempt = { email: parsed.data.email, ip: clientIp(request.headers) };
+        const attempt = { email: parsed.data.email, ip: clientIp(request.headers, getWebEnv().TRUSTED_PROXY_HOPS) };
         const blockedUntil = await getSignInBlockedUntil(db, attempt);
         if (blockedUntil) throw new SignInRateLimited(minutesUntil(blockedUntil));
         const [user] = await db

@@ -18,12 +18,20 @@ export const signInRateLimitedMessage = (minutes: number) =>
 export const minutesUntil = (moment: Date) => Math.max(1, Math.ceil((moment.getTime() - Date.now()) / 60_000));
 
 /**
- * The client's address: the first X-Forwarded-For entry, which Vercel-style hosts
- * and a reverse proxy set, and which Next itself fills with the socket's address
- * when no proxy did. A proxy that appends to a client-sent header instead of
- * replacing it lets a client pick its own "IP"; the per-email limit still holds then.
+ * The client's address, counted from the right of X-Forwarded-For: each proxy in
+ * front of the web appends the address it was reached from, so with `trustedHops`
+ * proxies the entry `trustedHops` from the right is the one the outermost proxy saw,
+ * and whatever a client wrote to the left of it is ignored. Vercel-style hosts
+ * replace the header with the client's address (one entry, one hop). Without any
+ * proxy, Next fills the header with the socket's address only when the client sent
+ * none, so a client can name its own address; the per-email limit holds regardless.
  */
-export function clientIp(headers: Headers) {
-  const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+export function clientIp(headers: Headers, trustedHops: number) {
+  const entries = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  // Fewer entries than proxies: the header did not pass through them all; the leftmost is the farthest seen.
+  const forwarded = entries[Math.max(0, entries.length - trustedHops)];
   return forwarded || headers.get("x-real-ip")?.trim() || "unknown";
 }

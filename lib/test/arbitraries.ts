@@ -112,6 +112,18 @@ export const hostileJson = (): fc.Arbitrary<unknown> =>
   })).value;
 
 /**
+ * An argument of a server action called directly, as a script can: anything
+ * React's reply encoding carries, which is JSON and also undefined, NaN,
+ * ±Infinity, -0 and BigInt.
+ */
+export const hostileActionArgument = (): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    { weight: 4, arbitrary: hostileJson() },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, Number.NaN, Infinity, -Infinity, -0) },
+    { weight: 1, arbitrary: fc.bigInt() },
+  );
+
+/**
  * An object of `known` fields (each maybe missing) with hostile values and
  * maybe extra hostile keys: what a fuzzer sends to a strict object schema.
  * Object.defineProperty keeps "__proto__" an own key, as JSON.parse does.

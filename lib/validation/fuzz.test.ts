@@ -1,11 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { ZodType } from "zod";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import { nextRunAt, scheduleInputSchema, WEEKDAYS } from "@/lib/schedules";
-import { formLike, hasControlCharacters, hostileJson, hostileString, validConfigurationFields, validName } from "@/lib/test/arbitraries";
+import { formLike, hasControlCharacters, hostileActionArgument, hostileJson, hostileString, validConfigurationFields, validName } from "@/lib/test/arbitraries";
+import { uploadStepName } from "@/db/schema/uploads";
+import { userTier } from "@/db/schema/users";
 import { WATCH_INTERVAL_MINUTES } from "@/db/schema/watched-sources";
 import { activityQuerySchema } from "./activity";
-import { TOKEN_NAME_MAX_LENGTH, tokenNameSchema } from "./api-token";
+import { tierChangeSchema, uploadStepSchema } from "./admin";
+import { TOKEN_NAME_MAX_LENGTH, tokenIdSchema, tokenNameSchema } from "./api-token";
 import { credentialsSchema, PASSWORD_MIN_LENGTH, signUpSchema } from "./auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema, LIMITS } from "./configuration";
 import { parseDeclaredType, UPLOAD_NAME_MAX_LENGTH, uploadIdSchema, uploadNameSchema } from "./upload";
@@ -131,9 +135,9 @@ describe("upload names and declared types", () => {
 
 describe("ids taken from paths and action arguments", () => {
   it("accept only canonical UUIDs, and every generated one", () => {
-    for (const schema of [idSchema, uploadIdSchema, watchedSourceIdSchema]) {
+    for (const schema of [idSchema, uploadIdSchema, watchedSourceIdSchema, tokenIdSchema]) {
       fc.assert(
-        fc.property(fc.oneof(hostileString(), hostileJson()), (input) => {
+        fc.property(fc.oneof(hostileString(), hostileActionArgument()), (input) => {
           const parsed = schema.safeParse(input);
           if (parsed.success) expect(parsed.data).toMatch(CANONICAL_UUID);
         }),
@@ -267,6 +271,67 @@ describe("the activity poll's query (GET /api/activity)", () => {
         expect(activityQuerySchema.parse({ since: since.toISOString() })).toEqual({ since: since.toISOString() });
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("the admin actions' arguments (app/(app)/admin/actions.ts)", () => {
+  // Each action takes an id and a choice as positional arguments, which a script may send as anything.
+  const actions = [
+    { name: "retryUploadStepAsAdmin and cancelUploadStepAsAdmin", schema: uploadStepSchema, id: "uploadId", choice: "step", choices: uploadStepName.enumValues },
+    { name: "changeUserTier", schema: tierChangeSchema, id: "userId", choice: "tier", choices: userTier.enumValues },
+  ] as const;
+  const nearMisses = ["Thumbnail", " type", "type\u0000", "checksum ", "PRO", "Free", "admin", "enterprise", "user", "free\u200B"];
+  const argument = (choices: readonly string[]) =>
+    fc.oneof(
+      { weight: 3, arbitrary: hostileActionArgument() },
+      { weight: 2, arbitrary: hostileString() },
+      { weight: 1, arbitrary: fc.constantFrom(...choices, ...nearMisses) },
+      // Any person's id has this shape: the schema cannot tell whose it is (the queries find nothing).
+      { weight: 1, arbitrary: fc.uuid() },
+    );
+
+  for (const { name, schema, id, choice, choices } of actions) {
+    it(`${name}: never throws; a refusal names exactly the wrong fields, an acceptance is a UUID and one of ${choices.join(", ")}`, () => {
+      fc.assert(
+        fc.property(argument(choices), argument(choices), (idValue, choiceValue) => {
+          const input = { [id]: idValue, [choice]: choiceValue };
+          const parsed = schema.safeParse(input);
+          const fieldSchemas: Record<string, ZodType> = schema.shape;
+          const wrongFields = [id, choice].filter((field) => !fieldSchemas[field].safeParse(input[field]).success);
+          if (parsed.success) {
+            expect(wrongFields).toEqual([]);
+            expect(parsed.data).toEqual(input);
+            expect(input[id]).toMatch(CANONICAL_UUID);
+            expect(choices).toContain(input[choice]);
+          } else {
+            expect(new Set(parsed.error.issues.map((issue) => issue.path[0]))).toEqual(new Set(wrongFields));
+            expect(wrongFields.length).toBeGreaterThan(0);
+          }
+        }),
+        { numRuns: 2000, examples: [[Number.NaN, choices[0]], ["00000000-0000-0000-0000-00000000000\u0000", choices[0]], [crypto.randomUUID(), `${choices[0]}\u0000`], ["x".repeat(1_000_000), 1e400]] },
+      );
+    });
+
+    it(`${name}: accepts any UUID, in either case, with each choice, unchanged`, () => {
+      fc.assert(
+        fc.property(fc.uuid(), fc.boolean(), fc.constantFrom(...choices), (uuid, isUpperCase, value) => {
+          const input = { [id]: isUpperCase ? uuid.toUpperCase() : uuid, [choice]: value };
+          expect(schema.parse(input)).toEqual(input);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
+
+  it("retryRenderAsAdmin and cancelRenderAsAdmin: a render's id (idSchema) never throws and is a UUID when accepted", () => {
+    fc.assert(
+      fc.property(argument([]), (input) => {
+        const parsed = idSchema.safeParse(input);
+        if (parsed.success) expect(parsed.data).toMatch(CANONICAL_UUID);
+        else expect(parsed.error.issues.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { migrateDatabase } from "@/db/migrate";
-import { buildWorker } from "../build-worker";
+import { buildWorker, buildWorkerCopy } from "../build-worker";
 import { buildWeb, buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./build";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres";
 import { NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./processes";
@@ -29,7 +29,7 @@ const embeddedPostgresPort = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329)
 let embedded: EmbeddedPostgres | undefined;
 let services: Service[] = [];
 let isStopping = false;
-let removeWebCopy: (() => void) | undefined;
+const removeCopies: (() => void)[] = [];
 
 async function stopAll(exitCode: number) {
   if (isStopping) return;
@@ -38,7 +38,7 @@ async function stopAll(exitCode: number) {
   // Web and worker first (the worker finishes or hands back its jobs), the database last.
   await Promise.all(services.map((service) => stopService(service)));
   await embedded?.stop();
-  removeWebCopy?.();
+  for (const remove of removeCopies) remove();
   process.exit(exitCode);
 }
 
@@ -71,14 +71,17 @@ async function main(mode: StackMode) {
   };
   if (mode === "start") buildWebIfNeeded();
   if (mode === "production") buildWeb();
-  // The worker as production runs it (bundled, plain node); under tsx with --dev.
-  const workerBundle = isDev ? null : await buildWorker();
+  // The worker as production runs it (bundled, plain node, with the node_modules traced into
+  // its build; in production mode built outside the checkout, as the image holds it); under tsx with --dev.
+  const workerCopy = mode === "production" ? await buildWorkerCopy() : undefined;
+  if (workerCopy) removeCopies.push(workerCopy.remove);
+  const workerBundle = isDev ? null : (workerCopy?.entry ?? (await buildWorker()));
   const workerCommand = (args: string[] = []): [string, string[]] =>
     workerBundle ? [process.execPath, [workerBundle, ...args]] : nodeWithTsx("worker/main.ts", args);
 
   // Production mode serves a copy outside the checkout, as the image does (see copyStandaloneWeb).
   const webCopy = mode === "production" ? copyStandaloneWeb() : undefined;
-  removeWebCopy = webCopy?.remove;
+  if (webCopy) removeCopies.push(webCopy.remove);
   const web = isDev
     ? startService("web", process.execPath, [NEXT_BIN, "dev", "--port", String(port)], env)
     : startStandaloneWeb({ port, env, dir: webCopy?.dir });

@@ -3,12 +3,11 @@
 import { db } from "@/db";
 import { cancelResult, retryFailedResult } from "@/db/queries/results";
 import { cancelUploadStep, retryFailedUploadStep } from "@/db/queries/upload-jobs";
-import { uploadStepName } from "@/db/schema";
 import { setUserTier } from "@/db/queries/users";
 import { isAdmin, withActionUser } from "@/lib/auth/guards";
 import { getWebEnv } from "@/lib/env";
+import { tierChangeSchema, uploadStepSchema } from "@/lib/validation/admin";
 import { idSchema } from "@/lib/validation/configuration";
-import { z } from "zod";
 
 export type AdminActionState = { ok: true } | { ok: false; message: string };
 
@@ -25,8 +24,6 @@ export const cancelRenderAsAdmin = withActionUser(async (user, resultId: string)
   return cancelled.ok ? { ok: true } : { ok: false, message: cancelled.code === "not_found" ? "Not found" : `Already ${cancelled.status}` };
 });
 
-const uploadStepSchema = z.object({ uploadId: z.uuid(), step: z.enum(uploadStepName.enumValues) });
-
 export const retryUploadStepAsAdmin = withActionUser(async (user, uploadId: string, step: string): Promise<AdminActionState> => {
   const parsed = uploadStepSchema.safeParse({ uploadId, step });
   if (!(await isAdmin(user.id)) || !parsed.success) return NOT_FOUND;
@@ -38,8 +35,6 @@ export const cancelUploadStepAsAdmin = withActionUser(async (user, uploadId: str
   if (!(await isAdmin(user.id)) || !parsed.success) return NOT_FOUND;
   return (await cancelUploadStep(db, parsed.data)) ? { ok: true } : { ok: false, message: "This step has already finished" };
 });
-
-const tierChangeSchema = z.object({ userId: z.uuid(), tier: z.enum(["free", "pro"]) });
 
 export const changeUserTier = withActionUser(async (user, userId: string, tier: string): Promise<AdminActionState> => {
   const parsed = tierChangeSchema.safeParse({ userId, tier });

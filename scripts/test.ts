@@ -1,7 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buildWorkerCopy } from "./build-worker";
 import { buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./lib/build";
+import { playwrightFailures, vitestFailures } from "./lib/failure-summary";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
@@ -26,6 +30,20 @@ const cleanUps: (() => void)[] = [];
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const result = spawnSync(command, args, { stdio: "inherit", env });
   return result.status === 0;
+}
+
+const reports = mkdtempSync(join(tmpdir(), "longrun-test-reports-"));
+cleanUps.push(() => rmSync(reports, { recursive: true, force: true }));
+/** What each failed step's tests were, printed at the very end. */
+const failureLines: string[] = [];
+
+/** One Vitest project; its failed tests are kept for the summary. */
+function runVitest(project: "unit" | "integration", env: NodeJS.ProcessEnv = process.env) {
+  const jsonFile = join(reports, `${project}.json`);
+  const args = ["node_modules/vitest/vitest.mjs", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${jsonFile}`];
+  const ok = run(process.execPath, args, env);
+  if (!ok) failureLines.push(...vitestFailures(jsonFile).map((line) => `${project}: ${line}`));
+  return ok;
 }
 
 async function serverUrl(): Promise<string> {
@@ -62,8 +80,10 @@ async function runEndToEnd(server: string) {
   services.push(startService("worker", process.execPath, [workerBundle], env));
   services.push(startService("worker:large", process.execPath, [workerBundle, "--only", "large", "--concurrency", "1"], env));
   await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
-  return run(process.execPath, ["node_modules/@playwright/test/cli.js", "test", ...playwrightArgs], {
+  const jsonFile = join(reports, "e2e.json");
+  const ok = run(process.execPath, ["node_modules/@playwright/test/cli.js", "test", "--reporter=list,json", ...playwrightArgs], {
     ...process.env,
+    PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile,
     BASE_URL: `http://127.0.0.1:${port}`,
     E2E_DATABASE_URL: databaseUrl,
     E2E_METRICS_TOKEN,
@@ -71,22 +91,20 @@ async function runEndToEnd(server: string) {
     E2E_AUTH_SECRET: authSecret,
     E2E_UPLOAD_MAX_BYTES: String(E2E_UPLOAD_MAX_BYTES),
   });
+  if (!ok) failureLines.push(...playwrightFailures(jsonFile).map((line) => `e2e: ${line}`));
+  return ok;
 }
 
 async function main() {
   const failed: string[] = [];
-  if (shouldRun("unit") && !run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--project", "unit"])) failed.push("unit");
+  if (shouldRun("unit") && !runVitest("unit")) failed.push("unit");
 
   if (shouldRun("integration") || shouldRun("e2e")) {
     // The built web serves the e2e suite, and an integration test restarts Postgres under it.
     buildWebIfNeeded();
     const server = await serverUrl();
     if (shouldRun("integration")) {
-      const ok = run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--project", "integration"], {
-        ...process.env,
-        TEST_DATABASE_URL: server,
-      });
-      if (!ok) failed.push("integration");
+      if (!runVitest("integration", { ...process.env, TEST_DATABASE_URL: server })) failed.push("integration");
     }
     if (shouldRun("e2e") && !(await runEndToEnd(server))) failed.push("e2e");
   }
@@ -111,6 +129,7 @@ main()
   .then(async (failed) => {
     await cleanUp();
     if (failed.length > 0) {
+      for (const line of failureLines) console.error(`✗ ${line}`);
       console.error(`\nFailed: ${failed.join(", ")}`);
       process.exit(1);
     }

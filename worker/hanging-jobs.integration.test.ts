@@ -185,7 +185,8 @@ describe("a statement blocked on a lock", () => {
     const running = await worker({ lockTimeoutMs: 300, timeLimitsMs: { render: 2_000 }, log: (line) => logged.push(line) });
     const user = await createTestUser(test.db);
     const long = await save(user.id, LONG);
-    await waitFor(() => readResult(long.resultId), (row) => row.status === "running" && row.progress > 0);
+    // Claimed: lock at once, not after its first progress (on a busy machine, nice-19 render threads may not finish a band within the limit).
+    await waitFor(() => readResult(long.resultId), (row) => row.status === "running");
     // Another session locks the running job's row: recording the job's outcome (at its time limit) has to wait for it.
     const release = await holdLock((tx) => tx`select id from graphile_worker._private_jobs where key = ${renderJobKey(long.configurationId)} for update`);
     try {

@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import type { JobHelpers, Task } from "graphile-worker";
-import sharp from "sharp";
 import type { Database } from "@/db/client";
 import { appendJobLog } from "@/db/queries/job-logs";
 import { claimRender, completeRender, handBackRender, recordRenderFailure, recordStoppedRenderCost, reportRenderProgress, rerankQueuedRenders } from "@/db/queries/render-jobs";
 import type { LogLevel } from "@/db/schema";
 import { describeError } from "@/lib/errors";
-import { isRenderAborted, renderPng, type RenderPool } from "@/lib/render";
+import { isRenderAborted, renderPng, rgbImage, type RenderPool } from "@/lib/render";
 import { parsePayload } from "./parse-payload";
 import { taskPayloads } from "./payloads";
 import { timeLimitExceeded, TimeLimitExceeded } from "./time-limit";
@@ -54,7 +53,8 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
         },
       });
       await progress.settled();
-      const thumbnail = await sharp(outcome.png).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside" }).webp().toBuffer();
+      // From the pixels, not the PNG: no decoding it again.
+      const thumbnail = await rgbImage(outcome.rgb, params.width, params.height).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside" }).webp().toBuffer();
       const isStored = await completeRender(db, {
         resultId,
         image: { sha256: sha256(outcome.png), contentType: "image/png", data: outcome.png },

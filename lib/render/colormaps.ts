@@ -5,10 +5,12 @@
 // Colormap.__call__ with bytes=True) operation by operation, because the final
 // truncation to bytes turns a one-ulp difference into a different colour.
 
+import { COLORMAP_ENTRIES, colourRange, countRange } from "./colour.mjs";
+
 export const COLORMAP_NAMES = ["nipy_spectral", "cubehelix", "Oranges", "gnuplot", "terrain", "ocean"] as const;
 export type ColormapName = (typeof COLORMAP_NAMES)[number];
 
-const N = 256;
+const N = COLORMAP_ENTRIES;
 
 /** Rows of (x, y0, y1): y0 is the value reached from the left of x, y1 the value leaving it. */
 export type Segments = readonly (readonly [number, number, number])[];
@@ -172,31 +174,10 @@ export function colormapLut(name: ColormapName): Uint8Array {
   return lut;
 }
 
-/**
- * Colours counts as imsave does: Normalize from the image's min to its max in
- * float64 ((v - min) / (max - min), all 0 when max == min), then the colormap's
- * index trunc(x * 256), with x == 1 mapped to the last entry. RGB, 3 bytes a pixel.
- */
+/** Colours counts as imsave does (see colourRange), RGB, 3 bytes a pixel. */
 export function colorize(counts: Uint32Array, colormap: ColormapName): Uint8Array {
-  const lut = colormapLut(colormap);
   const rgb = new Uint8Array(counts.length * 3);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < counts.length; i++) {
-    const value = counts[i];
-    if (value < min) min = value;
-    if (value > max) max = value;
-  }
-  const range = max - min;
-  for (let i = 0, j = 0; i < counts.length; i++, j += 3) {
-    let entry = 0;
-    if (range > 0) {
-      const scaled = ((counts[i] - min) / range) * N;
-      entry = scaled >= N ? N - 1 : Math.trunc(scaled);
-    }
-    rgb[j] = lut[entry * 3];
-    rgb[j + 1] = lut[entry * 3 + 1];
-    rgb[j + 2] = lut[entry * 3 + 2];
-  }
+  const { min, max } = countRange(counts, 0, counts.length);
+  colourRange(counts, rgb, colormapLut(colormap), min, max, 0, counts.length);
   return rgb;
 }

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import type { Worker } from "node:worker_threads";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
-import { colorize } from "./colormaps";
+import { colorize, COLORMAP_NAMES } from "./colormaps";
 import { encodePng, isRenderAborted, RenderPool, renderPng, type RenderProgress } from "./index";
 import { computeImage, type JuliaParams } from "./julia";
 
@@ -149,6 +149,30 @@ describe("RenderPool", () => {
   });
 });
 
+describe("RenderPool.colour", () => {
+  it("colours on the threads exactly as colorize does, for every colormap, with the render's range", async () => {
+    const outcome = await pool.render(REFERENCE_500x300);
+    const { min, max } = outcome;
+    expect([min, max]).toEqual([outcome.counts.reduce((a, b) => Math.min(a, b)), outcome.counts.reduce((a, b) => Math.max(a, b))]);
+    for (const colormap of COLORMAP_NAMES) {
+      const rgb = await pool.colour(outcome, REFERENCE_500x300, colormap);
+      expect(Buffer.from(rgb).equals(Buffer.from(colorize(outcome.counts, colormap))), colormap).toBe(true);
+    }
+  });
+
+  it("colours a flat image with the colormap's first entry, and counts that are not shared", async () => {
+    const counts = new Uint32Array(40 * 20).fill(7);
+    const rgb = await pool.colour({ counts, min: 7, max: 7 }, { width: 40, height: 20 }, "gnuplot");
+    expect(Buffer.from(rgb).equals(Buffer.from(colorize(counts, "gnuplot")))).toBe(true);
+  });
+
+  it("refuses counts of another size, and stops when its signal aborts", async () => {
+    const counts = new Uint32Array(12);
+    await expect(pool.colour({ counts, min: 0, max: 1 }, { width: 4, height: 4 }, "ocean")).rejects.toThrow(RangeError);
+    await expect(pool.colour({ counts, min: 0, max: 1 }, { width: 4, height: 3 }, "ocean", { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+  });
+});
+
 describe("encodePng and renderPng", () => {
   it("encodes RGB pixels as a PNG that decodes to the same pixels", async () => {
     const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 1, 2, 3, 250, 251, 252, 128, 64, 32]);
@@ -165,5 +189,6 @@ describe("encodePng and renderPng", () => {
     const { data, info } = await sharp(outcome.png).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([50, 30]);
     expect(Buffer.from(data).equals(Buffer.from(colorize(computeImage(params).counts, "terrain")))).toBe(true);
+    expect(Buffer.from(outcome.rgb).equals(Buffer.from(data))).toBe(true);
   });
 });

@@ -2,11 +2,11 @@
 // Julia sets in bands of rows into shared memory, with progress and cancellation.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import sharp from "sharp";
-import { colorize, type ColormapName } from "./colormaps";
+import sharp, { type Sharp } from "sharp";
+import { colormapLut, type ColormapName } from "./colormaps";
 import { assertRenderable, type JuliaParams } from "./julia";
 import { CONTROL_CANCELLED, CONTROL_NEXT_BAND, CONTROL_SLOTS } from "./protocol.mjs";
-import type { RenderMessage, ThreadData, ThreadMessage } from "./protocol.mjs";
+import type { ColourWork, JuliaWork, RenderMessage, ThreadData, ThreadMessage } from "./protocol.mjs";
 
 export { COLORMAP_NAMES, colorize, colormapLut, type ColormapName } from "./colormaps";
 export { computeImage, computeRows, type JuliaParams } from "./julia";
@@ -24,6 +24,9 @@ export type RenderOutcome = {
   counts: Uint32Array;
   /** Sum of the counts: the number of iterations done. */
   iterations: number;
+  /** The smallest and largest count, which colouring scales between. */
+  min: number;
+  max: number;
   /** From the call to render() until the last band was in. */
   wallMs: number;
   /** Sum over threads of the time spent computing bands (wall time inside the kernel). */
@@ -37,9 +40,10 @@ const MAX_BAND_ROWS = 16;
 const MIN_BANDS = 64;
 
 /** Rows per band: at least ~64 bands (load balance), each small enough to stop soon. */
-function bandRowsFor(params: JuliaParams): number {
-  const byCount = Math.floor(params.height / MIN_BANDS);
-  const byWork = Math.floor(BAND_WORK / (params.width * Math.max(1, params.depth)));
+function bandRowsFor(work: JuliaWork | ColourWork): number {
+  const [width, height, workPerPixel] = work.kind === "julia" ? [work.params.width, work.params.height, Math.max(1, work.params.depth)] : [work.width, work.height, 1];
+  const byCount = Math.floor(height / MIN_BANDS);
+  const byWork = Math.floor(BAND_WORK / (width * workPerPixel));
   return Math.max(1, Math.min(MAX_BAND_ROWS, byCount, byWork));
 }
 
@@ -70,25 +74,28 @@ function abortError(signal: AbortSignal): unknown {
   return new RenderAbortedError(reason);
 }
 
+/** A piece of work in the pool: computing a render's counts, or colouring them. */
 type Job = {
   id: number;
-  params: JuliaParams;
-  counts: Uint32Array;
+  work: JuliaWork | ColourWork;
+  rows: number;
   control: Int32Array;
   bandRows: number;
   bands: number;
   started: number;
   rowsDone: number;
   iterations: number;
+  min: number;
+  max: number;
   busyMs: number;
-  /** Threads working on this render right now. */
+  /** Threads working on this job right now. */
   activeThreads: number;
-  /** Why the render will reject; set once, then no more bands are started. */
+  /** Why the job will reject; set once, then no more bands are started. */
   failure?: { error: unknown };
   isSettled: boolean;
   onProgress?: (progress: RenderProgress) => void;
   onSettled?: RenderOptions["onSettled"];
-  resolve: (outcome: RenderOutcome) => void;
+  resolve: (job: Job) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
 };
@@ -122,30 +129,67 @@ export class RenderPool {
   }
 
   render(params: JuliaParams, options: RenderOptions = {}): Promise<RenderOutcome> {
-    const { signal, onProgress, onSettled } = options;
-    if (this.isClosed) return Promise.reject(new Error("RenderPool was closed"));
     try {
       assertRenderable(params);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-
     // Copy the params: the caller may reuse its object, and extra fields would be cloned to every thread.
     const { re, im, depth, width, height, zoom, cx, cy } = params;
-    const ownParams = { re, im, depth, width, height, zoom, cx, cy };
-    const bandRows = bandRowsFor(ownParams);
-    return new Promise<RenderOutcome>((resolve, reject) => {
+    const counts = new Uint32Array(new SharedArrayBuffer(width * height * Uint32Array.BYTES_PER_ELEMENT));
+    const work: JuliaWork = { kind: "julia", params: { re, im, depth, width, height, zoom, cx, cy }, counts: counts.buffer as SharedArrayBuffer };
+    return this.run(work, options).then(({ iterations, min, max, started, busyMs }) => ({
+      counts,
+      iterations,
+      min,
+      max,
+      wallMs: performance.now() - started,
+      cpuMs: busyMs,
+    }));
+  }
+
+  /**
+   * Colours a finished render as matplotlib's imsave would (RGB, 3 bytes a pixel), on the
+   * render threads: a large picture takes a few hundred milliseconds, which would otherwise
+   * block the calling thread's event loop at its higher priority.
+   */
+  colour(outcome: Pick<RenderOutcome, "counts" | "min" | "max">, size: { width: number; height: number }, colormap: ColormapName, options: Pick<RenderOptions, "signal"> = {}): Promise<Uint8Array> {
+    const { width, height } = size;
+    if (outcome.counts.length !== width * height) return Promise.reject(new RangeError(`expected ${width * height} counts, got ${outcome.counts.length}`));
+    const rgb = new Uint8Array(new SharedArrayBuffer(width * height * 3));
+    const counts = outcome.counts.buffer instanceof SharedArrayBuffer ? outcome.counts : copyToShared(outcome.counts);
+    const work: ColourWork = {
+      kind: "colour",
+      width,
+      height,
+      counts: counts.buffer as SharedArrayBuffer,
+      rgb: rgb.buffer as SharedArrayBuffer,
+      lut: colormapLut(colormap),
+      min: outcome.min,
+      max: outcome.max,
+    };
+    return this.run(work, options).then(() => rgb);
+  }
+
+  private run(work: JuliaWork | ColourWork, options: RenderOptions): Promise<Job> {
+    const { signal, onProgress, onSettled } = options;
+    if (this.isClosed) return Promise.reject(new Error("RenderPool was closed"));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const bandRows = bandRowsFor(work);
+    const rows = work.kind === "julia" ? work.params.height : work.height;
+    return new Promise<Job>((resolve, reject) => {
       const job: Job = {
         id: this.nextJobId++,
-        params: ownParams,
-        counts: new Uint32Array(new SharedArrayBuffer(width * height * Uint32Array.BYTES_PER_ELEMENT)),
+        work,
+        rows,
         control: new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT)),
         bandRows,
-        bands: Math.ceil(height / bandRows),
+        bands: Math.ceil(rows / bandRows),
         started: performance.now(),
         rowsDone: 0,
         iterations: 0,
+        min: Infinity,
+        max: -Infinity,
         busyMs: 0,
         activeThreads: 0,
         isSettled: false,
@@ -209,10 +253,12 @@ export class RenderPool {
     if (message.type === "band") {
       job.rowsDone += message.rows;
       job.iterations += message.iterations;
+      job.min = Math.min(job.min, message.min);
+      job.max = Math.max(job.max, message.max);
       job.busyMs += message.busyMs;
       if (job.failure || !job.onProgress) return;
       try {
-        job.onProgress({ rowsDone: job.rowsDone, rows: job.params.height, fraction: job.rowsDone / job.params.height });
+        job.onProgress({ rowsDone: job.rowsDone, rows: job.rows, fraction: job.rowsDone / job.rows });
       } catch (error) {
         this.fail(job, error);
       }
@@ -260,11 +306,10 @@ export class RenderPool {
     if (queued !== -1) this.queue.splice(queued, 1);
     if (job.failure) {
       job.reject(job.failure.error);
-    } else if (job.rowsDone !== job.params.height) {
-      job.reject(new Error(`render ended with ${job.rowsDone} of ${job.params.height} rows`));
+    } else if (job.rowsDone !== job.rows) {
+      job.reject(new Error(`${job.work.kind} ended with ${job.rowsDone} of ${job.rows} rows`));
     } else {
-      const { counts, iterations, busyMs } = job;
-      job.resolve({ counts, iterations, wallMs: performance.now() - job.started, cpuMs: busyMs });
+      job.resolve(job);
     }
   }
 
@@ -288,8 +333,7 @@ export class RenderPool {
       const message: RenderMessage = {
         type: "render",
         id: job.id,
-        params: job.params,
-        counts: job.counts.buffer as SharedArrayBuffer,
+        work: job.work,
         control: job.control.buffer as SharedArrayBuffer,
         bandRows: job.bandRows,
         bands: job.bands,
@@ -299,20 +343,35 @@ export class RenderPool {
   }
 }
 
-/** PNG of raw RGB pixels (3 bytes a pixel, row-major, row 0 at the top). */
-export async function encodePng(rgb: Uint8Array, width: number, height: number): Promise<Buffer> {
+/** sharp's image of raw RGB pixels (3 bytes a pixel, row-major, row 0 at the top). */
+export function rgbImage(rgb: Uint8Array, width: number, height: number): Sharp {
   if (rgb.length !== width * height * 3) throw new RangeError(`expected ${width * height * 3} bytes of RGB, got ${rgb.length}`);
   const pixels = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } });
 }
 
-/** Renders, colours as matplotlib's imsave would, and encodes a PNG. */
+/** PNG of raw RGB pixels. */
+export async function encodePng(rgb: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return rgbImage(rgb, width, height).png().toBuffer();
+}
+
+function copyToShared(counts: Uint32Array): Uint32Array {
+  const shared = new Uint32Array(new SharedArrayBuffer(counts.byteLength));
+  shared.set(counts);
+  return shared;
+}
+
+/**
+ * Renders, colours as matplotlib's imsave would, and encodes a PNG: the counts and
+ * colours on the render threads, the PNG by sharp off the event loop.
+ */
 export async function renderPng(
   pool: RenderPool,
   params: JuliaParams & { colormap: ColormapName },
   options: RenderOptions = {},
-): Promise<RenderOutcome & { png: Buffer }> {
+): Promise<RenderOutcome & { rgb: Uint8Array; png: Buffer }> {
   const outcome = await pool.render(params, options);
-  const png = await encodePng(colorize(outcome.counts, params.colormap), params.width, params.height);
-  return { ...outcome, png };
+  const rgb = await pool.colour(outcome, params, params.colormap, { signal: options.signal });
+  const png = await encodePng(rgb, params.width, params.height);
+  return { ...outcome, rgb, png };
 }

@@ -2,12 +2,14 @@
 // Entry point of one render thread, started by RenderPool (index.ts). Plain
 // JavaScript so that it loads without a TypeScript loader (tsx, vitest, a bundle).
 //
-// A render message names a render and its shared buffers; the thread claims bands
-// of rows from a shared counter until none is left or the render is cancelled (a
-// shared flag checked between bands), reporting each band, then says "done".
+// A render message names a piece of work (a render's counts, or their colours) and its
+// shared buffers; the thread claims bands of rows from a shared counter until none is
+// left or the work is cancelled (a shared flag checked between bands), reporting each
+// band, then says "done".
 // Claiming from shared memory means a thread never waits on the pool between bands.
 import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
+import { colourRange, countRange } from "./colour.mjs";
 import { computeRows } from "./kernel.mjs";
 import { CONTROL_CANCELLED, CONTROL_NEXT_BAND } from "./protocol.mjs";
 
@@ -34,17 +36,39 @@ send({ type: "ready", niceness: getPriority() });
 port.on("message", (/** @type {RenderMessage} */ message) => {
   // Anything else is a bug in the pool: crash loudly, the pool replaces the thread.
   if (message?.type !== "render") throw new Error(`render thread: unexpected message ${JSON.stringify(message)}`);
-  const { id, params, bandRows, bands } = message;
-  const counts = new Uint32Array(message.counts);
+  const { id, work, bandRows, bands } = message;
+  const doBand = work.kind === "julia" ? juliaBand(work) : colourBand(work);
+  const height = work.kind === "julia" ? work.params.height : work.height;
   const control = new Int32Array(message.control);
   while (Atomics.load(control, CONTROL_CANCELLED) === 0) {
     const band = Atomics.add(control, CONTROL_NEXT_BAND, 1);
     if (band >= bands) break;
     const rowStart = band * bandRows;
-    const rowEnd = Math.min(params.height, rowStart + bandRows);
+    const rowEnd = Math.min(height, rowStart + bandRows);
     const started = performance.now();
-    const iterations = computeRows(params, rowStart, rowEnd, counts);
-    send({ type: "band", id, rows: rowEnd - rowStart, iterations, busyMs: performance.now() - started });
+    const { iterations, min, max } = doBand(rowStart, rowEnd);
+    send({ type: "band", id, rows: rowEnd - rowStart, iterations, min, max, busyMs: performance.now() - started });
   }
   send({ type: "done", id });
 });
+
+/** Escape counts of a band, and their range (which colouring needs for the whole image). */
+function juliaBand(/** @type {import("./protocol.mjs").JuliaWork} */ work) {
+  const counts = new Uint32Array(work.counts);
+  const { params } = work;
+  return (/** @type {number} */ rowStart, /** @type {number} */ rowEnd) => {
+    const iterations = computeRows(params, rowStart, rowEnd, counts);
+    return { iterations, ...countRange(counts, rowStart * params.width, rowEnd * params.width) };
+  };
+}
+
+/** Colours of a band, from the whole image's range. */
+function colourBand(/** @type {import("./protocol.mjs").ColourWork} */ work) {
+  const counts = new Uint32Array(work.counts);
+  const rgb = new Uint8Array(work.rgb);
+  const { width, lut, min, max } = work;
+  return (/** @type {number} */ rowStart, /** @type {number} */ rowEnd) => {
+    colourRange(counts, rgb, lut, min, max, rowStart * width, rowEnd * width);
+    return { iterations: 0, min, max };
+  };
+}

@@ -166,6 +166,32 @@ describe("RenderPool.colour", () => {
     expect(Buffer.from(rgb).equals(Buffer.from(colorize(counts, "gnuplot")))).toBe(true);
   });
 
+  it("does not wait for another render: threads leave it after their band to colour, then go back to it", async () => {
+    const first = pool.render(REFERENCE_512);
+    const controller = new AbortController();
+    let hugeBands = 0;
+    const huge = pool.render(HUGE, { signal: controller.signal, onProgress: () => hugeBands++ });
+    let hugeSettled = false;
+    void huge.then(
+      () => (hugeSettled = true),
+      () => (hugeSettled = true),
+    );
+    try {
+      const outcome = await first; // both threads have moved on to the huge render (minutes of work)
+      const rgb = await pool.colour(outcome, REFERENCE_512, "cubehelix");
+      expect(Buffer.from(rgb).equals(Buffer.from(colorize(outcome.counts, "cubehelix")))).toBe(true);
+      expect(hugeSettled).toBe(false);
+      // ...and the huge render goes on: its bands keep coming.
+      const bandsSoFar = hugeBands;
+      await expect.poll(() => hugeBands).toBeGreaterThan(bandsSoFar);
+    } finally {
+      controller.abort();
+    }
+    await expect(huge).rejects.toMatchObject({ name: "AbortError" });
+    // The pool still renders correctly afterwards.
+    expect((await pool.render(REFERENCE_512)).iterations).toBe(12_210_239);
+  });
+
   it("refuses counts of another size, and stops when its signal aborts", async () => {
     const counts = new Uint32Array(12);
     await expect(pool.colour({ counts, min: 0, max: 1 }, { width: 4, height: 4 }, "ocean")).rejects.toThrow(RangeError);

@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import sharp, { type Sharp } from "sharp";
 import { colormapLut, type ColormapName } from "./colormaps";
 import { assertRenderable, type JuliaParams } from "./julia";
-import { CONTROL_CANCELLED, CONTROL_NEXT_BAND, CONTROL_SLOTS } from "./protocol.mjs";
+import { CONTROL_CANCELLED, CONTROL_NEXT_BAND, CONTROL_SLOTS, POOL_SLOTS, POOL_YIELD } from "./protocol.mjs";
 import type { ColourWork, JuliaWork, RenderMessage, ThreadData, ThreadMessage } from "./protocol.mjs";
 
 export { COLORMAP_NAMES, colorize, colormapLut, type ColormapName } from "./colormaps";
@@ -106,11 +106,15 @@ type Thread = { worker: Worker; job: Job | null; error?: unknown };
  * A fixed set of render threads, created once per process and reused. Renders
  * queue first in, first out: a render takes every idle thread while it has bands
  * left, and threads move to the next render as soon as the current one has none.
+ * Colouring a finished render jumps the queue, and threads on a render leave it
+ * (after their current band) to do it.
  */
 export class RenderPool {
   readonly threads: number;
   private readonly niceness: number;
   private readonly slots: (Thread | null)[];
+  /** Shared with every thread (POOL_YIELD). */
+  private readonly poolControl = new Int32Array(new SharedArrayBuffer(POOL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   private readonly queue: Job[] = [];
   private readonly active = new Set<Job>();
   private nextJobId = 1;
@@ -204,7 +208,9 @@ export class RenderPool {
         signal.addEventListener("abort", onAbort, { once: true });
         job.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
-      this.queue.push(job);
+      // Colouring goes first: it is short, and its render is otherwise done.
+      if (work.kind === "colour") this.queue.unshift(job);
+      else this.queue.push(job);
       this.active.add(job);
       this.dispatch();
     });
@@ -230,7 +236,7 @@ export class RenderPool {
   }
 
   private startThread(): Thread {
-    const workerData: ThreadData = { niceness: this.niceness };
+    const workerData: ThreadData = { niceness: this.niceness, pool: this.poolControl.buffer as SharedArrayBuffer };
     // The thread is a plain .mjs file next to this one, so Node loads it as is whether
     // this module runs under tsx or vitest (and bundlers recognise new Worker(new URL(...))).
     // execArgv: [] keeps a TypeScript loader (tsx) out of the threads: they need none.
@@ -313,9 +319,15 @@ export class RenderPool {
     }
   }
 
-  /** Gives each idle thread the oldest render that still has bands to hand out. */
+  /** Gives each idle thread the first job in the queue that still has bands to hand out. */
   private dispatch(): void {
     if (this.isClosed) return;
+    this.assignIdleThreads();
+    // Colouring still waiting at the front: threads on renders come back after their band.
+    Atomics.store(this.poolControl, POOL_YIELD, this.queue[0]?.work.kind === "colour" ? 1 : 0);
+  }
+
+  private assignIdleThreads(): void {
     for (let index = 0; index < this.slots.length; index++) {
       while (this.queue.length > 0) {
         const job = this.queue[0];

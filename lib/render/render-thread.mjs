@@ -11,7 +11,7 @@ import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { colourRange, countRange } from "./colour.mjs";
 import { computeRows } from "./kernel.mjs";
-import { CONTROL_CANCELLED, CONTROL_NEXT_BAND } from "./protocol.mjs";
+import { CONTROL_CANCELLED, CONTROL_NEXT_BAND, POOL_YIELD } from "./protocol.mjs";
 
 /** @typedef {import("./protocol.mjs").RenderMessage} RenderMessage */
 /** @typedef {import("./protocol.mjs").ThreadMessage} ThreadMessage */
@@ -25,7 +25,8 @@ const send = (message) => port.postMessage(message);
 
 // On Linux the nice value belongs to the thread: this lowers only this thread,
 // so the event loop of the process (database, HTTP) keeps its priority.
-const { niceness } = /** @type {ThreadData} */ (workerData);
+const { niceness, pool } = /** @type {ThreadData} */ (workerData);
+const poolControl = new Int32Array(pool);
 try {
   setPriority(niceness);
 } catch {
@@ -40,7 +41,10 @@ port.on("message", (/** @type {RenderMessage} */ message) => {
   const doBand = work.kind === "julia" ? juliaBand(work) : colourBand(work);
   const height = work.kind === "julia" ? work.params.height : work.height;
   const control = new Int32Array(message.control);
+  // Colouring waits for a thread: leave this render's remaining bands to the pool (it keeps them queued).
+  const mayYield = work.kind === "julia";
   while (Atomics.load(control, CONTROL_CANCELLED) === 0) {
+    if (mayYield && Atomics.load(poolControl, POOL_YIELD) === 1) break;
     const band = Atomics.add(control, CONTROL_NEXT_BAND, 1);
     if (band >= bands) break;
     const rowStart = band * bandRows;

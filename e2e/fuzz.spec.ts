@@ -1,22 +1,26 @@
+import { randomBytes } from "node:crypto";
 import { expect, test, type APIRequestContext, type APIResponse, type BrowserContext, type Page } from "@playwright/test";
 import fc from "fast-check";
 import postgres from "postgres";
+import { DATASETS, findDataset } from "../lib/datasets";
 import { scheduleInputSchema } from "../lib/schedules";
 import { tierChangeSchema, uploadStepSchema } from "../lib/validation/admin";
 import { tokenNameSchema } from "../lib/validation/api-token";
+import { credentialsSchema, signUpSchema } from "../lib/validation/auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema } from "../lib/validation/configuration";
 import { watchSourceInputSchema } from "../lib/validation/watched-source";
 import { createRenderSchema, errorCodes, errorSchema, jobSchema, listRendersQuery, listUploadsQuery, renderSchema, uploadQuery, uploadSchema } from "../lib/api/schemas";
 import { ERROR_STATUS } from "../lib/errors";
 import { hostileActionArgument, hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString } from "../lib/test/arbitraries";
 import { assertLocalDatabase } from "./assert-local-database";
-import { makeAdmin, signUpWithToken } from "./pages/app";
-import { asReplyValue, builtActions, callAction } from "./server-actions";
+import { makeAdmin, PASSWORD, signUpWithToken, uniqueEmail } from "./pages/app";
+import { asReplyValue, builtActions, callAction, type Form } from "./server-actions";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
 // HTTP-level fuzzing of every /api/v1 route, the browser's status routes, the
-// forms' server actions and the admin actions against the running web: never a 5xx,
+// forms' server actions, sign-in and sign-up, the actions that take one id and the
+// admin actions against the running web: never a 5xx,
 // every error is JSON with a stable code whose status is the documented one, and
 // invalid requests change none of the person's rows (compared in Postgres after
 // every request).
@@ -398,6 +402,40 @@ test("server actions replayed with hostile form fields: never a 5xx, and an inva
   await page.close();
 });
 
+test("the signed-in form actions called with anything but a form in its place: refused like an empty form, nothing saved", async ({ baseURL }) => {
+  const [{ configurationId }] = await sql<{ configurationId: string }[]>`select configuration_id as "configurationId" from results where id = ${renderId}`;
+  const actions = builtActions();
+  // Each action's arguments as its form binds them, with the value in the form's place.
+  const FORM_ACTIONS: Record<string, (value: unknown) => unknown[]> = {
+    "app/(app)/configurations/actions.ts#saveConfiguration": (value) => [null, {}, value],
+    "app/(app)/configurations/actions.ts#saveScheduleAction": (value) => [configurationId, {}, value],
+    "app/(app)/uploads/actions.ts#watchSourceAction": (value) => [{}, value],
+    "app/(app)/tokens/actions.ts#createTokenAction": (value) => [{}, value],
+  };
+  const origin = new URL(baseURL!).origin;
+  const before = await snapshot(email);
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...Object.keys(FORM_ACTIONS)), previousState, async (key, value) => {
+      const id = actions.find((action) => action.key === key)!.id;
+      const response = await callAction(context.request, id, FORM_ACTIONS[key](value).map(asReplyValue), origin);
+      const what = `${key.split("#")[1]} with ${typeof value === "bigint" ? `${value}n` : JSON.stringify(asReplyValue(value))?.slice(0, 200)} → ${response.status()}: ${(await response.text()).slice(0, 300)}`;
+      expect(response.status(), what).toBe(200);
+      expect(await snapshot(email), what).toEqual(before);
+    }),
+    // Each of these used to throw in the action (a 500): not iterable, or no .get().
+    {
+      numRuns: 30,
+      endOnFailure: true,
+      examples: [
+        ["app/(app)/configurations/actions.ts#saveConfiguration", {}],
+        ["app/(app)/configurations/actions.ts#saveScheduleAction", null],
+        ["app/(app)/uploads/actions.ts#watchSourceAction", 5],
+        ["app/(app)/tokens/actions.ts#createTokenAction", [["name", "from a list"]]],
+      ],
+    },
+  );
+});
+
 test("the admin actions called by an admin with hostile arguments: never a 5xx, refused as not found, and no one's rows change", async ({ browser, baseURL }) => {
   // An admin of their own, aiming at the fuzz person's finished render, upload and account.
   const adminContext = await browser.newContext();
@@ -452,4 +490,310 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
     { numRuns: 150, endOnFailure: true, examples: [[["changeUserTier", [userId, "pro\u0000"]]], [["retryUploadStepAsAdmin", [uploadId, Number.NaN]]], [["cancelRenderAsAdmin", [10n ** 30n]]]] },
   );
   await adminContext.close();
+});
+
+// ---------------------------------------------------------------- sign-in and sign-up
+
+const AUTH_FAILURE = "Wrong email or password";
+const EMAIL_TAKEN = "An account with this email already exists; sign in instead";
+
+/**
+ * A documentation address (RFC 3849) for each request, as X-Forwarded-For (the e2e web has no
+ * proxy in front, so the sign-in limit takes the client's): the fuzzing's failures count against
+ * no other test's address, and never reach the per-IP limit.
+ */
+const freshIp = () => `2001:db8:f::${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
+
+/** Whether an answer signs its client in (next-auth's session cookie, with a value). */
+const setsSession = (response: APIResponse) =>
+  response.headersArray().some(({ name, value }) => name.toLowerCase() === "set-cookie" && /^(__Secure-)?authjs\.session-token=[^;]/.test(value));
+
+/**
+ * The state an auth action answered with, without the email it echoes back: the row of the RSC
+ * payload that holds it. Rows are "<id>:<JSON>\n", or "<id>:T<hex byte length>,<text>" with no
+ * line break (a long string, such as a huge email echoed back).
+ */
+function authState(body: Buffer) {
+  for (let at = 0; at < body.length; ) {
+    const colon = body.indexOf(":", at);
+    if (colon === -1) break;
+    if (body[colon + 1] === "T".charCodeAt(0)) {
+      const comma = body.indexOf(",", colon);
+      at = comma + 1 + Number.parseInt(body.toString("latin1", colon + 2, comma), 16);
+      continue;
+    }
+    const end = body.indexOf("\n", colon) === -1 ? body.length : body.indexOf("\n", colon);
+    at = end + 1;
+    try {
+      const value = JSON.parse(body.toString("utf8", colon + 1, end));
+      if (value !== null && typeof value === "object" && ("formError" in value || "fieldErrors" in value)) {
+        const { email: _echoed, ...state } = value as Record<string, unknown>;
+        return state;
+      }
+    } catch {
+      // Another kind of row.
+    }
+  }
+  return undefined;
+}
+
+/** An email as typed: the same email once trimmed and lower-cased, or a near-miss that is another email or none. */
+const disguisedEmail = (email: string) =>
+  fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom(email, email.toUpperCase(), `  ${email}\t`) },
+    { weight: 1, arbitrary: fc.constantFrom(`${email}.`, `${email}\u0000`, `\u200B${email}`, email.replace("@", "＠"), `${email},${email}`, `"${email}"`) },
+  );
+/** Emails no account has (fuzz-nobody-… is never signed up). */
+const unknownEmail = fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `fuzz-nobody-${hex}@example.test`);
+/** A password and its near-misses. */
+const nearPassword = (password: string) =>
+  fc.constantFrom(password, `${password} `, ` ${password}`, password.toUpperCase(), password.slice(0, -1), `${password}\u0000`, `${password}\n`, password.replace(" ", "\u00A0"), "x".repeat(257), "");
+
+/**
+ * An auth form as a script can post it: each field missing, a near-miss, hostile, sent more than
+ * once (the action reads the last) or a file, and unknown fields besides.
+ */
+const authForm = (emails: fc.Arbitrary<string>, passwords: fc.Arbitrary<string>) => {
+  const field = (near: fc.Arbitrary<string>) =>
+    fc.oneof(
+      { weight: 5, arbitrary: near },
+      { weight: 3, arbitrary: hostileString().map(toWellFormed) },
+      { weight: 1, arbitrary: fc.array(fc.oneof(near, hostileString().map(toWellFormed)), { minLength: 2, maxLength: 3 }) },
+      { weight: 1, arbitrary: fc.constant(new Blob(["not a string"])) },
+    );
+  return fc
+    .tuple(fc.option(field(emails), { nil: undefined, freq: 8 }), fc.option(field(passwords), { nil: undefined, freq: 8 }), fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }))
+    .map(([email, password, extra]) => {
+      const form: Form["form"] = {};
+      const set = (name: string, value: Form["form"][string]) => Object.defineProperty(form, name, { value, enumerable: true, writable: true, configurable: true });
+      for (const [name, value] of Object.entries(extra)) if (!name.startsWith("$") && name !== "email" && name !== "password") set(toWellFormed(name), toWellFormed(value));
+      if (email !== undefined) set("email", email);
+      if (password !== undefined) set("password", password);
+      return form;
+    });
+};
+
+/** Half the time a form as the page sends one (both fields, plausible values), half the time anything a script can. */
+const someForm = (emails: fc.Arbitrary<string>, passwords: fc.Arbitrary<string>) =>
+  fc.oneof(fc.record({ email: emails, password: passwords }).map((fields): Form["form"] => fields), authForm(emails, passwords));
+
+/** What the action reads, Object.fromEntries(formData): the last of a repeated field. */
+const formAsActionSeesIt = (form: Form["form"]) => Object.fromEntries(Object.entries(form).map(([name, value]) => [name, Array.isArray(value) ? value.at(-1) : value]));
+
+/** The action's first argument (the form's previous state, which it ignores), as a script may send it. */
+const previousState = hostileActionArgument().filter((value) => !(typeof value === "object" && value !== null && "form" in value));
+/** The form argument: mostly a form, sometimes any other value a script can send in its place. */
+const formArgument = (form: fc.Arbitrary<Form["form"]>) =>
+  fc.oneof({ weight: 9, arbitrary: form.map((fields): Form => ({ form: fields })) }, { weight: 1, arbitrary: previousState });
+const isFormArgument = (value: unknown): value is Form => typeof value === "object" && value !== null && "form" in value;
+const describeAuthCall = (argument: unknown) =>
+  JSON.stringify(isFormArgument(argument) ? argument.form : asReplyValue(argument), (_key, value) => (value instanceof Blob ? "<file>" : typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}…(${value.length})` : value));
+
+function authActions(baseURL: string | undefined, guest: BrowserContext) {
+  const actions = builtActions();
+  const origin = new URL(baseURL!).origin;
+  return (name: "signInWithPassword" | "signUpWithPassword", args: unknown[]) => {
+    const id = actions.find((action) => action.key === `app/(auth)/actions.ts#${name}`)!.id;
+    return callAction(guest.request, id, args.map((arg) => (isFormArgument(arg) ? arg : asReplyValue(arg))), origin, {
+      path: name === "signInWithPassword" ? "/sign-in" : "/sign-up",
+      headers: { "X-Forwarded-For": freshIp() },
+    });
+  };
+}
+
+const countUsers = async () => (await sql<{ count: number }[]>`select count(*)::int as count from users`)[0].count;
+const countSignInFailures = async () => (await sql<{ count: number }[]>`select count(*)::int as count from sign_in_failures`)[0].count;
+
+test("the sign-in action with hostile forms: never a 5xx, no account made, signed in only by the right password, one answer for an unknown email and a wrong password", async ({ browser, baseURL }) => {
+  const guest = await browser.newContext();
+  const send = authActions(baseURL, guest);
+  // An account to aim at, made by the real sign-up action over HTTP (which signs its owner in).
+  const account = { email: uniqueEmail("fuzz-account"), password: PASSWORD };
+  expect(setsSession(await send("signUpWithPassword", [{}, { form: account }]))).toBe(true);
+
+  const emails = fc.oneof(disguisedEmail(account.email), unknownEmail.chain(disguisedEmail));
+  await fc.assert(
+    fc.asyncProperty(previousState, formArgument(someForm(emails, nearPassword(account.password))), async (previous, argument) => {
+      await guest.clearCookies();
+      // Anything but a form is read as an empty one.
+      const parsed = credentialsSchema.safeParse(isFormArgument(argument) ? formAsActionSeesIt(argument.form) : {});
+      const isRight = parsed.success && parsed.data.email === account.email && parsed.data.password === account.password;
+      const [users, failures] = [await countUsers(), await countSignInFailures()];
+
+      const response = await send("signInWithPassword", [previous, argument]);
+      const body = await response.body();
+      const what = `${describeAuthCall(argument)} → ${response.status()}: ${body.toString("utf8", 0, 300)}`;
+      expect(response.status(), what).toBeLessThan(500);
+      expect(setsSession(response), what).toBe(isRight);
+      expect(await countUsers(), what).toBe(users);
+      if (isRight) {
+        expect(response.headers()["x-action-redirect"], what).toMatch(/^(https?:\/\/[^/]+)?\/configurations(;|$)/);
+      } else if (!parsed.success) {
+        // Refused before any sign-in: field errors, and no attempt counted.
+        expect(authState(body), what).toEqual({ fieldErrors: expect.any(Object) });
+        expect(await countSignInFailures(), what).toBe(failures);
+      } else {
+        // The account's email with a wrong password and an email with no account: the same answer, each counted once.
+        expect(authState(body), what).toEqual({ formError: AUTH_FAILURE });
+        expect(await countSignInFailures(), what).toBe(failures + 1);
+      }
+      // The limit is not what this tests (security.spec.ts does): the account stays open to the next attempts.
+      await sql`delete from sign_in_failures where email = ${account.email}`;
+    }),
+    {
+      numRuns: 60,
+      endOnFailure: true,
+      examples: [
+        [{}, { form: { email: account.email.toUpperCase(), password: account.password } }],
+        [{}, { form: { email: account.email, password: `${account.password}\u0000` } }],
+        [{}, { form: { email: [account.email, "someone@example.test"], password: account.password } }],
+        // Just under Next's 1 MB limit on an action's body (past it, Next answers 500 before any action runs).
+        [{}, { form: { email: `${"x".repeat(1_000_000)}@example.test`, password: account.password } }],
+        [{}, { form: { email: new Blob([account.email]), password: account.password } }],
+        [{}, [["email", account.email], ["password", account.password]]],
+        [null, "email=x"],
+      ],
+    },
+  );
+  await guest.close();
+});
+
+test("the sign-up action with hostile forms: never a 5xx, an account only from a valid form, a taken email neither changed nor signed in without its password", async ({ browser, baseURL }) => {
+  const guest = await browser.newContext();
+  const send = authActions(baseURL, guest);
+  const account = { email: uniqueEmail("fuzz-taken"), password: PASSWORD };
+  expect(setsSession(await send("signUpWithPassword", [{}, { form: account }]))).toBe(true);
+  /** Every account made here, with its password. */
+  const accounts = new Map([[account.email, account.password]]);
+
+  const newEmail = fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `fuzz-new-${hex}@example.test`);
+  const emails = fc.oneof(disguisedEmail(account.email), newEmail.chain(disguisedEmail));
+  const passwords = fc.oneof(nearPassword(account.password), fc.string({ minLength: 8, maxLength: 40 }), fc.constantFrom("short", "1234567", "x".repeat(256)));
+  await fc.assert(
+    fc.asyncProperty(previousState, formArgument(someForm(emails, passwords)), async (previous, argument) => {
+      await guest.clearCookies();
+      const parsed = signUpSchema.safeParse(isFormArgument(argument) ? formAsActionSeesIt(argument.form) : {});
+      const [existing] = parsed.success ? await sql<{ password_hash: string }[]>`select password_hash from users where email = ${parsed.data.email}` : [];
+      const [users, failures] = [await countUsers(), await countSignInFailures()];
+
+      const response = await send("signUpWithPassword", [previous, argument]);
+      const body = await response.body();
+      const what = `${describeAuthCall(argument)} → ${response.status()}: ${body.toString("utf8", 0, 300)}`;
+      expect(response.status(), what).toBeLessThan(500);
+      if (!parsed.success) {
+        expect(await countUsers(), what).toBe(users);
+        expect(setsSession(response), what).toBe(false);
+        expect(authState(body), what).toEqual({ fieldErrors: expect.any(Object) });
+      } else if (!existing) {
+        // A valid form with a new email: its account, and its owner signed in.
+        expect(await countUsers(), what).toBe(users + 1);
+        expect(setsSession(response), what).toBe(true);
+        accounts.set(parsed.data.email, parsed.data.password);
+      } else {
+        // A taken email: the account is not changed, and only its own password signs in.
+        const isRight = accounts.get(parsed.data.email) === parsed.data.password;
+        expect(await countUsers(), what).toBe(users);
+        expect((await sql`select password_hash from users where email = ${parsed.data.email}`)[0].password_hash, what).toBe(existing.password_hash);
+        expect(setsSession(response), what).toBe(isRight);
+        if (!isRight) {
+          expect(authState(body), what).toEqual({ formError: EMAIL_TAKEN });
+          expect(await countSignInFailures(), what).toBe(failures + 1);
+        }
+      }
+      await sql`delete from sign_in_failures where email in ${sql([...accounts.keys()])}`;
+    }),
+    {
+      numRuns: 60,
+      endOnFailure: true,
+      examples: [
+        [{}, { form: { email: ` ${account.email.toUpperCase()} `, password: "another password" } }],
+        // Its owner signing up again with their password is signed in.
+        [{}, { form: { email: account.email, password: account.password } }],
+        [{}, { form: { email: `fuzz-nul-${randomBytes(4).toString("hex")}@example.test`, password: "pass\u0000word" } }],
+        [{}, { form: { email: uniqueEmail("fuzz-huge"), password: "x".repeat(1_000_000) } }],
+        [{}, { form: { email: [uniqueEmail("fuzz-twice"), uniqueEmail("fuzz-twice")], password: ["short", "long enough"] } }],
+        [{}, { email: uniqueEmail("fuzz-object"), password: "long enough" }],
+      ],
+    },
+  );
+  // Past Next's 1 MB limit on an action's body, Next itself refuses the call (a 500, by design: the
+  // page's error boundary shows it) before the action runs: nothing is made.
+  const users = await countUsers();
+  const oversized = await send("signUpWithPassword", [{}, { form: { email: uniqueEmail("fuzz-oversized"), password: `${PASSWORD}${"x".repeat(1_100_000)}` } }]);
+  expect(await oversized.text()).toMatch(/^0:\{"a":"\$@1".*\n1:E\{"digest":"\d+"\}/);
+  expect(setsSession(oversized)).toBe(false);
+  expect(await countUsers()).toBe(users);
+  await guest.close();
+});
+
+// ---------------------------------------------------------------- the actions that take one id
+
+test("the actions that take one id, called with hostile ids and another person's: never a 5xx, refused, and nobody's rows change", async ({ browser, baseURL }) => {
+  // Another person with one of everything these actions aim at, all finished or not yet due.
+  const otherContext = await browser.newContext();
+  const other = await signUpWithToken(await otherContext.newPage(), "fuzz-other");
+  const otherCall = v1(otherContext.request, other.token);
+  const started = await otherCall("POST", "/renders", { body: JSON.stringify({ re: 0.285, im: 0.01, width: 32, height: 32, depth: 16 }), headers: { "Content-Type": "application/json" } });
+  const otherRender = renderSchema.parse(await started.json()).id;
+  const uploaded = await otherCall("POST", "/uploads?name=theirs.csv", { body: Buffer.from("c,d\n3,4\n"), headers: { "Content-Type": "text/csv" } });
+  const otherUpload = uploadSchema.parse(await uploaded.json()).id;
+  for (const id of [otherRender, otherUpload]) {
+    await expect.poll(async () => jobSchema.parse(await (await otherCall("GET", `/jobs/${id}`)).json()).status, { timeout: 30_000 }).toBe("succeeded");
+  }
+  const [ids] = await sql<{ userId: string; configurationId: string; tokenId: string }[]>`
+    select u.id as "userId", r.configuration_id as "configurationId", (select t.id from api_tokens t where t.owner_id = u.id) as "tokenId"
+    from users u join results r on r.owner_id = u.id where u.email = ${other.email} and r.id = ${otherRender}`;
+  // Not due for a year: the worker leaves them alone while the fuzzing runs.
+  await sql`insert into schedules (configuration_id, owner_id, repeat, time_of_day, time_zone, next_run_at) values (${ids.configurationId}, ${ids.userId}, 'daily', '04:44', 'UTC', now() + interval '1 year')`;
+  const [{ sourceId }] = await sql<{ sourceId: string }[]>`
+    insert into watched_sources (owner_id, url, next_check_at) values (${ids.userId}, 'https://example.test/theirs.csv', now() + interval '1 year') returning id as "sourceId"`;
+  await expect.poll(async () => (await sql`select 1 from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`).length).toBe(0);
+  const everyone = async () => ({ caller: await snapshot(email), other: await snapshot(other.email) });
+
+  const actions = builtActions();
+  const actionId = (key: string) => actions.find((action) => action.key === key)!.id;
+  // Each action with its refusal (removing a schedule answers nothing either way).
+  const ONE_ID_ACTIONS: Record<string, string | null> = {
+    "app/(app)/configurations/actions.ts#cancelRender": '{"ok":false,"message":"This render does not exist"}',
+    "app/(app)/configurations/actions.ts#removeScheduleAction": null,
+    "app/(app)/tokens/actions.ts#revokeTokenAction": '{"ok":false}',
+    "app/(app)/uploads/actions.ts#reprocessUploadAction": '{"ok":false,"error":"This file does not exist"}',
+    "app/(app)/uploads/actions.ts#deleteUploadAction": '{"ok":false,"error":"This file does not exist"}',
+    "app/(app)/uploads/actions.ts#copySharedFileAction": '{"ok":false,"error":"This file does not exist"}',
+    "app/(app)/uploads/actions.ts#unwatchSourceAction": '{"ok":false,"error":"This watched URL does not exist"}',
+    "app/(app)/uploads/actions.ts#importDatasetAction": '{"ok":false,"error":"No such dataset"}',
+  };
+  const theirs = [otherRender, ids.configurationId, otherUpload, ids.tokenId, sourceId];
+  const id = fc.oneof(
+    { weight: 3, arbitrary: hostileActionArgument() },
+    // Their ids as they are and in the disguises Postgres's uuid input accepts (braces, no dashes, upper case).
+    { weight: 2, arbitrary: fc.constantFrom(...theirs).chain((theirId) => fc.constantFrom(theirId, theirId.toUpperCase(), `{${theirId}}`, theirId.replaceAll("-", ""), ` ${theirId}`, `${theirId}\u0000`, [theirId])) },
+    { weight: 1, arbitrary: fc.uuid() },
+    { weight: 1, arbitrary: fc.constantFrom(...DATASETS.map((dataset) => dataset.id)).chain((dataset) => fc.constantFrom(dataset.toUpperCase(), ` ${dataset}`, `${dataset}\u0000`, `${dataset}.png`, `../${dataset}`)) },
+  );
+  const request = fc.tuple(
+    fc.constantFrom(...Object.keys(ONE_ID_ACTIONS)),
+    fc.oneof({ weight: 4, arbitrary: id.map((value) => [value]) }, { weight: 1, arbitrary: fc.array(fc.oneof(id, hostileActionArgument()), { maxLength: 3 }) }),
+  );
+  const origin = new URL(baseURL!).origin;
+  // The calls reach the actions: the person's own finished render gets cancelRender's own refusal.
+  const reached = await callAction(context.request, actionId("app/(app)/configurations/actions.ts#cancelRender"), [renderId], origin);
+  expect(await reached.text()).toContain('{"ok":false,"message":"This render already finished (succeeded)"}');
+
+  const before = await everyone();
+  await fc.assert(
+    fc.asyncProperty(request, async ([key, args]) => {
+      // A real dataset's name rightly imports it: only names that are none.
+      fc.pre(!(key.endsWith("#importDatasetAction") && typeof args[0] === "string" && findDataset(args[0])));
+      const response = await callAction(context.request, actionId(key), args.map(asReplyValue), origin);
+      const body = await response.text();
+      const what = `${key.split("#")[1]}(${args.map((arg) => (typeof arg === "bigint" ? `${arg}n` : JSON.stringify(arg)?.slice(0, 200))).join(", ")}) → ${response.status()}: ${body.slice(0, 300)}`;
+      expect(response.status(), what).toBe(200);
+      const refusal = ONE_ID_ACTIONS[key];
+      if (refusal) expect(body, what).toContain(refusal);
+      expect(await everyone(), what).toEqual(before);
+    }),
+    { numRuns: 150, endOnFailure: true, examples: [[["app/(app)/uploads/actions.ts#deleteUploadAction", [`{${otherUpload}}`]]], [["app/(app)/tokens/actions.ts#revokeTokenAction", [ids.tokenId.toUpperCase()]]], [["app/(app)/uploads/actions.ts#importDatasetAction", ["__proto__"]]]] },
+  );
+  await otherContext.close();
 });

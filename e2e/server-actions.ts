@@ -11,21 +11,27 @@ export function builtActions() {
   }));
 }
 
-/** A form argument of a server action: its fields. */
-export type Form = { form: Record<string, string> };
+/** A form argument of a server action: its fields (a list is a field sent several times, a Blob a file). */
+export type Form = { form: Record<string, string | string[] | Blob> };
 
-/** Calls a server action the way React's client does (encodeReply): JSON args, or a multipart body when one is a form. */
-export function callAction(request: APIRequestContext, actionId: string, args: unknown[], origin: string) {
-  const headers = { "Next-Action": actionId, Accept: "text/x-component", Origin: origin };
+/**
+ * Calls a server action the way React's client does (encodeReply): JSON args, or a multipart body when one is a form.
+ * `path` is the page it is posted to (any page finds the action by its id); `headers` go along.
+ */
+export function callAction(request: APIRequestContext, actionId: string, args: unknown[], origin: string, options: { path?: string; headers?: Record<string, string> } = {}) {
+  const { path = "/configurations" } = options;
+  const headers = { "Next-Action": actionId, Accept: "text/x-component", Origin: origin, ...options.headers };
   const formIndex = args.findIndex((arg) => typeof arg === "object" && arg !== null && "form" in arg);
   if (formIndex === -1) {
-    return request.post("/configurations", { headers: { ...headers, "Content-Type": "text/plain;charset=UTF-8" }, data: JSON.stringify(args) });
+    return request.post(path, { headers: { ...headers, "Content-Type": "text/plain;charset=UTF-8" }, data: JSON.stringify(args) });
   }
   // The root ("0") goes last, as React sends it: the server resolves the form's fields when it reads the root.
   const multipart = new FormData();
-  for (const [name, value] of Object.entries((args[formIndex] as Form).form)) multipart.append(`_1_${name}`, value);
+  for (const [name, value] of Object.entries((args[formIndex] as Form).form)) {
+    for (const each of Array.isArray(value) ? value : [value]) multipart.append(`_1_${name}`, each);
+  }
   multipart.append("0", JSON.stringify(args.map((arg, index) => (index === formIndex ? "$K1" : arg))));
-  return request.post("/configurations", { headers, multipart, maxRedirects: 0 });
+  return request.post(path, { headers, multipart, maxRedirects: 0 });
 }
 
 /**

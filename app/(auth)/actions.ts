@@ -7,6 +7,7 @@ import { signIn, signOut } from "@/lib/auth";
 import { hashPassword } from "@/lib/auth/password";
 import { SignInRateLimited, signInRateLimitedMessage } from "@/lib/auth/sign-in-limit";
 import { credentialsSchema, signUpSchema } from "@/lib/validation/auth";
+import { formEntries } from "@/lib/validation/form-data";
 
 export type AuthFormState = {
   fieldErrors?: { email?: string[]; password?: string[] };
@@ -17,8 +18,9 @@ export type AuthFormState = {
 const AFTER_SIGN_IN = "/configurations";
 
 export async function signUpWithPassword(_previous: AuthFormState, formData: FormData): Promise<AuthFormState> {
-  const parsed = signUpSchema.safeParse(Object.fromEntries(formData));
-  const email = String(formData.get("email") ?? "");
+  const fields = Object.fromEntries(formEntries(formData));
+  const parsed = signUpSchema.safeParse(fields);
+  const email = typeof fields.email === "string" ? fields.email : "";
   if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, email };
 
   const inserted = await db
@@ -38,8 +40,9 @@ export async function signUpWithPassword(_previous: AuthFormState, formData: For
 }
 
 export async function signInWithPassword(_previous: AuthFormState, formData: FormData): Promise<AuthFormState> {
-  const parsed = credentialsSchema.safeParse(Object.fromEntries(formData));
-  const email = String(formData.get("email") ?? "");
+  const fields = Object.fromEntries(formEntries(formData));
+  const parsed = credentialsSchema.safeParse(fields);
+  const email = typeof fields.email === "string" ? fields.email : "";
   if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, email };
   const failure = await signInOrFailure(parsed.data);
   return failure ? { formError: failure, email } : {};

@@ -1,0 +1,28 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { hostileActionArgument } from "@/lib/test/arbitraries";
+import { formEntries } from "./form-data";
+
+describe("formEntries", () => {
+  it("gives a form's entries in order, repeated fields and files included", () => {
+    const form = new FormData();
+    form.append("email", "a@example.test");
+    form.append("email", "b@example.test");
+    const file = new File(["x"], "x.txt");
+    form.append("file", file);
+    expect(formEntries(form)).toEqual([
+      ["email", "a@example.test"],
+      ["email", "b@example.test"],
+      ["file", expect.any(File)],
+    ]);
+  });
+
+  it("reads anything else a script can send in a form's place as an empty form, never throwing", () => {
+    fc.assert(
+      fc.property(hostileActionArgument(), (value) => {
+        expect(formEntries(value)).toEqual([]);
+      }),
+    );
+    expect(formEntries([["email", "a@example.test"]])).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hostileActionArgument } from "@/lib/test/arbitraries";
-import { formEntries } from "./form-data";
+import { formEntries, formValues } from "./form-data";
 
 describe("formEntries", () => {
   it("gives a form's entries in order, repeated fields and files included", () => {
@@ -24,5 +24,17 @@ describe("formEntries", () => {
       }),
     );
     expect(formEntries([["email", "a@example.test"]])).toEqual([]);
+  });
+});
+
+describe("formValues", () => {
+  it("gives the person's fields as strings, the last of a repeated one, without React's $ACTION fields", () => {
+    const form = new FormData();
+    form.append("$ACTION_REF_1", "");
+    form.append("name", "first");
+    form.append("name", "second");
+    form.append("depth", "256");
+    expect(formValues(form)).toEqual({ name: "second", depth: "256" });
+    expect(formValues(null)).toEqual({});
   });
 });

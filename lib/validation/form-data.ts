@@ -4,3 +4,7 @@
  * reads as an empty form, so the action refuses it like one instead of throwing (a 500).
  */
 export const formEntries = (formData: unknown): [string, FormDataEntryValue][] => (formData instanceof FormData ? [...formData] : []);
+
+/** A form's fields as strings, for validation and to show back, without React's own `$ACTION_…` fields. */
+export const formValues = (formData: unknown): Record<string, string> =>
+  Object.fromEntries(formEntries(formData).filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));

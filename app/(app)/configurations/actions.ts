@@ -10,7 +10,7 @@ import { scheduleInputSchema, type ScheduleField } from "@/lib/schedules";
 import { withActionUser } from "@/lib/auth/guards";
 import { getWebEnv } from "@/lib/env";
 import { configurationInputSchema, idSchema, type ConfigurationField } from "@/lib/validation/configuration";
-import { formEntries } from "@/lib/validation/form-data";
+import { formValues } from "@/lib/validation/form-data";
 
 export type SaveConfigurationState = {
   fieldErrors?: Partial<Record<ConfigurationField, string[]>>;
@@ -25,7 +25,7 @@ export type SaveConfigurationState = {
 /** Creates (no id) or updates a configuration and queues its render, in one transaction. */
 export const saveConfiguration = withActionUser(
   async (user, configurationId: string | null, _previous: SaveConfigurationState, formData: FormData): Promise<SaveConfigurationState> => {
-    const values = Object.fromEntries(formEntries(formData).filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+    const values = formValues(formData);
     const submission = Date.now();
     if (configurationId !== null && !idSchema.safeParse(configurationId).success) {
       return { formError: "This configuration does not exist", values, submission };
@@ -84,7 +84,7 @@ export type SaveScheduleState = {
 /** Schedules a configuration to render again, once or repeatedly, in the person's time zone. */
 export const saveScheduleAction = withActionUser(
   async (user, configurationId: string, _previous: SaveScheduleState, formData: FormData): Promise<SaveScheduleState> => {
-    const values = Object.fromEntries(formEntries(formData).filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+    const values = formValues(formData);
     const submission = Date.now();
     if (!idSchema.safeParse(configurationId).success) return { formError: "This configuration does not exist", values, submission };
     const parsed = scheduleInputSchema.safeParse(values);

@@ -11,7 +11,7 @@ import { watchedSourceIdSchema, watchSourceInputSchema, type WatchSourceField } 
 import { isAdmin, withActionUser } from "@/lib/auth/guards";
 import { datasetPath, findDataset } from "@/lib/datasets";
 import { getWebEnv } from "@/lib/env";
-import { formEntries } from "@/lib/validation/form-data";
+import { formValues } from "@/lib/validation/form-data";
 import { uploadIdSchema } from "@/lib/validation/upload";
 
 export type UploadActionResult = { ok: true; uploadId?: string } | { ok: false; error: string };
@@ -74,7 +74,7 @@ export type WatchSourceState = {
 
 /** Starts watching a URL: the worker fetches it within a minute, then every interval. */
 export const watchSourceAction = withActionUser(async (user, _previous: WatchSourceState, formData: FormData): Promise<WatchSourceState> => {
-  const values = Object.fromEntries(formEntries(formData).filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+  const values = formValues(formData);
   const submission = Date.now();
   const parsed = watchSourceInputSchema.safeParse(values);
   if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, values, submission };

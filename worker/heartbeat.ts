@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Database } from "@/db/client";
 import { beatHeart, recoverLostWorkers, removeHeartbeat } from "@/db/queries/workers";
 
@@ -40,10 +41,21 @@ export async function startHeartbeat({ db, worker, intervalMs, staleAfterMs, log
     setPoolId: (poolId: string) => {
       worker.poolId = poolId;
     },
-    stop: async () => {
+    /**
+     * Stops beating and, with `deregister`, removes the row (waiting for a beat under way first),
+     * giving up after `timeoutMs`: a row left behind is swept by another worker after staleAfterMs.
+     * Returns whether the row was removed.
+     */
+    stop: async ({ deregister, timeoutMs }: { deregister: boolean; timeoutMs: number }) => {
       clearInterval(timer);
-      await running;
-      await removeHeartbeat(db, worker.id).catch(() => {});
+      if (!deregister) return false;
+      const removed = running.then(() => removeHeartbeat(db, worker.id)).then(
+        () => "removed" as const,
+        (error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      const outcome = await Promise.race([removed, sleep(timeoutMs, `no answer within ${timeoutMs / 1000} s`, { ref: false })]);
+      if (outcome !== "removed") log(`[worker] removing the heartbeat gave up (${outcome}); another worker will find this one silent`);
+      return outcome === "removed";
     },
   };
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Logger, parseCrontab, run, type Runner, type Worker as GraphileWorker, type WorkerEvents } from "graphile-worker";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { createDatabase } from "@/db/client";
+import { CONNECT_TIMEOUT_S, createDatabase, type Database } from "@/db/client";
 import { DEFAULT_STALE_AFTER_MS, releasePoolJobs } from "@/db/queries/workers";
 import { createTaskList } from "@/jobs";
 import { CRONTAB } from "@/jobs/crontab";
@@ -25,6 +26,12 @@ const HEALTH_DATABASE_TIMEOUT_MS = 2_000;
  * its time limit (a query cannot be aborted).
  */
 const STATEMENT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * On SIGTERM, a database that has not answered for this long is taken for
+ * gone: the worker stops waiting for the steps that need it (see stop below).
+ */
+const SHUTDOWN_DATABASE_TIMEOUT_MS = CONNECT_TIMEOUT_S * 1000;
 
 export type WorkerOptions = {
   databaseUrl: string;
@@ -211,16 +218,44 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     if (workerPool.id === currentPoolId) replaceRunner(runner, workerPool.id, `could not ${action}`);
   });
   watchRunner(runner, currentPoolId);
+  // A pool whose graceful shutdown failed may still hold jobs: its heartbeat row stays for the sweep to release them.
+  let handBackFailed = false;
+  events.on("pool:gracefulShutdown:error", () => {
+    if (stopping) handBackFailed = true;
+  });
 
+  /**
+   * graphile-worker's graceful shutdown (running jobs finish within the grace,
+   * or are handed back) needs the database, and waits for it for as long as it
+   * is away: an idle slot's job query retries "the database system is shutting
+   * down" and unreachable-host errors with a backoff of 3 s growing to 2 min,
+   * and the shutdown waits for it (README: Faults). So it is given up on once
+   * the database has not answered for SHUTDOWN_DATABASE_TIMEOUT_MS, and so is
+   * removing the heartbeat: what this worker held is then released by another
+   * worker's sweep once it has been silent for staleAfterMs, as for a lost worker.
+   */
   const stop = () =>
     (stopping ??= (async () => {
-      await restarting;
-      await runner.stop().catch(() => {}); // already stopped if it stopped by itself while we were stopping
+      const runnerStopped = (async () => {
+        await restarting;
+        await runner.stop().catch(() => {}); // already stopped if it stopped by itself while we were stopping
+      })();
+      const databaseGone = await Promise.race([runnerStopped.then(() => false), databaseSilentFor(options.databaseUrl, SHUTDOWN_DATABASE_TIMEOUT_MS, runnerStopped)]);
+      if (databaseGone) {
+        log(
+          `[worker] the database has not answered for ${SHUTDOWN_DATABASE_TIMEOUT_MS / 1000} s: gave up on graphile-worker's graceful shutdown and on removing this worker's heartbeat; ` +
+            `its running jobs go back to the queue when another worker finds it silent for ${staleAfterMs / 1000} s`,
+        );
+      }
       await metrics?.close();
-      await heartbeat?.stop();
+      // Removed only after a hand-back that succeeded: else the row stays for the sweep to release what the pool holds.
+      const isDeregistered = (await heartbeat?.stop({ deregister: !databaseGone && !handBackFailed, timeoutMs: SHUTDOWN_DATABASE_TIMEOUT_MS })) ?? false;
+      // Clients first, then the render threads: a task left running (database gone) then writes nothing on its way out.
+      // Queries still under way get 5 s after a clean stop; else none.
+      await db.$client.end({ timeout: isDeregistered ? 5 : 0 });
+      const pgPoolEnded = pgPool.end(); // waits for the clients a given-up runner still holds: bounded
       await renderPool.close();
-      await db.$client.end({ timeout: 5 });
-      await pgPool.end();
+      if (!(await settlesWithin(pgPoolEnded, isDeregistered ? SHUTDOWN_DATABASE_TIMEOUT_MS : 1_000))) log("[worker] graphile-worker's connections did not close; leaving them");
     })());
 
   return {
@@ -231,6 +266,33 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metricsPort: metrics?.port,
     stop,
   };
+}
+
+/**
+ * Whether the database stays silent for `silentMs` before `until` settles:
+ * `select 1` about once a second on a connection of its own (the worker's pool
+ * may be busy with jobs), each given `silentMs` to answer.
+ */
+async function databaseSilentFor(url: string, silentMs: number, until: Promise<unknown>): Promise<boolean> {
+  let isOver = false;
+  void until.finally(() => (isOver = true)).catch(() => {});
+  const probe: Database = createDatabase(url, { max: 1, applicationName: "longrun-worker-shutdown" });
+  try {
+    let answeredAt = performance.now();
+    while (!isOver) {
+      const answered = await Promise.race([probe.execute(sql`select 1`).then(() => true, () => false), sleep(silentMs, false, { ref: false })]);
+      if (answered) answeredAt = performance.now();
+      else if (performance.now() - answeredAt >= silentMs) return !isOver;
+      await Promise.race([sleep(1_000, undefined, { ref: false }), until.catch(() => {})]);
+    }
+    return false;
+  } finally {
+    await probe.$client.end({ timeout: 0 });
+  }
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return Promise.race([promise.then(() => true, () => true), sleep(ms, false, { ref: false })]);
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

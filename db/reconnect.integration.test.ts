@@ -1,6 +1,7 @@
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, expect, it } from "vitest";
+import { fatalErrorResponse } from "@/db/test/fatal-error";
 import { getTestEnv } from "@/lib/env";
 import { createDatabase, type Database } from "./client";
 
@@ -34,7 +35,7 @@ async function startProxy(target: URL) {
       return;
     }
     if (mode === "starting up") {
-      client.once("data", () => client.end(fatal("57P03", "the database system is starting up")));
+      client.once("data", () => client.end(fatalErrorResponse("57P03", "the database system is starting up")));
       return;
     }
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
@@ -67,14 +68,6 @@ async function startProxy(target: URL) {
   };
 }
 
-/** An ErrorResponse as Postgres sends it before closing a connection it will not serve. */
-function fatal(code: string, message: string) {
-  const fields = Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${message}\0\0`);
-  const header = Buffer.alloc(5);
-  header.write("E");
-  header.writeUInt32BE(fields.length + 4, 1);
-  return Buffer.concat([header, fields]);
-}
 
 /** "answered", the error's code, or "no answer" when the query hangs. */
 function outcome(query: Promise<unknown>): Promise<string> {

@@ -12,6 +12,7 @@ import { saveConfiguration } from "@/db/queries/configurations";
 import { listJobLog } from "@/db/queries/job-logs";
 import { cancelResult } from "@/db/queries/results";
 import { results, users, workerHeartbeats } from "@/db/schema";
+import { fatalErrorResponse } from "@/db/test/fatal-error";
 import { withDatabase } from "@/db/test/global-setup";
 import { waitFor } from "@/db/test/wait-for";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
@@ -106,7 +107,7 @@ it("an idle worker stopped while every connection is answered 'the database syst
     if (isShuttingDown) {
       client.once("data", (startup) => {
         if (!startup.includes("longrun-worker")) graphileRefusals += 1;
-        client.end(errorResponse("57P03", "the database system is shutting down"));
+        client.end(fatalErrorResponse("57P03", "the database system is shutting down"));
       });
       return;
     }
@@ -139,11 +140,3 @@ it("an idle worker stopped while every connection is answered 'the database syst
   expect(worker.output()).toMatch(GAVE_UP);
 }, 120_000);
 
-/** A Postgres ErrorResponse message (FATAL), as the server sends one during startup. */
-function errorResponse(code: string, message: string) {
-  const fields = Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${message}\0\0`);
-  const header = Buffer.alloc(5);
-  header.write("E");
-  header.writeInt32BE(fields.length + 4, 1);
-  return Buffer.concat([header, fields]);
-}

@@ -26,6 +26,7 @@ import {
 } from "@/db/queries/webdav";
 import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
+import { describeError } from "@/lib/errors";
 import { DAV } from "./xml";
 
 const { Errors, ResourceType } = webdav;
@@ -637,7 +638,8 @@ const EXPECTED_ERRORS = new Set<unknown>([...Object.values(Errors), PayloadTooLa
 let logFault = (line: string) => console.error(line);
 
 function reportFault(error: unknown) {
-  if (!EXPECTED_ERRORS.has(error)) logFault(`[webdav] ${error instanceof Error ? error.stack : String(error)}`);
+  // The database's reason first: drizzle's own message is the SQL.
+  if (!EXPECTED_ERRORS.has(error)) logFault(`[webdav] ${describeError(error)}\n${error instanceof Error ? error.stack : String(error)}`);
 }
 
 /** Runs an async function and reports to a webdav-server callback (which answers 500 to an unexpected error, silently). */

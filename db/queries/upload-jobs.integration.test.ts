@@ -7,7 +7,7 @@ import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test
 import { waitFor } from "@/db/test/wait-for";
 import { makeUploadFixtures } from "@/jobs/test/upload-fixtures";
 import { startWorker } from "@/worker/start-worker";
-import { cancelUploadStep, retryFailedUploadStep } from "./upload-jobs";
+import { cancelUploadStep, claimUploadStep, completeChecksum, retryFailedUploadStep } from "./upload-jobs";
 
 let test: TestDatabase;
 beforeAll(async () => {
@@ -57,5 +57,30 @@ describe("an admin's retry and cancel of upload steps", () => {
     } finally {
       await worker.stop();
     }
+  });
+});
+
+describe("a step finishing while its upload is deleted", () => {
+  it("waits for the delete and writes nothing, instead of deadlocking with it", async () => {
+    const user = await createTestUser(test.db);
+    const { id } = await store(user.id, Buffer.from("soon gone"), "doomed.txt");
+    const job = { uploadId: id, step: "checksum" as const, jobId: "4242" };
+    expect(await claimUploadStep(test.db, { ...job, workerId: "test" })).not.toBeNull();
+    const waitingOnLocks = async () =>
+      (await test.db.execute<{ count: number }>(sql`select count(*)::int as count from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))[0].count;
+
+    // Deleting an upload, one lock at a time: its row first, then (the cascade) its steps and log lines.
+    let completing: Promise<boolean> | undefined;
+    await test.db.$client.begin(async (tx) => {
+      await tx`select id from uploads where id = ${id} for update`;
+      completing = completeChecksum(test.db, { uploadId: id, jobId: job.jobId, md5: "0".repeat(32), cost: { wallMs: 1, cpuMs: 1, bytesRead: 9, bytesWritten: 0 }, log: { message: "Checksum: done" } });
+      await waitFor(waitingOnLocks, (count) => count === 1); // the step's completion waits on the delete
+      // Had the completion locked its step before the upload, this would deadlock (and one of the two fail).
+      await tx`delete from upload_steps where upload_id = ${id}`;
+      await tx`delete from job_logs where upload_id = ${id}`;
+      await tx`delete from uploads where id = ${id}`;
+    });
+    expect(await completing).toBe(false);
+    expect(await getUpload(test.db, { id, ownerId: user.id })).toBeNull();
   });
 });

@@ -73,11 +73,24 @@ async function finishStep(
 
 export type LogLine = { level?: LogLevel; message: string };
 
+/**
+ * Every transaction here takes its upload's row first, as deleting and reprocessing an
+ * upload do: one lock order everywhere. Writing a step or a log line locks the upload's
+ * row too (their foreign key), but after the step's: a step finishing while its upload
+ * was deleted deadlocked with the delete's cascade, and the delete (WebDAV, the page)
+ * failed. False when the upload is gone.
+ */
+async function lockUpload(tx: Executor, uploadId: string) {
+  const [row] = await tx.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, uploadId)).for("no key update");
+  return row !== undefined;
+}
+
 const isHeldBy = (job: StepJob) =>
   and(eq(uploadSteps.uploadId, job.uploadId), eq(uploadSteps.step, job.step), eq(uploadSteps.status, "running"), eq(uploadSteps.jobId, job.jobId));
 
 export async function completeChecksum(executor: Executor, args: Omit<StepJob, "step"> & { md5: string; cost: StepCost; log: LogLine }) {
   return executor.transaction(async (tx) => {
+    if (!(await lockUpload(tx, args.uploadId))) return false;
     if (!(await finishStep(tx, { ...args, step: "checksum", status: "succeeded", message: null }))) return false;
     await tx.update(uploads).set({ md5: args.md5 }).where(eq(uploads.id, args.uploadId));
     return true;
@@ -90,6 +103,7 @@ export async function completeTypeDetection(
   args: Omit<StepJob, "step"> & { detectedType: string; cost: StepCost; log: LogLine },
 ) {
   return executor.transaction(async (tx) => {
+    if (!(await lockUpload(tx, args.uploadId))) return false;
     if (!(await finishStep(tx, { ...args, step: "type", status: "succeeded", message: null }))) return false;
     await tx.update(uploads).set({ detectedType: args.detectedType }).where(eq(uploads.id, args.uploadId));
     if (isThumbnailable(args.detectedType)) await queueSteps(tx, args.uploadId, ["thumbnail"]);
@@ -102,6 +116,7 @@ export async function completeThumbnail(
   args: Omit<StepJob, "step"> & { thumbnail: { sha256: string; data: Buffer }; width: number; height: number; cost: StepCost; log: LogLine },
 ) {
   return executor.transaction(async (tx) => {
+    if (!(await lockUpload(tx, args.uploadId))) return false;
     if (!(await finishStep(tx, { ...args, step: "thumbnail", status: "succeeded", message: `${args.width}x${args.height}` }))) return false;
     await tx
       .insert(blobs)
@@ -124,6 +139,7 @@ export async function failUploadStep(
   args: StepJob & { reason: string; isFinal: boolean; cost: StepCost; log: LogLine },
 ) {
   return executor.transaction(async (tx) => {
+    if (!(await lockUpload(tx, args.uploadId))) return false;
     if (args.isFinal) return finishStep(tx, { ...args, status: "failed", message: args.reason });
     const updated = await tx
       .update(uploadSteps)
@@ -139,6 +155,7 @@ export async function failUploadStep(
 /** An admin's retry of a failed step: queued again with a fresh job; false unless it had failed. */
 export async function retryFailedUploadStep(executor: Executor, args: { uploadId: string; step: UploadStepName }) {
   return executor.transaction(async (tx) => {
+    if (!(await lockUpload(tx, args.uploadId))) return false;
     const [failed] = await tx
       .select({ step: uploadSteps.step })
       .from(uploadSteps)
@@ -158,6 +175,7 @@ export async function retryFailedUploadStep(executor: Executor, args: { uploadId
  */
 export async function cancelUploadStep(executor: Executor, args: { uploadId: string; step: UploadStepName }) {
   return executor.transaction(async (tx) => {
+    if (!(await lockUpload(tx, args.uploadId))) return false;
     const [cancelled] = await tx
       .update(uploadSteps)
       .set({ status: "failed", message: "Cancelled by an admin", finishedAt: sql`now()`, jobId: null })

@@ -286,12 +286,21 @@ export class LongrunFileSystem extends webdav.FileSystem {
   }
 
   protected _openReadStream(path: Path, info: { context: RequestContext }, callback: Callback<Readable>) {
-    settle(callback, async () => Readable.from(await this.readBytes(info.context, path)));
+    settle(callback, async () => {
+      const stream = Readable.from(await this.readBytes(info.context, path));
+      // Cut short (deleted while read): the Content-Length already went out, so end the connection,
+      // or the client waits for the rest forever.
+      const ctx = info.context;
+      stream.on("error", () => {
+        if (ctx instanceof webdav.HTTPRequestContext) ctx.response.destroy();
+      });
+      return stream;
+    });
   }
 
   private async readBytes(ctx: RequestContext, path: Path): Promise<AsyncIterable<Buffer>> {
     const node = await this.existing(ctx, path);
-    if (node.kind === "entry" && node.entry.kind === "file") return readUploadBytes(this.db, node.entry);
+    if (node.kind === "entry" && node.entry.kind === "file") return wholeFile(readUploadBytes(this.db, node.entry), node.entry.size);
     if (node.kind === "result-image") {
       const image = await getOwnedImage(this.db, { sha256: node.sha256, ownerId: ownerOf(ctx) });
       if (!image) throw Errors.ResourceNotFound;
@@ -632,6 +641,27 @@ function httpDepthOf(ctx: RequestContext) {
 }
 
 async function* emptyBytes(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * A file's bytes, checked against its size: the file may be deleted (over WebDAV, on the page, or
+ * replaced by a PUT) between finding its entry and reading its bytes, and the bytes then stop short or
+ * never start. The first chunk is read now, so a file gone before reading began is a 404 (nothing
+ * sent yet); a file cut short later ends the stream with an error.
+ */
+async function wholeFile(bytes: AsyncGenerator<Buffer>, size: number): Promise<AsyncIterable<Buffer>> {
+  const first = await bytes.next();
+  const firstLength = first.done ? 0 : first.value.length;
+  if (firstLength === 0 && size > 0) throw Errors.ResourceNotFound;
+  return (async function* () {
+    let read = firstLength;
+    if (!first.done) yield first.value;
+    for await (const chunk of bytes) {
+      read += chunk.length;
+      yield chunk;
+    }
+    if (read !== size) throw new Error(`The file was deleted while it was read (${read} of ${size} bytes)`);
+  })();
+}
 
 /** webdav-server's own errors (each maps to a status) and ours; anything else is a fault worth a log line. */
 const EXPECTED_ERRORS = new Set<unknown>([...Object.values(Errors), PayloadTooLarge, ClientWentAway]);

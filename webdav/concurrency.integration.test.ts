@@ -7,7 +7,7 @@ import fc from "fast-check";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "@/db/queries/api-tokens";
-import { listUploads, removeUpload, storeUpload } from "@/db/queries/uploads";
+import { deleteUpload, listUploads, removeUpload, storeUpload } from "@/db/queries/uploads";
 import { uploads, uploadSteps, webdavEntries, webdavProperties } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
@@ -335,6 +335,37 @@ describe("concurrent WebDAV requests with a worker processing what they write", 
     expect((await dav("GET", "/uploads/gone.txt")).status).toBe(404);
     expect(faults).toEqual([]);
     expect((await dav("DELETE", "/uploads/gone.txt")).status).toBe(200);
+    await waitForIdleWorker();
+  });
+
+  it("a COPY whose source file is replaced by a folder while it waits copies the file it found, or answers 404: not a 500", async () => {
+    // The interleaving the property found: COPY a.txt onto an existing name with Overwrite finds
+    // a.txt (a file), then waits for the tree's lock to delete the destination; meanwhile a MOVE of
+    // a folder onto a.txt commits. The COPY then looked a.txt up again, found a folder, and answered
+    // 500. Played here by holding the tree's lock and making that MOVE's change under it.
+    expect((await dav("PUT", "/uploads/source.txt", { body: "source" })).status).toBe(201);
+    expect((await dav("PUT", "/uploads/target.txt", { body: "target" })).status).toBe(201);
+    expect((await dav("MKCOL", "/uploads/folder")).status).toBe(201);
+    await waitForIdleWorker();
+    const [source] = await test.db
+      .select({ uploadId: webdavEntries.uploadId })
+      .from(webdavEntries)
+      .where(and(eq(webdavEntries.ownerId, alice.id), eq(webdavEntries.path, "source.txt")));
+    let copy: Promise<Answer> | undefined;
+    await test.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${alice.id}::text, 5))`);
+      copy = dav("COPY", "/uploads/source.txt", { headers: { Destination: `http://127.0.0.1:${port}/uploads/target.txt`, Overwrite: "T" } });
+      await waitFor(
+        () => test.db.execute<{ count: number }>(sql`select count(*)::int as count from pg_locks where locktype = 'advisory' and not granted`),
+        ([row]) => row.count > 0,
+      );
+      await deleteUpload(tx, { id: source.uploadId!, ownerId: alice.id });
+      await tx.execute(sql`update webdav_entries set path = 'source.txt' where owner_id = ${alice.id} and path = 'folder'`);
+    });
+    const answer = await copy!;
+    expect(answer.status, answer.text).toBe(404);
+    expect(faults).toEqual([]);
+    for (const path of ["source.txt", "target.txt"]) await dav("DELETE", `/uploads/${path}`);
     await waitForIdleWorker();
   });
 

@@ -299,7 +299,10 @@ export class LongrunFileSystem extends webdav.FileSystem {
   }
 
   private async readBytes(ctx: RequestContext, path: Path): Promise<AsyncIterable<Buffer>> {
-    const node = await this.existing(ctx, path);
+    return this.bytesOf(ctx, await this.existing(ctx, path));
+  }
+
+  private async bytesOf(ctx: RequestContext, node: Node): Promise<AsyncIterable<Buffer>> {
     if (node.kind === "entry" && node.entry.kind === "file") return wholeFile(readUploadBytes(this.db, node.entry), node.entry.size);
     if (node.kind === "result-image") {
       const image = await getOwnedImage(this.db, { sha256: node.sha256, ownerId: ownerOf(ctx) });
@@ -435,7 +438,8 @@ export class LongrunFileSystem extends webdav.FileSystem {
 
   private async copyNode(ctx: RequestContext, ownerId: string, from: Path, source: Node, target: string, depth: number) {
     if (!isFolder(source)) {
-      const outcome = await storeWebdavFile(this.db, await this.readBytes(ctx, from), {
+      // The bytes of the file found, not of whatever is at its path by now (a folder moved there meanwhile).
+      const outcome = await storeWebdavFile(this.db, await this.bytesOf(ctx, source), {
         ownerId,
         path: target,
         declaredType: source.kind === "entry" && source.entry.kind === "file" ? source.entry.contentType : "image/png",

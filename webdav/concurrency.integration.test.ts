@@ -6,13 +6,13 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import fc from "fast-check";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiToken } from "@/db/queries/api-tokens";
 import { deleteUpload, listUploads, removeUpload, storeUpload } from "@/db/queries/uploads";
 import { uploads, uploadSteps, webdavEntries, webdavProperties } from "@/db/schema";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestDatabase, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { createWebdavServer } from "./server";
+import { createPerson, type Person } from "./test/person";
 
 // Concurrent WebDAV requests with a real worker processing what they write. For
 // one person, batches of requests (PUT of text and PNG files, some over existing
@@ -36,17 +36,9 @@ let server: Server;
 let worker: RunningWorker;
 let port: number;
 const faults: string[] = [];
-type Person = { id: string; email: string; token: string };
 let alice: Person;
 let bob: Person;
 let pngs: Buffer[] = [];
-
-async function createPerson(): Promise<Person> {
-  const user = await createTestUser(test.db);
-  const created = await createApiToken(test.db, { ownerId: user.id, name: "webdav" });
-  if (!created.ok) throw new Error("no token");
-  return { id: user.id, email: user.email, token: created.token };
-}
 
 type Answer = { status: number; body: Buffer; text: string };
 
@@ -292,8 +284,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
   worker = await startWorker({ databaseUrl: test.url, concurrency: 3, renderThreads: 1, log: () => {} });
-  alice = await createPerson();
-  bob = await createPerson();
+  alice = await createPerson(test.db);
+  bob = await createPerson(test.db);
   pngs = await Promise.all(
     [
       [8, 8, { r: 255, g: 0, b: 0 }],

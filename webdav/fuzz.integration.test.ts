@@ -4,16 +4,17 @@ import { Readable } from "node:stream";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiToken, revokeApiToken } from "@/db/queries/api-tokens";
+import { revokeApiToken } from "@/db/queries/api-tokens";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { storeUpload } from "@/db/queries/uploads";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestDatabase, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
 import { hostileString } from "@/lib/test/arbitraries";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { startWorker } from "@/worker/start-worker";
 import { startWebdavProcess, type WebdavProcess } from "./test/webdav-process";
 import { escapeAttribute, escapeXml } from "./xml";
+import { createPerson, type Person } from "./test/person";
 
 // Raw HTTP fuzzing of the real WebDAV process (webdav/main.ts) over a real
 // Postgres: hostile paths, methods, headers, bodies and framing, with and without
@@ -31,7 +32,6 @@ const ANSWER_TIMEOUT_MS = 15_000;
 
 let test: TestDatabase;
 let server: WebdavProcess;
-type Person = { id: string; email: string; token: string };
 let alice: Person;
 let bob: Person;
 let revokedToken: string;
@@ -41,13 +41,6 @@ let lockedFileEtag: string;
 let alicePaths: string[] = [];
 /** What Alice has that nobody else may learn: names, ids, a property's value, her lock's token. */
 let aliceSecrets: string[] = [];
-
-async function createPerson(): Promise<Person> {
-  const user = await createTestUser(test.db);
-  const created = await createApiToken(test.db, { ownerId: user.id, name: "webdav" });
-  if (!created.ok) throw new Error("no token");
-  return { id: user.id, email: user.email, token: created.token };
-}
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
@@ -482,9 +475,9 @@ const hostileRequest = (knownTokens: string[]): fc.Arbitrary<FuzzRequest> => {
 beforeAll(async () => {
   test = await createTestDatabase();
   server = await startWebdavProcess(test.url, { UPLOAD_MAX_BYTES: String(MAX_UPLOAD_BYTES) });
-  alice = await createPerson();
-  bob = await createPerson();
-  const carol = await createPerson();
+  alice = await createPerson(test.db);
+  bob = await createPerson(test.db);
+  const carol = await createPerson(test.db);
   const [carolsToken] = await test.db.query.apiTokens.findMany({ where: (table, { eq }) => eq(table.ownerId, carol.id) });
   await revokeApiToken(test.db, { id: carolsToken.id, ownerId: carol.id });
   revokedToken = carol.token;

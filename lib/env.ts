@@ -65,6 +65,17 @@ const webdavSchema = databaseSchema.extend(uploadSchema.shape).extend({
   WEBDAV_DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });
 
+/** `npm start` (scripts/lib/local-stack.ts) and `npm run admin`: where the local stack listens. */
+const localStackSchema = z.object({
+  /** The web's port. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The embedded Postgres's port, used when DATABASE_URL is unset. */
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  WEBDAV_PORT: webdavSchema.shape.WEBDAV_PORT,
+  DATABASE_URL: databaseSchema.shape.DATABASE_URL.optional(),
+  AUTH_SECRET: webSchema.shape.AUTH_SECRET.optional(),
+});
+
 /** The test harness: a Postgres server on which the tests may create databases. */
 const testSchema = z.object({
   TEST_DATABASE_URL: z.url({ message: "TEST_DATABASE_URL must name a Postgres server the tests may create databases on (`npm test` provides one)" }),
@@ -97,6 +108,7 @@ export const getUploadEnv = () => (upload ??= parseEnv(uploadSchema, "web"));
 export const getMigrateEnv = () => parseEnv(databaseSchema, "migrate step");
 export const getTestEnv = () => parseEnv(testSchema, "integration tests");
 export const getWebdavEnv = () => parseEnv(webdavSchema, "WebDAV server");
+export const getLocalStackEnv = () => parseEnv(localStackSchema, "local stack");
 
 /** For a process's entry point: print the bad variables (no stack trace) and exit 1. */
 export function getEnvOrExit<T>(getEnv: () => T): T {
@@ -109,4 +121,4 @@ export function getEnvOrExit<T>(getEnv: () => T): T {
 }
 
 /** Every variable a Longrun process reads: .env.example lists each (a unit test checks). */
-export const ENV_VARIABLES = [...new Set([webSchema, workerSchema, webdavSchema].flatMap((schema) => Object.keys(schema.shape)))];
+export const ENV_VARIABLES = [...new Set([webSchema, workerSchema, webdavSchema, localStackSchema].flatMap((schema) => Object.keys(schema.shape)))];

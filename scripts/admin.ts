@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { createDatabase } from "@/db/client";
 import { users } from "@/db/schema";
+import { getEnvOrExit, getLocalStackEnv } from "@/lib/env";
 
 /**
  * `npm run admin -- set-tier EMAIL free|pro` and `npm run admin -- set-role EMAIL user|admin`.
@@ -20,7 +21,8 @@ if (!parsed.success) {
   process.exit(2);
 }
 
-const url = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_POSTGRES_PORT ?? 54329}/longrun`;
+const localEnv = getEnvOrExit(getLocalStackEnv);
+const url = localEnv.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${localEnv.EMBEDDED_POSTGRES_PORT}/longrun`;
 const db = createDatabase(url, { max: 1, applicationName: "longrun-admin" });
 try {
   const change = parsed.data.command === "set-tier" ? { tier: parsed.data.value } : { role: parsed.data.value };

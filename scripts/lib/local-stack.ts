@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { migrateDatabase } from "@/db/migrate";
+import { getEnvOrExit, getLocalStackEnv } from "@/lib/env";
 import { buildWorker, buildWorkerCopy } from "../build-worker";
 import { buildWeb, buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./build";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres";
@@ -22,9 +23,7 @@ import { NEXT_BIN, nodeWithTsx, startService, stopService, waitForHttp, type Ser
 export type StackMode = "start" | "dev" | "production";
 
 const DATA_DIR = ".data";
-const port = Number(process.env.PORT ?? 3000);
-const webdavPort = Number(process.env.WEBDAV_PORT ?? 3001);
-const embeddedPostgresPort = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
+const { PORT: port, WEBDAV_PORT: webdavPort, EMBEDDED_POSTGRES_PORT: embeddedPostgresPort, ...localEnv } = getEnvOrExit(getLocalStackEnv);
 
 let embedded: EmbeddedPostgres | undefined;
 let services: Service[] = [];
@@ -54,7 +53,7 @@ export function runLocalStack(mode: StackMode) {
 
 async function main(mode: StackMode) {
   const isDev = mode === "dev";
-  let databaseUrl = process.env.DATABASE_URL;
+  let databaseUrl = localEnv.DATABASE_URL;
   if (!databaseUrl) {
     console.log(`Starting embedded Postgres (data in ${DATA_DIR}/postgres, port ${embeddedPostgresPort})…`);
     embedded = await startEmbeddedPostgres({ dataDir: `${DATA_DIR}/postgres`, port: embeddedPostgresPort });
@@ -66,7 +65,7 @@ async function main(mode: StackMode) {
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
-    AUTH_SECRET: process.env.AUTH_SECRET ?? persistedSecret(`${DATA_DIR}/auth-secret`),
+    AUTH_SECRET: localEnv.AUTH_SECRET ?? persistedSecret(`${DATA_DIR}/auth-secret`),
     NEXT_TELEMETRY_DISABLED: "1",
   };
   if (mode === "start") buildWebIfNeeded();

@@ -9,7 +9,7 @@ export type Executor = Database | Parameters<Parameters<Database["transaction"]>
 /**
  * Seconds one connection attempt may take (TCP, startup, authentication), and
  * the most a query handed to a connection waits for attempts to begin (our
- * postgres.js patch). The default 30 s outlasts every caller: the web answers
+ * postgres.js patch, patches/README.md). The default 30 s outlasts every caller: the web answers
  * 503 after 8 s.
  */
 export const CONNECT_TIMEOUT_S = 5;
@@ -21,7 +21,7 @@ export const CONNECT_TIMEOUT_S = 5;
  * and a restart's dropped connections count too: a query handed to a connection
  * after Postgres was back slept out up to 20 s (bench/pg-restart.ts). With this
  * one a connection tries at least every second while Postgres is down, and the
- * first to reach it wakes the others (our patch).
+ * first to reach it wakes the others (our patch, patches/README.md).
  */
 export function reconnectBackoff(failures: number): number {
   return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 1) * (0.5 + Math.random() / 2);

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { taskPayloads, type TaskName, type TaskPayload } from "./payloads";
+import { requireAddedJobId } from "./workarounds/graphile-worker-add-job-null";
 
 export type EnqueueOptions = {
   jobKey?: string;
@@ -34,9 +35,7 @@ export async function enqueue<T extends TaskName>(
       priority => ${options.priority ?? null}::int,
       job_key_mode => ${options.jobKeyMode ?? null}
     )`);
-  const jobId = rows[0]?.id;
-  // add_job can return null under heavy contention on one job key (graphile-worker #580).
-  if (!jobId) throw new Error(`Could not enqueue ${task} (job key ${options.jobKey ?? "none"}); try again`);
+  const jobId = requireAddedJobId(rows[0]?.id, `${task} (job key ${options.jobKey ?? "none"})`);
   return { jobId };
 }
 

@@ -1,6 +1,6 @@
 import type { JobHelpers } from "graphile-worker";
 import { z } from "zod";
-import { endRetries } from "./end-retries";
+import { endRetries } from "./workarounds/graphile-worker-permanent-failure";
 
 /**
  * A task's payload parsed with its schema. A payload that fails can never

@@ -1,6 +1,6 @@
 import type { JobHelpers, Task } from "graphile-worker";
 import { formatDuration } from "@/lib/format";
-import { endRetries } from "./end-retries";
+import { endRetries } from "./workarounds/graphile-worker-permanent-failure";
 import type { TaskName } from "./payloads";
 
 const MINUTE = 60_000;

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import { Readable, Writable, PassThrough } from "node:stream";
 import { v2 as webdav } from "webdav-server";
 import type { Database } from "@/db/client";
@@ -27,6 +26,9 @@ import {
 import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
 import { describeError } from "@/lib/errors";
+import { copyDepthOf, mapErrorToStatus } from "./workarounds/webdav-server-file-system";
+import { isLockedWithoutSubmittedToken } from "./workarounds/webdav-server-lock-tokens";
+import { NO_PROPERTIES } from "./workarounds/webdav-server-property-commands";
 import { DAV } from "./xml";
 
 const { Errors, ResourceType } = webdav;
@@ -34,20 +36,13 @@ type RequestContext = webdav.RequestContext;
 type Path = webdav.Path;
 type Callback<T> = (error?: Error, value?: T) => void;
 
-/** The lock tokens each request submitted in its If header (set by webdav/server.ts, which checks that header). */
-export const submittedLockTokens = new WeakMap<IncomingMessage, string[]>();
-
 /** A PUT whose client disconnected before the end of its body: nothing is kept. */
 const ClientWentAway = new Error("The client went away before the end of the file");
 /** Refused: past the upload size limit (413). */
 export const PayloadTooLarge = new Error("The file is larger than the upload size limit");
 /** Refused: a write outside /uploads, or to /uploads itself (403). */
 const ReadOnly = Errors.Forbidden;
-// webdav-server maps errors to status codes by identity, through this public table.
-(webdav.HTTPRequestContext as unknown as { defaultErrorStatusCodes: { error: Error; code: number }[] }).defaultErrorStatusCodes.push({
-  error: PayloadTooLarge,
-  code: 413,
-});
+mapErrorToStatus(PayloadTooLarge, 413);
 
 const UPLOADS = "uploads";
 const RESULTS = "results";
@@ -411,8 +406,8 @@ export class LongrunFileSystem extends webdav.FileSystem {
   /**
    * COPY into /uploads, from /uploads or /results: a copied file is a new
    * upload (its bytes streamed into the store again, then processed); dead
-   * properties are copied too. webdav-server does not pass the Depth header
-   * on, so it is read here: "Depth: 0" copies a folder without its members.
+   * properties are copied too. "Depth: 0" copies a folder without its members
+   * (read from the request: workarounds/webdav-server-file-system.ts).
    */
   protected _copy(from: Path, to: Path, info: { context: RequestContext; overwrite: boolean; depth: number }, callback: Callback<boolean>) {
     settle(callback, async () => {
@@ -420,7 +415,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
       const ownerId = ownerOf(ctx);
       const target = writablePath(to);
       const source = await this.existing(ctx, from);
-      const depth = httpDepthOf(ctx) ?? info.depth;
+      const depth = copyDepthOf(ctx, info.depth);
       const parent = await getWebdavEntry(this.db, { ownerId, path: parentOf(target) });
       if (parentOf(target) !== "" && parent?.kind !== "folder") throw Errors.IntermediateResourceMissing;
       let overwritten = false;
@@ -466,7 +461,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
     }
   }
 
-  // ---- what our PROPFIND and PROPPATCH read (webdav/commands.ts) ---------------
+  // ---- what our PROPFIND and PROPPATCH read (workarounds/webdav-server-property-commands.ts) ----
 
   /** What PROPFIND shows of a path, or null when nothing is there. */
   async describe(ctx: RequestContext, path: Path): Promise<ResourceView | null> {
@@ -517,46 +512,16 @@ export class LongrunFileSystem extends webdav.FileSystem {
     });
   }
 
-  /**
-   * Whether a request may not change a path because of a LOCK: a lock on it,
-   * or on a folder above it deep enough to cover it, whose token the request
-   * did not submit in its If header (RFC 4918 §6.4). webdav-server's own check
-   * compares users rather than tokens, and a person's locks are theirs anyway:
-   * tokens are what keep one of their clients from overwriting another's work.
-   */
+  /** Whether a LOCK keeps a request from changing a path (workarounds/webdav-server-lock-tokens.ts). */
   isLocked(ctx: RequestContext, path: Path | string, depthOrCallback: number | Callback<boolean>, maybeCallback?: Callback<boolean>): void {
     const callback = (typeof depthOrCallback === "function" ? depthOrCallback : maybeCallback)!;
-    const uid = ctx.user?.uid;
-    if (!uid) return callback(undefined, false);
-    const segments = new webdav.Path(path).paths;
-    const submitted = ctx instanceof webdav.HTTPRequestContext ? (submittedLockTokens.get(ctx.request) ?? []) : [];
-    const relevant: webdav.Lock[] = [];
-    for (let length = 0; length <= segments.length; length++) {
-      const distance = segments.length - length;
-      const key = `/${segments.slice(0, length).join("/")}`;
-      this.locks.forPath(uid, key).getLocks((_error, locks) => {
-        for (const lock of locks ?? []) if (distance === 0 || lock.depth === -1 || lock.depth >= distance) relevant.push(lock);
-      });
-    }
-    callback(undefined, relevant.length > 0 && !relevant.some((lock) => submitted.includes(lock.uuid)));
+    callback(undefined, isLockedWithoutSubmittedToken(ctx, path, (ownerId, key) => this.locks.forPath(ownerId, key)));
   }
 
   protected _lockManager(path: Path, info: { context: RequestContext }, callback: Callback<webdav.ILockManager>) {
     callback(undefined, this.locks.forPath(info.context.user?.uid ?? "", path.toString()));
   }
 }
-
-/**
- * Dead properties are read and written by our PROPFIND and PROPPATCH
- * (webdav/commands.ts) straight from the database; webdav-server's own
- * property managers go unused, so it gets an empty, read-only one.
- */
-const NO_PROPERTIES: webdav.IPropertyManager = {
-  setProperty: (_name, _value, _attributes, callback) => callback(ReadOnly),
-  getProperty: (_name, callback) => callback(Errors.PropertyNotFound),
-  removeProperty: (_name, callback) => callback(ReadOnly),
-  getProperties: (callback) => callback(undefined, {}),
-};
 
 /**
  * LOCKs, in this process's memory, per person and path (a lock taken by one
@@ -637,11 +602,6 @@ function httpRequestOf(ctx: RequestContext) {
 
 function isPut(ctx: RequestContext) {
   return httpRequestOf(ctx)?.method === "PUT";
-}
-
-/** The request's Depth header: -1 for infinity, undefined when absent. */
-function httpDepthOf(ctx: RequestContext) {
-  return ctx instanceof webdav.HTTPRequestContext ? ctx.headers.depth : undefined;
 }
 
 async function* emptyBytes(): AsyncGenerator<Uint8Array> {}

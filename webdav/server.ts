@@ -2,10 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { v2 as webdav } from "webdav-server";
 import type { Database } from "@/db/client";
 import { authenticateApiToken } from "@/db/queries/api-tokens";
-import { replacePropertyCommands } from "./commands";
-import { LongrunFileSystem, submittedLockTokens } from "./file-system";
-import { evaluateIfHeader, parseIfHeader } from "./if-header";
+import { LongrunFileSystem } from "./file-system";
 import { parseRequestPath, pathOfUrl } from "./paths";
+import { evaluateIfHeader, hideIfHeaderFromWebdavServer, parseIfHeader } from "./workarounds/webdav-server-if-header";
+import { submittedLockTokens } from "./workarounds/webdav-server-lock-tokens";
+import { replacePropertyCommands } from "./workarounds/webdav-server-property-commands";
+import { ALLOWED_METHODS, isCopyOrMoveIntoItself, isPostTakenForPut, useCheckedDestination, withoutCorsHeaders } from "./workarounds/webdav-server-requests";
 import { FILE_RESPONSE_HEADERS } from "@/lib/http";
 
 export const WEBDAV_REALM = "Longrun";
@@ -61,9 +63,8 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     withoutCorsHeaders(response);
     // Files come back under their stored type; a browser opening one must not run it (same host as the web).
     for (const [name, value] of Object.entries(FILE_RESPONSE_HEADERS)) response.setHeader(name, value);
-    // webdav-server treats POST as PUT; WebDAV clients write with PUT.
-    if (request.method === "POST") {
-      response.setHeader("Allow", "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK");
+    if (isPostTakenForPut(request)) {
+      response.setHeader("Allow", ALLOWED_METHODS);
       return respond(response, 405, "Write files with PUT");
     }
     const paths = checkPaths(request);
@@ -78,12 +79,8 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
 
     const { source, destination } = paths;
     if (destination) {
-      // webdav-server answers a copy or move onto or into itself with 502 Bad Gateway.
-      const isIntoItself = source.every((segment, index) => destination[index] === segment);
-      if ((request.method === "COPY" || request.method === "MOVE") && isIntoItself) return respond(response, 403, "The destination is the source or inside it");
-      // webdav-server reads Destination its own way (a host starts at any "://", a query is part of the path,
-      // and a malformed escape there throws out of its callbacks, ending the process): it gets the path checked above.
-      request.headers.destination = `/${destination.map(encodeURIComponent).join("/")}`;
+      if (isCopyOrMoveIntoItself(request, source, destination)) return respond(response, 403, "The destination is the source or inside it");
+      useCheckedDestination(request, destination);
     }
 
     if (request.method !== "PUT") {
@@ -105,9 +102,7 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
       if (!holds) return respond(response, 412, "The If header's conditions do not hold");
       const tokens = lists.flatMap((list) => list.conditions.flatMap((condition) => (condition.kind === "token" && !condition.isNot ? [condition.token] : [])));
       submittedLockTokens.set(request, tokens);
-      // Checked: webdav-server's own If parser must not see it (it throws on untagged lists).
-      // Its LOCK only reads the token of a refresh from it, safely.
-      if (request.method !== "LOCK") delete request.headers.if;
+      hideIfHeaderFromWebdavServer(request);
     }
 
     // UNLOCK names its lock in Lock-Token: that is its submission of the token.
@@ -145,15 +140,6 @@ export function basicPassword(header: string | undefined): string | null {
   if (colon === -1) return null;
   const password = decoded.slice(colon + 1);
   return password.length > 0 && password.length <= 200 ? password : null;
-}
-
-/**
- * webdav-server allows every origin on every response. Browsers are not
- * WebDAV clients; a page on another site has no business reading people's files.
- */
-function withoutCorsHeaders(response: ServerResponse) {
-  const setHeader = response.setHeader.bind(response);
-  response.setHeader = (name, value) => (name.toLowerCase().startsWith("access-control-") ? response : setHeader(name, value));
 }
 
 function respond(response: ServerResponse, status: number, message: string) {

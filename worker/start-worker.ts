@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Logger, parseCrontab, run, type Runner, type Worker as GraphileWorker, type WorkerEvents } from "graphile-worker";
+import { Logger, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { CONNECT_TIMEOUT_S, createDatabase, type Database } from "@/db/client";
+import { CONNECT_TIMEOUT_S, createDatabase } from "@/db/client";
 import { DEFAULT_STALE_AFTER_MS, releasePoolJobs } from "@/db/queries/workers";
 import { createTaskList } from "@/jobs";
 import { CRONTAB } from "@/jobs/crontab";
@@ -13,6 +13,9 @@ import type { TaskGroup, TaskName } from "@/jobs/payloads";
 import { RenderPool } from "@/lib/render";
 import { startHeartbeat } from "./heartbeat";
 import { serveWorkerMetrics, type WorkerHealth } from "./metrics";
+import { createRunnerSupervisor } from "./workarounds/graphile-worker-runner-supervision";
+import { RECORD_OUTCOMES_DURING_SHUTDOWN } from "./workarounds/graphile-worker-shutdown-outcomes";
+import { giveUpWhenDatabaseSilent } from "./workarounds/graphile-worker-shutdown-without-database";
 
 /** How long the health check waits for the database before calling it unreachable. */
 const HEALTH_DATABASE_TIMEOUT_MS = 2_000;
@@ -29,7 +32,8 @@ const STATEMENT_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * On SIGTERM, a database that has not answered for this long is taken for
- * gone: the worker stops waiting for the steps that need it (see stop below).
+ * gone: the worker stops waiting for the steps that need it (see stop below and
+ * workarounds/graphile-worker-shutdown-without-database.ts).
  */
 const SHUTDOWN_DATABASE_TIMEOUT_MS = CONNECT_TIMEOUT_S * 1000;
 
@@ -117,13 +121,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   const events: WorkerEvents = new EventEmitter();
 
-  // Each pool's workers, so that a failed pool's running jobs can be let finish.
-  const poolWorkers = new Map<string, Set<GraphileWorker>>();
-  events.on("worker:create", ({ worker }) => {
-    const workers = poolWorkers.get(worker.workerPool.id) ?? new Set();
-    poolWorkers.set(worker.workerPool.id, workers.add(worker));
-  });
-
   let heartbeat: Awaited<ReturnType<typeof startHeartbeat>> | undefined;
   const health = async (): Promise<WorkerHealth> => {
     const database = await Promise.race([
@@ -149,9 +146,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       logger,
       preset: {
         worker: {
-          // Without these, a job finishing during a graceful shutdown stays locked (0.17.3).
-          completeJobBatchDelay: 0,
-          failJobBatchDelay: 0,
+          ...RECORD_OUTCOMES_DURING_SHUTDOWN,
           // After the grace period, running tasks see helpers.abortSignal and hand their job back.
           gracefulShutdownAbortTimeout: shutdownGraceMs,
         },
@@ -159,13 +154,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     });
     return { runner, poolId: await poolId };
   };
-  let { runner, poolId: currentPoolId } = await startRunner();
+  let stopping: Promise<void> | undefined;
+  const supervisor = createRunnerSupervisor({
+    events,
+    startRunner,
+    releasePoolJobs: (poolId) => releasePoolJobs(db, poolId),
+    isStopping: () => stopping !== undefined,
+    onReplaced: (poolId) => heartbeat?.setPoolId(poolId),
+    log,
+  });
+  const { poolId: firstPoolId } = await supervisor.start();
 
   heartbeat = await startHeartbeat({
     db,
     worker: {
       id,
-      poolId: currentPoolId,
+      poolId: firstPoolId,
       host: os.hostname(),
       pid: process.pid,
       concurrency: options.concurrency,
@@ -176,48 +180,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     log,
   });
 
-  let stopping: Promise<void> | undefined;
-  let restarting: Promise<void> | undefined;
-  const replacedPools = new Set<string>();
-  /**
-   * graphile-worker 0.17.3 gives up on its pool when recording a job's outcome
-   * fails once (a database restart does it: its batcher does not retry). The
-   * pool stops taking jobs, the job stays locked, and the runner may never end
-   * (the batcher waits forever). Our heartbeat would go on beating, so nobody
-   * would release the job and this process would take no more work. Instead:
-   * let the pool's running jobs finish, and once the database answers, release
-   * what the pool still holds and start a new runner.
-   */
-  const replaceRunner = (old: Runner, oldPoolId: string, reason: string) => {
-    if (stopping || replacedPools.has(oldPoolId)) return;
-    replacedPools.add(oldPoolId);
-    log(`[worker] error: graphile-worker's pool ${oldPoolId} ${reason}; replacing the runner once its running jobs end and the database answers`);
-    void old.stop().catch(() => {}); // stops its cron; its pool is already shutting down
-    restarting = (async () => {
-      await Promise.allSettled([...(poolWorkers.get(oldPoolId) ?? [])].map((worker) => worker.promise));
-      poolWorkers.delete(oldPoolId);
-      for (let delayMs = 250; !stopping; delayMs = Math.min(delayMs * 2, 5_000)) {
-        try {
-          await releasePoolJobs(db, oldPoolId);
-          ({ runner, poolId: currentPoolId } = await startRunner());
-          heartbeat?.setPoolId(currentPoolId);
-          log(`[worker] runner replaced (pool ${currentPoolId})`);
-          watchRunner(runner, currentPoolId);
-          return;
-        } catch (error) {
-          log(`[worker] replacing the runner failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-        }
-      }
-    })();
-  };
-  const watchRunner = (watched: Runner, watchedPoolId: string) => {
-    void watched.promise.catch(() => {}).then(() => replaceRunner(watched, watchedPoolId, "stopped by itself"));
-  };
-  events.on("pool:fatalError", ({ workerPool, action }) => {
-    if (workerPool.id === currentPoolId) replaceRunner(runner, workerPool.id, `could not ${action}`);
-  });
-  watchRunner(runner, currentPoolId);
+  supervisor.watch();
   // A pool whose graceful shutdown failed may still hold jobs: its heartbeat row stays for the sweep to release them.
   let handBackFailed = false;
   events.on("pool:gracefulShutdown:error", () => {
@@ -226,21 +189,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   /**
    * graphile-worker's graceful shutdown (running jobs finish within the grace,
-   * or are handed back) needs the database, and waits for it for as long as it
-   * is away: an idle slot's job query retries "the database system is shutting
-   * down" and unreachable-host errors with a backoff of 3 s growing to 2 min,
-   * and the shutdown waits for it (README: Faults). So it is given up on once
-   * the database has not answered for SHUTDOWN_DATABASE_TIMEOUT_MS, and so is
-   * removing the heartbeat: what this worker held is then released by another
+   * or are handed back) is given up on once the database has not answered for
+   * SHUTDOWN_DATABASE_TIMEOUT_MS (workarounds/graphile-worker-shutdown-without-database.ts),
+   * and so is removing the heartbeat: what this worker held is then released by another
    * worker's sweep once it has been silent for staleAfterMs, as for a lost worker.
    */
   const stop = () =>
     (stopping ??= (async () => {
       const runnerStopped = (async () => {
-        await restarting;
-        await runner.stop().catch(() => {}); // already stopped if it stopped by itself while we were stopping
+        await supervisor.replacing;
+        await supervisor.runner.stop().catch(() => {}); // already stopped if it stopped by itself while we were stopping
       })();
-      const databaseGone = await Promise.race([runnerStopped.then(() => false), databaseSilentFor(options.databaseUrl, SHUTDOWN_DATABASE_TIMEOUT_MS, runnerStopped)]);
+      const databaseGone = await giveUpWhenDatabaseSilent(runnerStopped, options.databaseUrl, SHUTDOWN_DATABASE_TIMEOUT_MS);
       if (databaseGone) {
         log(
           `[worker] the database has not answered for ${SHUTDOWN_DATABASE_TIMEOUT_MS / 1000} s: gave up on graphile-worker's graceful shutdown and on removing this worker's heartbeat; ` +
@@ -261,34 +221,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   return {
     id,
     get runner() {
-      return runner;
+      return supervisor.runner;
     },
     metricsPort: metrics?.port,
     stop,
   };
-}
-
-/**
- * Whether the database stays silent for `silentMs` before `until` settles:
- * `select 1` about once a second on a connection of its own (the worker's pool
- * may be busy with jobs), each given `silentMs` to answer.
- */
-async function databaseSilentFor(url: string, silentMs: number, until: Promise<unknown>): Promise<boolean> {
-  let isOver = false;
-  void until.finally(() => (isOver = true)).catch(() => {});
-  const probe: Database = createDatabase(url, { max: 1, applicationName: "longrun-worker-shutdown" });
-  try {
-    let answeredAt = performance.now();
-    while (!isOver) {
-      const answered = await Promise.race([probe.execute(sql`select 1`).then(() => true, () => false), sleep(silentMs, false, { ref: false })]);
-      if (answered) answeredAt = performance.now();
-      else if (performance.now() - answeredAt >= silentMs) return !isOver;
-      await Promise.race([sleep(1_000, undefined, { ref: false }), until.catch(() => {})]);
-    }
-    return false;
-  } finally {
-    await probe.$client.end({ timeout: 0 });
-  }
 }
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateIfHeader, parseIfHeader } from "./if-header";
+import { evaluateIfHeader, parseIfHeader } from "./webdav-server-if-header";
 
 describe("parseIfHeader", () => {
   it("reads untagged and tagged lists, Not, tokens and etags", () => {

@@ -22,5 +22,9 @@ export function registerQueueDepthGauges(registry: Registry, readQueueDepth: () 
     });
   gauge("longrun_queue_ready_jobs", "Jobs waiting for a worker, by task", (row) => row.readyJobs);
   gauge("longrun_queue_running_jobs", "Jobs a worker holds, by task", (row) => row.runningJobs);
-  gauge("longrun_queue_oldest_ready_job_age_seconds", "How long the oldest job waiting for a worker has been due, by task", (row) => row.oldestReadyJobAgeSeconds);
+  gauge(
+    "longrun_queue_oldest_ready_job_age_seconds",
+    "How long the oldest job waiting for a worker has been due, by task",
+    (row) => row.oldestReadyJobAgeSeconds,
+  );
 }

@@ -25,7 +25,9 @@ beforeAll(async () => {
     await enqueue(tx, "render", { resultId: randomUUID() }, { runAt: new Date(Date.now() + 3_600_000) });
     // Running: locked as a worker locks the job it takes.
     const running = await enqueue(tx, "upload_type", { uploadId: randomUUID() });
-    await tx.execute(sql`update graphile_worker._private_jobs set locked_at = now(), locked_by = 'another-worker', attempts = 1 where id = ${running.jobId}`);
+    await tx.execute(
+      sql`update graphile_worker._private_jobs set locked_at = now(), locked_by = 'another-worker', attempts = 1 where id = ${running.jobId}`,
+    );
     // Failed for good: no attempts left.
     const failed = await enqueue(tx, "upload_thumbnail", { uploadId: randomUUID() }, { maxAttempts: 1 });
     await tx.execute(sql`update graphile_worker._private_jobs set attempts = 1, last_error = 'failed' where id = ${failed.jobId}`);

@@ -26,7 +26,8 @@ const manifests: Manifest[] = kustomization.resources.flatMap((file) =>
     return { source: `${file}#${index + 1}`, document: document.toJS() as unknown };
   }),
 );
-const ofKind = <T>(kind: string) => manifests.map((manifest) => manifest.document as T & { kind: string }).filter((document) => document.kind === kind);
+const ofKind = <T>(kind: string) =>
+  manifests.map((manifest) => manifest.document as T & { kind: string }).filter((document) => document.kind === kind);
 const deployments = ofKind<IDeployment>("Deployment");
 const scaledObjects = ofKind<IScaledObject>("ScaledObject");
 const [config] = ofKind<IConfigMap>("ConfigMap");
@@ -54,7 +55,9 @@ describe("deploy/kubernetes", () => {
       const container = document.spec!.template.spec!.containers[0] as unknown as Record<string, unknown>;
       container.readinesProbe = container.readinessProbe;
       delete container.readinessProbe;
-      expect(validateManifests([{ source: "copy", document }])).toEqual([expect.stringMatching(/'readinesProbe' does not exist in type 'IContainer'/)]);
+      expect(validateManifests([{ source: "copy", document }])).toEqual([
+        expect.stringMatching(/'readinesProbe' does not exist in type 'IContainer'/),
+      ]);
     });
 
     it("a value of the wrong type, and a missing required field", () => {
@@ -111,9 +114,12 @@ describe("deploy/kubernetes", () => {
 
     it("each worker Deployment, standard and large, has a ScaledObject", () => {
       expect(workerDeployments.map(groupOf).sort()).toEqual(Object.keys(TASK_GROUPS).sort());
-      expect(deployments.filter((item) => item.spec!.template.spec!.containers[0].image?.startsWith("longrun-worker") && !item.spec!.template.spec!.containers[0].command)).toEqual(
-        workerDeployments,
-      );
+      expect(
+        deployments.filter(
+          (item) =>
+            item.spec!.template.spec!.containers[0].image?.startsWith("longrun-worker") && !item.spec!.template.spec!.containers[0].command,
+        ),
+      ).toEqual(workerDeployments);
     });
 
     it("KEDA runs the query the code builds for the worker's tasks, against its concurrency", () => {
@@ -127,15 +133,21 @@ describe("deploy/kubernetes", () => {
     });
 
     it("the standard workers never scale to zero (the crontab); the large ones may", () => {
-      const minimum = Object.fromEntries(scaledObjects.map((scaledObject, index) => [groupOf(workerDeployments[index]), scaledObject.spec.minReplicaCount]));
+      const minimum = Object.fromEntries(
+        scaledObjects.map((scaledObject, index) => [groupOf(workerDeployments[index]), scaledObject.spec.minReplicaCount]),
+      );
       expect(minimum).toEqual({ standard: 1, large: 0 });
     });
 
     it("KEDA reads the connection URL from the workers' Secret", () => {
       const authentications = ofKind<ITriggerAuthentication>("TriggerAuthentication");
       for (const scaledObject of scaledObjects) {
-        const authentication = authentications.find((item) => item.metadata?.name === scaledObject.spec.triggers[0].authenticationRef?.name);
-        expect(authentication?.spec.secretTargetRef).toEqual([{ parameter: "connection", name: secret.metadata?.name, key: "DATABASE_URL" }]);
+        const authentication = authentications.find(
+          (item) => item.metadata?.name === scaledObject.spec.triggers[0].authenticationRef?.name,
+        );
+        expect(authentication?.spec.secretTargetRef).toEqual([
+          { parameter: "connection", name: secret.metadata?.name, key: "DATABASE_URL" },
+        ]);
       }
     });
 

@@ -24,7 +24,10 @@ const KINDS = {
   "v1/Service": { model: Service, type: ["kubernetes-models/v1/Service", "IService"] },
   "apps/v1/Deployment": { model: Deployment, type: ["kubernetes-models/apps/v1/Deployment", "IDeployment"] },
   "batch/v1/Job": { model: Job, type: ["kubernetes-models/batch/v1/Job", "IJob"] },
-  "keda.sh/v1alpha1/ScaledObject": { model: ScaledObject, type: ["@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject", "IScaledObject"] },
+  "keda.sh/v1alpha1/ScaledObject": {
+    model: ScaledObject,
+    type: ["@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject", "IScaledObject"],
+  },
   "keda.sh/v1alpha1/TriggerAuthentication": {
     model: TriggerAuthentication,
     type: ["@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication", "ITriggerAuthentication"],
@@ -56,7 +59,10 @@ export function validateManifests(manifests: Manifest[]): string[] {
       problems.push(`${source}: ${error instanceof Error ? error.message : String(error)}`);
     }
     const [module, name] = type;
-    typed.push({ source, text: `import type { ${name} } from "${module}";\nexport const manifest: ${name} = ${toLiteral(document, "")};\n` });
+    typed.push({
+      source,
+      text: `import type { ${name} } from "${module}";\nexport const manifest: ${name} = ${toLiteral(document, "")};\n`,
+    });
   }
   return [...problems, ...typeCheck(typed)];
 }
@@ -66,7 +72,9 @@ function toLiteral(value: unknown, indent: string): string {
   const inner = `${indent}  `;
   if (Array.isArray(value)) return `[\n${value.map((item) => inner + toLiteral(item, inner)).join(",\n")}\n${indent}]`;
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).map(([key, item]) => `${inner}${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}: ${toLiteral(item, inner)}`);
+    const entries = Object.entries(value).map(
+      ([key, item]) => `${inner}${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}: ${toLiteral(item, inner)}`,
+    );
     return `{\n${entries.join(",\n")}\n${indent}}`;
   }
   return JSON.stringify(value) ?? "undefined";

@@ -15,7 +15,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["{lib,db,jobs,worker,app,components,webdav,cli,docs}/**/*.test.ts"],
+          include: ["{lib,db,jobs,worker,app,components,webdav,cli,docs,deploy}/**/*.test.ts"],
           exclude: ["**/*.integration.test.ts", "node_modules/**"],
           testTimeout: 30_000,
         },

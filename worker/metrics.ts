@@ -2,19 +2,22 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { WorkerEvents } from "graphile-worker";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import type { QueueDepth } from "@/db/queries/queue";
+import { registerQueueDepthGauges } from "@/lib/queue-depth-gauges";
 
 export type WorkerHealth = { ok: boolean; heartbeat: "fresh" | "stale"; database: "ok" | "unreachable" };
 
 /**
  * A worker's own port (WORKER_METRICS_PORT; off when unset). `/metrics`:
- * Prometheus metrics, jobs by task and outcome, run times, and the process's
- * own default metrics. `/health`: 200 when its heartbeat is fresh and the
- * database answers, 503 otherwise (for a container's healthcheck or an
- * orchestrator). Bind it to a private network in production.
+ * Prometheus metrics, jobs by task and outcome, run times, the whole queue's
+ * depth (lib/queue-depth-gauges.ts), and the process's own default metrics.
+ * `/health`: 200 when its heartbeat is fresh and the database answers, 503
+ * otherwise (for a container's healthcheck or an orchestrator). Bind it to a
+ * private network in production.
  */
 export async function serveWorkerMetrics(
   events: WorkerEvents,
-  options: { port: number; workerId: string; health: () => Promise<WorkerHealth> },
+  options: { port: number; workerId: string; health: () => Promise<WorkerHealth>; queueDepth: () => Promise<QueueDepth[]> },
 ) {
   const registry = new Registry();
   registry.setDefaultLabels({ worker: options.workerId });
@@ -37,6 +40,7 @@ export async function serveWorkerMetrics(
   };
   events.on("job:success", finish("success"));
   events.on("job:error", finish("error"));
+  registerQueueDepthGauges(registry, options.queueDepth);
 
   const server: Server = createServer(async (request, response) => {
     if (request.url === "/metrics") {

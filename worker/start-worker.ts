@@ -5,11 +5,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Logger, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { CONNECT_TIMEOUT_S, createDatabase } from "@/db/client";
+import { CONNECT_TIMEOUT_S, createDatabase, type Database } from "@/db/client";
+import { getQueueDepth, QUEUE_DEPTH_MAX_AGE_MS } from "@/db/queries/queue";
 import { DEFAULT_STALE_AFTER_MS, releasePoolJobs } from "@/db/queries/workers";
 import { createTaskList } from "@/jobs";
 import { CRONTAB } from "@/jobs/crontab";
-import type { TaskGroup, TaskName } from "@/jobs/payloads";
+import { taskPayloads, type TaskGroup, type TaskName } from "@/jobs/payloads";
+import { cachedFor } from "@/lib/cached";
 import { RenderPool } from "@/lib/render";
 import { startHeartbeat } from "./heartbeat";
 import { serveWorkerMetrics, type WorkerHealth } from "./metrics";
@@ -130,7 +132,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const beat = heartbeat?.isFresh() ? "fresh" : "stale";
     return { ok: database === "ok" && beat === "fresh", heartbeat: beat, database };
   };
-  const metrics = options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id, health });
+  const queueDepth = cachedFor(QUEUE_DEPTH_MAX_AGE_MS, () => getQueueDepth(db, Object.keys(taskPayloads)));
+  const metrics =
+    options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id, health, queueDepth });
 
   // The pool id is what graphile-worker writes to locked_by; the heartbeat records it.
   const startRunner = async () => {

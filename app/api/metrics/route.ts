@@ -2,9 +2,13 @@ import { timingSafeEqual } from "node:crypto";
 import { Gauge, Registry } from "prom-client";
 import { db } from "@/db";
 import { getQueueMetrics } from "@/db/queries/dashboard";
+import { getQueueDepth, QUEUE_DEPTH_MAX_AGE_MS } from "@/db/queries/queue";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
+import { taskPayloads } from "@/jobs/payloads";
+import { cachedFor } from "@/lib/cached";
 import { getWebEnv } from "@/lib/env";
 import { notFound } from "@/lib/errors";
+import { registerQueueDepthGauges } from "@/lib/queue-depth-gauges";
 
 /**
  * Prometheus metrics of the whole service, read from the database at each
@@ -25,8 +29,12 @@ export async function GET(request: Request) {
   const workers = new Gauge({ name: "longrun_workers", help: "Workers by heartbeat", labelNames: ["state"], registers: [registry] });
   workers.set({ state: "alive" }, metrics.workersAlive);
   workers.set({ state: "lost" }, metrics.workersLost);
+  registerQueueDepthGauges(registry, readQueueDepth);
   return new Response(await registry.metrics(), { headers: { "Content-Type": registry.contentType, "Cache-Control": "no-store" } });
 }
+
+// Scrapes within a few seconds share one reading of the queue's depth.
+const readQueueDepth = cachedFor(QUEUE_DEPTH_MAX_AGE_MS, () => getQueueDepth(db, Object.keys(taskPayloads)));
 
 function isSameSecret(sent: string, expected: string) {
   const a = Buffer.from(sent);

@@ -17,7 +17,7 @@ type Sample = { ms: number; blockedMs: number };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The colouring's time, and the longest gap between ticks of a 1 ms timer on the calling thread meanwhile. */
-async function measure(colour: () => Promise<unknown> | unknown): Promise<Sample> {
+async function measure(colour: () => unknown): Promise<Sample> {
   let last = performance.now();
   let blockedMs = 0;
   const ticker = setInterval(() => {

@@ -149,7 +149,7 @@ async function timeClickToActionReturn() {
       await page.waitForTimeout(150);
     }
     // A string, not a function: tsx's name-keeping helpers do not exist in the page.
-    const { clicks, fetches } = (await page.evaluate(`(() => {
+    const { clicks, fetches } = await page.evaluate<{ clicks: number[]; fetches: number[] }>(`(() => {
       const entries = performance.getEntriesByType("resource").filter((entry) => entry.initiatorType === "fetch");
       const pathOf = (entry) => new URL(entry.name).pathname;
       return {
@@ -157,7 +157,7 @@ async function timeClickToActionReturn() {
       clicks: entries.filter((entry) => pathOf(entry) === "/configurations/${id}" && !entry.name.includes("_rsc=")).map((entry) => entry.duration),
         fetches: entries.filter((entry) => pathOf(entry).endsWith("/status")).map((entry) => entry.duration),
       };
-    })()`)) as { clicks: number[]; fetches: number[] };
+    })()`);
     const fetchP50 = summary(`status route poll, in the browser (${fetches.length})`, fetches);
     const clickP50 = summary(`Save's server action, in the browser (${clicks.length})`, clicks);
     console.log(`  ratio save click/status fetch p50: ${(clickP50 / fetchP50).toFixed(2)}x`);

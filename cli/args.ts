@@ -40,7 +40,7 @@ export type ParsedArgs<O extends OptionSpec> = {
 export function parseCommandLine<O extends OptionSpec>(args: readonly string[], options: O, usage: string): ParsedArgs<O> {
   try {
     const { values, positionals } = parseArgs({ args: joinNegativeNumbers(args, options), options, strict: true, allowPositionals: true });
-    return { values: values as ParsedArgs<O>["values"], positionals };
+    return { values, positionals };
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) throw new UsageError((error as Error).message.split("\n")[0], usage);

@@ -53,7 +53,7 @@ export class ApiClient {
           ...(options.body ? { duplex: "half" } : {}),
           redirect: "error",
           signal: timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs),
-        } as RequestInit);
+        });
       } catch (error) {
         if (isRetriable && networkRetries < MAX_NETWORK_RETRIES && !isLocalFailure(error) && (error as Error).name !== "TimeoutError") {
           await sleep(500 * 2 ** networkRetries++);

@@ -7,7 +7,7 @@ import { register } from "tsx/esm/api";
 
 register({ tsconfig: fileURLToPath(new URL("../tsconfig.json", import.meta.url)) });
 // `longrun status ID --json | head -c 20`: a reader that stops early is not an error.
-process.stdout.on("error", (error) => {
+process.stdout.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
   if (error.code === "EPIPE") process.exit(0);
   throw error;
 });

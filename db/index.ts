@@ -20,5 +20,5 @@ function getDb(): Database {
 
 /** The web's database. Created on first use, so importing it needs no env (next build). */
 export const db: Database = new Proxy({} as Database, {
-  get: (_target, property) => Reflect.get(getDb(), property, getDb()),
+  get: (_target, property): unknown => Reflect.get(getDb(), property, getDb()),
 });

@@ -97,7 +97,7 @@ test("every route but the document wants a valid token: 401 with a stable code",
   const document = buildOpenApiDocument();
   const concrete = (path: string) => path.replace("{id}", randomUUID());
   for (const [path, item] of Object.entries(document.paths ?? {})) {
-    for (const method of Object.keys(item as object)) {
+    for (const method of Object.keys(item)) {
       if (path === "/openapi.json") continue;
       for (const authorization of [undefined, "Bearer nonsense", `Bearer lr_${"A".repeat(43)}`, "Basic dXNlcjpwYXNz"]) {
         const response = await request.fetch(`/api/v1${concrete(path)}`, {

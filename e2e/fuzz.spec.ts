@@ -278,7 +278,7 @@ test("the token form (a server action) with hostile names: never a 5xx, and a to
       await input.fill(name);
       // What the browser will send (it drops line breaks and keeps to maxlength).
       const sent = await input.inputValue();
-      const submitted = (await input.elementHandle())!;
+      const submitted = await input.elementHandle();
       const [response] = await Promise.all([
         page.waitForResponse((candidate) => candidate.request().method() === "POST" && new URL(candidate.url()).pathname === "/tokens"),
         page.getByRole("button", { name: "Create token" }).click(),
@@ -444,7 +444,7 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
   const [{ userId, adminId }] = await sql<{ userId: string; adminId: string }[]>`
     select (select id from users where email = ${email}) as "userId", (select id from users where email = ${adminEmail}) as "adminId"`;
   const tierOf = { [userId]: "pro", [adminId]: "free" };
-  const everyone = async () => ({ person: await snapshot(email), admin: await snapshot(adminEmail), logs: (await sql`select count(*)::int as count from job_logs`)[0].count });
+  const everyone = async () => ({ person: await snapshot(email), admin: await snapshot(adminEmail), logs: (await sql<{ count: number }[]>`select count(*)::int as count from job_logs`)[0].count });
 
   const actions = builtActions();
   const actionId = (name: string) => actions.find((action) => action.key === `app/(app)/admin/actions.ts#${name}`)!.id;
@@ -525,7 +525,7 @@ function authState(body: Buffer) {
     const end = body.indexOf("\n", colon) === -1 ? body.length : body.indexOf("\n", colon);
     at = end + 1;
     try {
-      const value = JSON.parse(body.toString("utf8", colon + 1, end));
+      const value: unknown = JSON.parse(body.toString("utf8", colon + 1, end));
       if (value !== null && typeof value === "object" && ("formError" in value || "fieldErrors" in value)) {
         const { email: _echoed, ...state } = value as Record<string, unknown>;
         return state;
@@ -587,7 +587,7 @@ const formArgument = (form: fc.Arbitrary<Form["form"]>) =>
   fc.oneof({ weight: 9, arbitrary: form.map((fields): Form => ({ form: fields })) }, { weight: 1, arbitrary: previousState });
 const isFormArgument = (value: unknown): value is Form => typeof value === "object" && value !== null && "form" in value;
 const describeAuthCall = (argument: unknown) =>
-  JSON.stringify(isFormArgument(argument) ? argument.form : asReplyValue(argument), (_key, value) => (value instanceof Blob ? "<file>" : typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}…(${value.length})` : value));
+  JSON.stringify(isFormArgument(argument) ? argument.form : asReplyValue(argument), (_key, value: unknown) => (value instanceof Blob ? "<file>" : typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}…(${value.length})` : value));
 
 function authActions(baseURL: string | undefined, guest: BrowserContext) {
   const actions = builtActions();

@@ -5,7 +5,7 @@ import { encode } from "next-auth/jwt";
 import postgres from "postgres";
 import { makeUploadFixtures } from "../jobs/test/upload-fixtures";
 import { assertLocalDatabase } from "./assert-local-database";
-import { AuthPage, ConfigurationPage, makeAdmin, signUpWithToken } from "./pages/app";
+import { ConfigurationPage, makeAdmin, signUpWithToken } from "./pages/app";
 import { builtActions, callAction } from "./server-actions";
 
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
@@ -182,9 +182,9 @@ async function createOwner(browser: Browser): Promise<Owner> {
   const uploadName = "Alpha secret photo.png";
   const created = await page.request.post(`/api/uploads?name=${encodeURIComponent(uploadName)}`, { data: fixtures.png.bytes });
   expect(created.status()).toBe(201);
-  const { id: uploadId } = await created.json();
+  const { id: uploadId } = (await created.json()) as { id: string };
   await expect
-    .poll(async () => (await (await page.request.get(`/api/uploads/${uploadId}`)).json()).upload.thumbnailSha256, { timeout: 20_000 })
+    .poll(async () => ((await (await page.request.get(`/api/uploads/${uploadId}`)).json()) as { upload: { thumbnailSha256: string | null } }).upload.thumbnailSha256, { timeout: 20_000 })
     .not.toBeNull();
   await context.close(); // the owner stays away: nothing of theirs should change from here on
 
@@ -196,6 +196,7 @@ async function createOwner(browser: Browser): Promise<Owner> {
   return { email, userId: row.user_id, configurationId, resultId: row.result_id, imageSha256: row.image_sha256, uploadId, uploadName, tokenId: row.token_id };
 }
 
+type ErrorBody = { error: { code: string } };
 type Identity = { name: string; context: BrowserContext; token?: string; isAdmin?: boolean; hasSession: boolean };
 
 async function expiredSessionContext(browser: Browser, baseURL: string, user: { id: string; email: string }) {
@@ -310,10 +311,10 @@ test("every page, route and action refuses other people's ids, no session and an
         expect(response.status(), what).toBe(probe.publicStatus);
       } else if (!identity.hasSession) {
         expect(response.status(), what).toBe(401);
-        expect(JSON.parse(body).error.code).toBe("unauthorized");
+        expect((JSON.parse(body) as ErrorBody).error.code).toBe("unauthorized");
       } else if (probe.kind === "owned-session" || probe.kind === "owned-token" || probe.kind === "admin-session") {
         expect(response.status(), what).toBe(404);
-        expect(JSON.parse(body).error.code).toBe("not_found");
+        expect((JSON.parse(body) as ErrorBody).error.code).toBe("not_found");
       } else if (probe.kind === "list-session" || probe.kind === "list-token") {
         expect(response.status(), what).toBe(200);
       }

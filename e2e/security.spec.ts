@@ -9,6 +9,9 @@ import { UploadsPage } from "./pages/uploads";
 assertLocalDatabase(process.env.E2E_DATABASE_URL);
 
 const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
+type CsrfBody = { csrfToken: string };
+type UploadBody = { upload: { detectedType: string | null; thumbnailSha256: string | null } };
+
 test.afterAll(() => sql.end());
 
 /** A documentation address (RFC 3849) of its own, so each test's failed sign-ins count against nobody else's IP. */
@@ -108,7 +111,7 @@ test("the session cookie is HttpOnly and SameSite=Lax, and Secure with a __Secur
   expect(csrfCookie.value).toMatch(/; HttpOnly/i);
   expect(csrfCookie.value).toMatch(/; Secure/i);
   const signedIn = await https.post("/api/auth/callback/credentials", {
-    form: { email, password: PASSWORD, csrfToken: (await csrf.json()).csrfToken },
+    form: { email, password: PASSWORD, csrfToken: ((await csrf.json()) as CsrfBody).csrfToken },
     headers: { Cookie: csrfCookie.value.split(";")[0] },
     maxRedirects: 0,
   });
@@ -152,7 +155,7 @@ test("a server action replayed from another origin is rejected and changes nothi
 async function waitForDetectedType(request: APIRequestContext, id: string) {
   let detectedType: string | null = null;
   await expect
-    .poll(async () => (detectedType = (await (await request.get(`/api/uploads/${id}`)).json()).upload.detectedType), { timeout: 20_000 })
+    .poll(async () => (detectedType = ((await (await request.get(`/api/uploads/${id}`)).json()) as UploadBody).upload.detectedType), { timeout: 20_000 })
     .not.toBeNull();
   return detectedType!;
 }
@@ -166,10 +169,10 @@ test("uploaded HTML and SVG are only ever downloaded, never rendered in our orig
   for (const [name, file] of Object.entries(files)) {
     const created = await page.request.post(`/api/uploads?name=${encodeURIComponent(name)}`, { headers: { "Content-Type": file.type }, data: Buffer.from(file.body) });
     expect(created.status()).toBe(201);
-    const { id } = await created.json();
+    const { id } = (await created.json()) as { id: string };
     // Typed by content: text, whatever the name and the declared type say.
     expect(await waitForDetectedType(page.request, id)).toBe("text/plain");
-    const upload = (await (await page.request.get(`/api/uploads/${id}`)).json()).upload;
+    const { upload } = (await (await page.request.get(`/api/uploads/${id}`)).json()) as UploadBody;
     expect(upload.thumbnailSha256).toBeNull(); // no inline picture of it either
 
     const download = await page.request.get(`/api/uploads/${id}/download`);
@@ -195,9 +198,9 @@ test("uploaded HTML and SVG are only ever downloaded, never rendered in our orig
   // Thumbnails are shown inline: raster only, sandboxed too.
   const fixtures = await makeUploadFixtures();
   const created = await page.request.post(`/api/uploads?name=${encodeURIComponent(fixtures.png.name)}`, { data: fixtures.png.bytes });
-  const { id } = await created.json();
+  const { id } = (await created.json()) as { id: string };
   let thumbnail: string | null = null;
-  await expect.poll(async () => (thumbnail = (await (await page.request.get(`/api/uploads/${id}`)).json()).upload.thumbnailSha256), { timeout: 20_000 }).not.toBeNull();
+  await expect.poll(async () => (thumbnail = ((await (await page.request.get(`/api/uploads/${id}`)).json()) as UploadBody).upload.thumbnailSha256), { timeout: 20_000 }).not.toBeNull();
   const image = await page.request.get(`/api/images/${thumbnail}`);
   expect(image.headers()["content-type"]).toMatch(/^image\/(png|webp|jpeg)$/);
   expect(image.headers()["x-content-type-options"]).toBe("nosniff");
@@ -232,7 +235,7 @@ test("sign-in says the same for an unknown email and a wrong password, and limit
   // The sign-in API (next-auth's own callback) is held by the same limit.
   const csrf = await elsewherePage.request.get("/api/auth/csrf");
   const callback = await elsewherePage.request.post("/api/auth/callback/credentials", {
-    form: { email, password: PASSWORD, csrfToken: (await csrf.json()).csrfToken },
+    form: { email, password: PASSWORD, csrfToken: ((await csrf.json()) as CsrfBody).csrfToken },
     maxRedirects: 0,
   });
   expect(callback.headers().location).toContain("code=rate_limited");
@@ -256,7 +259,7 @@ test("fifty failures from one IP block it for every account, and only it, whatev
 
   // Fifty guesses on fifty unknown emails, through next-auth's callback (what a script would do),
   // each claiming another address in front of the one the proxy appended: that changes nothing.
-  const { csrfToken } = await (await page.request.get("/api/auth/csrf")).json();
+  const { csrfToken } = (await (await page.request.get("/api/auth/csrf")).json()) as CsrfBody;
   for (let attempt = 0; attempt < 50; attempt++) {
     const response = await page.request.post("/api/auth/callback/credentials", {
       form: { email: uniqueEmail(`guess-${attempt}`), password: "guessing", csrfToken },

@@ -4,8 +4,10 @@ import type { APIRequestContext } from "@playwright/test";
 
 /** The build's server actions: id, file and exported name (the same manifest Next routes them by). */
 export function builtActions() {
-  const manifest = JSON.parse(readFileSync(path.join(process.cwd(), ".next/server/server-reference-manifest.json"), "utf8"));
-  return Object.entries(manifest.node as Record<string, { filename: string; exportedName: string }>).map(([id, entry]) => ({
+  const manifest = JSON.parse(readFileSync(path.join(process.cwd(), ".next/server/server-reference-manifest.json"), "utf8")) as {
+    node: Record<string, { filename: string; exportedName: string }>;
+  };
+  return Object.entries(manifest.node).map(([id, entry]) => ({
     id,
     key: `${entry.filename}#${entry.exportedName}`,
   }));

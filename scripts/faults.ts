@@ -133,7 +133,7 @@ async function waitUntil<T>(read: () => Promise<T>, isDone: (value: T) => boolea
 }
 
 async function mapLimited<T, R>(items: T[], limit: number, run: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {

@@ -60,7 +60,7 @@ it("the worker and the web survive a Postgres restart: both health checks answer
   const workerPort = await freePort();
   const workerHealth = async () => {
     const response = await fetch(`http://127.0.0.1:${workerPort}/health`);
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as unknown };
   };
   const worker = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], {
     env: { ...process.env, DATABASE_URL: url, WORKER_HEARTBEAT_MS: "500", WORKER_METRICS_PORT: String(workerPort) },
@@ -68,8 +68,8 @@ it("the worker and the web survive a Postgres restart: both health checks answer
   });
   cleanUps.push(() => worker.kill("SIGKILL"));
   const output: string[] = [];
-  worker.stdout!.on("data", (chunk) => output.push(String(chunk)));
-  worker.stderr!.on("data", (chunk) => output.push(String(chunk)));
+  worker.stdout.on("data", (chunk) => output.push(String(chunk)));
+  worker.stderr.on("data", (chunk) => output.push(String(chunk)));
 
   // The built web, as `npm start` and a container run it.
   const webPort = await freePort();
@@ -83,7 +83,7 @@ it("the worker and the web survive a Postgres restart: both health checks answer
   await waitForHttp(`${base}/api/health`);
   expect(await health(base)).toEqual({ status: 200, body: expect.objectContaining({ status: "ok" }) });
 
-  const before = await render("before").catch((error) => {
+  const before = await render("before").catch((error: Error) => {
     throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);
   });
   expect(before.status).toBe("succeeded");
@@ -97,7 +97,7 @@ it("the worker and the web survive a Postgres restart: both health checks answer
   await waitFor(() => health(base), (answer) => answer.status === 200, 30_000);
   await waitFor(workerHealth, (answer) => answer.status === 200, 30_000);
 
-  const after = await render("after").catch((error) => {
+  const after = await render("after").catch((error: Error) => {
     throw new Error(`${error.message}\nworker output:\n${output.join("").slice(-3000)}`);
   });
   expect(after.status).toBe("succeeded");
@@ -125,8 +125,8 @@ it("a render that ends while Postgres is down is finished after the restart: the
   });
   cleanUps.push(() => worker.kill("SIGKILL"));
   let output = "";
-  worker.stdout!.on("data", (chunk) => (output += String(chunk)));
-  worker.stderr!.on("data", (chunk) => (output += String(chunk)));
+  worker.stdout.on("data", (chunk) => (output += String(chunk)));
+  worker.stderr.on("data", (chunk) => (output += String(chunk)));
 
   // A render of a few seconds (c = 0: every inside point costs the full depth), far longer than stopping Postgres takes.
   // Its threads run at nice 19: on a busy machine it may take much longer, hence the long waits below.
@@ -139,12 +139,12 @@ it("a render that ends while Postgres is down is finished after the restart: the
   await busyServer.stop();
   // (graphile-worker's own messages: without our replacement of its runner, the job would stay locked and the render "running".)
   const hasGivenUp = (text: string) => /Attempt 1 failed/.test(text) && /Failed to (fail|complete) jobs|Runner stopping/.test(text);
-  await waitFor(async () => output, hasGivenUp, 120_000).catch((error) => {
+  await waitFor(async () => output, hasGivenUp, 120_000).catch((error: Error) => {
     throw new Error(`${error.message}\nworker output:\n${output.slice(-3000)}`);
   });
   busyServer = await startEmbeddedPostgres({ dataDir: path.join(parent, "pg-busy"), port });
 
-  const done = await waitFor(read, (row) => row.status === "succeeded", 90_000).catch((error) => {
+  const done = await waitFor(read, (row) => row.status === "succeeded", 90_000).catch((error: Error) => {
     throw new Error(`${error.message}\nworker output:\n${output.slice(-3000)}`);
   });
   expect(done.imageSha256).toBeTruthy();

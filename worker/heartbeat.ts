@@ -25,7 +25,7 @@ export async function startHeartbeat({ db, worker, intervalMs, staleAfterMs, log
       for (const { id } of lost) log(`[worker] worker ${id} stopped beating; its jobs are back in the queue`);
     } catch (error) {
       // The database may be restarting; the next beat tries again.
-      log(`[worker] heartbeat failed: ${error instanceof Error ? error.message : error}`);
+      log(`[worker] heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
   await beat();

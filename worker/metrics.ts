@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { WorkerEvents } from "graphile-worker";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
@@ -42,7 +42,7 @@ export async function serveWorkerMetrics(
   events.on("job:error", finish("error"));
   registerQueueDepthGauges(registry, options.queueDepth);
 
-  const server: Server = createServer(async (request, response) => {
+  const respond = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.url === "/metrics") {
       response.writeHead(200, { "Content-Type": registry.contentType }).end(await registry.metrics());
     } else if (request.url === "/health") {
@@ -51,6 +51,14 @@ export async function serveWorkerMetrics(
     } else {
       response.writeHead(404).end();
     }
+  };
+  // A failed scrape is a 500 for the scraper, not an unhandled rejection that ends the worker.
+  const server: Server = createServer((request, response) => {
+    respond(request, response).catch((error: unknown) => {
+      console.error("[worker] metrics request failed:", error);
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(options.port, resolve));
   return {

@@ -24,7 +24,7 @@ const INTEGER_OPTIONS = ["depth", "width", "height"] as const;
 
 /** The request body from the options: numbers checked here, so `--re abc` is a usage error and sends nothing. */
 export function renderRequest(values: Partial<Record<string, string | boolean>>): CreateRenderRequest {
-  const text = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
+  const text = (name: string) => (typeof values[name] === "string" ? values[name] : undefined);
   if (text("re") === undefined || text("im") === undefined) throw new UsageError("--re and --im are required", usage);
   const body: Record<string, unknown> = {};
   for (const name of NUMBER_OPTIONS) if (text(name) !== undefined) body[name] = parseNumber(name, text(name)!, usage);

@@ -27,10 +27,15 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
     initialData: initial,
     refetchInterval: POLL_MS,
   });
+  // Never rejects (a click handler has no one to hand a rejection to): a failed request is a toast too.
   const act = async <A extends string[]>(action: (...args: A) => Promise<AdminActionState>, args: A, done: string) => {
-    const outcome = await action(...args);
-    if (outcome.ok) toast.success(done);
-    else toast.error(outcome.message);
+    try {
+      const outcome = await action(...args);
+      if (outcome.ok) toast.success(done);
+      else toast.error(outcome.message);
+    } catch {
+      toast.error("The request failed; try again.");
+    }
     await queryClient.invalidateQueries({ queryKey });
   };
   const tasks = [...new Set(data.jobs.map((job) => job.task))];
@@ -100,7 +105,7 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
               <span className="w-12 text-right">{Math.floor(render.progress * 100)}%</span>
               <span className="w-40 truncate font-mono text-xs text-slate-500">{render.workerId}</span>
               <span className="w-16 text-right text-slate-500">{formatSeconds(render.elapsedMs)}</span>
-              <button type="button" className="button" onClick={() => act(cancelRenderAsAdmin, [render.id], "Cancelled")}>
+              <button type="button" className="button" onClick={() => void act(cancelRenderAsAdmin, [render.id], "Cancelled")}>
                 Cancel
               </button>
             </li>
@@ -118,7 +123,7 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
                 <span className="text-slate-500">({failure.email}, {failure.attempts} attempts)</span>
                 <span className="block truncate font-mono text-xs text-red-700">{failure.error}</span>
               </span>
-              <button type="button" className="button" onClick={() => act(retryRenderAsAdmin, [failure.id], "Queued again")}>
+              <button type="button" className="button" onClick={() => void act(retryRenderAsAdmin, [failure.id], "Queued again")}>
                 Retry
               </button>
             </li>
@@ -140,11 +145,11 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
               <span className="w-40 truncate font-mono text-xs text-slate-500">{step.workerId}</span>
               <span className="w-16 text-right text-slate-500">{step.elapsedMs === null ? "" : formatSeconds(step.elapsedMs)}</span>
               {step.status === "failed" ? (
-                <button type="button" className="button" onClick={() => act(retryUploadStepAsAdmin, [step.uploadId, step.step], "Queued again")}>
+                <button type="button" className="button" onClick={() => void act(retryUploadStepAsAdmin, [step.uploadId, step.step], "Queued again")}>
                   Retry
                 </button>
               ) : (
-                <button type="button" className="button" onClick={() => act(cancelUploadStepAsAdmin, [step.uploadId, step.step], "Cancelled")}>
+                <button type="button" className="button" onClick={() => void act(cancelUploadStepAsAdmin, [step.uploadId, step.step], "Cancelled")}>
                   Cancel
                 </button>
               )}

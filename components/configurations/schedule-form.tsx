@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState, useEffect, useState, useTransition } from "react";
+import { useActionState, useState, useSyncExternalStore, useTransition } from "react";
 import { removeScheduleAction, saveScheduleAction, type SaveScheduleState } from "@/app/(app)/configurations/actions";
 import type { ScheduleView } from "@/db/queries/schedules";
 import { describeSchedule, WEEKDAYS, type ScheduleField } from "@/lib/schedules";
@@ -13,17 +13,17 @@ const REPEATS = [
   { value: "weekly", label: "Every week" },
 ] as const;
 
+const neverChanges = () => () => {};
+
 /** Schedule a configuration to render again, in the browser's time zone; shows the next run. */
 export function ScheduleForm({ configurationId, schedule }: { configurationId: string; schedule: ScheduleView | null }) {
   const [state, formAction, isPending] = useActionState(saveScheduleAction.bind(null, configurationId), {} as SaveScheduleState);
   const [isRemoving, startRemoving] = useTransition();
   const value = (name: ScheduleField, fallback: string) => state.values?.[name] ?? fallback;
   const [repeat, setRepeat] = useState(value("repeat", schedule?.repeat ?? "daily"));
-  // The browser knows the person's time zone; the server render does not.
-  const [timeZone, setTimeZone] = useState(schedule?.timeZone ?? "UTC");
-  useEffect(() => {
-    if (!schedule) setTimeZone(Intl.DateTimeFormat().resolvedOptions().timeZone);
-  }, [schedule]);
+  // The browser knows the person's time zone; the server render does not (it says UTC until hydrated).
+  const browserTimeZone = useSyncExternalStore(neverChanges, () => Intl.DateTimeFormat().resolvedOptions().timeZone, () => "UTC");
+  const timeZone = schedule?.timeZone ?? browserTimeZone;
   const errorOf = (name: ScheduleField) => state.fieldErrors?.[name]?.[0];
 
   return (

@@ -15,7 +15,7 @@ export function UsageChart({ days }: { days: UsageDay[] }) {
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="day" fontSize={12} />
           <YAxis fontSize={12} unit=" s" width={56} />
-          <Tooltip formatter={(value, name) => [`${value} s`, name]} />
+          <Tooltip formatter={(value, name) => [`${String(value)} s`, name]} />
           <Legend />
           <Bar dataKey="renders" name="Renders" stackId="cpu" fill="#4f46e5" />
           <Bar dataKey="uploads" name="Upload processing" stackId="cpu" fill="#10b981" radius={[3, 3, 0, 0]} />

@@ -14,7 +14,7 @@ export async function appendJobLog(executor: Executor, args: LogSubject & { leve
 export type JobLogLine = { id: number; level: LogLevel; message: string; at: string };
 
 /** A result's or an upload's log, oldest first, only for its owner (admins pass `ownerId: "any"`); null otherwise. */
-export async function listJobLog(executor: Executor, args: LogSubject & { ownerId: string | "any" }): Promise<JobLogLine[] | null> {
+export async function listJobLog(executor: Executor, args: LogSubject & { ownerId: string }): Promise<JobLogLine[] | null> {
   const anyOwner = args.ownerId === "any";
   const [owned] =
     args.resultId !== undefined

@@ -10,7 +10,7 @@ import { rerankQueuedRenders } from "./render-jobs";
  * `ownerId: "any"`). The queued job is removed; a running render sees the
  * status at its next band and stops.
  */
-export async function cancelResult(executor: Executor, args: { resultId: string; ownerId: string | "any" }) {
+export async function cancelResult(executor: Executor, args: { resultId: string; ownerId: string }) {
   const isOwned = args.ownerId === "any" ? undefined : eq(results.ownerId, args.ownerId);
   return executor.transaction(async (tx) => {
     const [cancelled] = await tx

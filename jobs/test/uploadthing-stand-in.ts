@@ -27,12 +27,12 @@ export async function startUploadThingStandIn({ apiKey, appId }: { apiKey: strin
   const files = new Map<string, Buffer>();
   const serverDataByKey = new Map<string, unknown>();
 
-  const server = http.createServer(async (request, response) => {
+  const respond = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const url = new URL(request.url!, base);
     const parts: Buffer[] = [];
     for await (const part of request) parts.push(part as Buffer);
     const raw = Buffer.concat(parts);
-    const body = request.headers["content-type"]?.includes("json") && raw.length ? JSON.parse(raw.toString()) : null;
+    const body: unknown = request.headers["content-type"]?.includes("json") && raw.length ? JSON.parse(raw.toString()) : null;
     calls.push({ method: request.method!, path: url.pathname, body });
     const reply = (status: number, value: unknown) => {
       response.writeHead(status, { "content-type": "application/json" });
@@ -40,17 +40,20 @@ export async function startUploadThingStandIn({ apiKey, appId }: { apiKey: strin
     };
 
     if (request.method === "POST" && url.pathname === "/route-metadata") {
-      for (const key of body.fileKeys) metadataByKey.set(key, body);
+      const metadata = body as RouteMetadata;
+      for (const key of metadata.fileKeys) metadataByKey.set(key, metadata);
       return reply(200, { ok: true });
     }
     if (request.method === "POST" && url.pathname === "/callback-result") {
       // What onUploadComplete returned, which the ingest hands to the browser as serverData.
-      serverDataByKey.set(body.fileKey, body.callbackData);
+      const { fileKey, callbackData } = body as { fileKey: string; callbackData: unknown };
+      serverDataByKey.set(fileKey, callbackData);
       return reply(200, { ok: true });
     }
     if (request.method === "POST" && url.pathname === "/v6/deleteFiles") {
-      for (const key of body.fileKeys) files.delete(key);
-      return reply(200, { success: true, deletedCount: body.fileKeys.length });
+      const { fileKeys } = body as { fileKeys: string[] };
+      for (const key of fileKeys) files.delete(key);
+      return reply(200, { success: true, deletedCount: fileKeys.length });
     }
     if (request.method === "GET" && url.pathname.startsWith("/f/")) {
       const bytes = files.get(url.pathname.slice(3));
@@ -91,6 +94,14 @@ export async function startUploadThingStandIn({ apiKey, appId }: { apiKey: strin
       return reply(200, { url: ufsUrl, appUrl: ufsUrl, ufsUrl, fileHash: "not-computed", serverData: serverDataByKey.get(key) ?? null });
     }
     reply(404, { error: `stand-in has no ${request.method} ${url.pathname}` });
+  };
+  // A request the stand-in fails on is a 500 the test sees, not an unhandled rejection.
+  const server = http.createServer((request, response) => {
+    respond(request, response).catch((error: unknown) => {
+      console.error("[uploadthing stand-in]", error);
+      if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: String(error) }));
+    });
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -47,10 +47,12 @@ function bandRowsFor(work: JuliaWork | ColourWork): number {
   return Math.max(1, Math.min(MAX_BAND_ROWS, byCount, byWork));
 }
 
+type Primitive = string | number | bigint | boolean | symbol | null | undefined;
+
 /** The error a render rejects with when its signal's reason is not an object. */
 export class RenderAbortedError extends Error {
   override name = "AbortError";
-  constructor(reason?: unknown) {
+  constructor(reason?: Primitive) {
     super(reason === undefined ? "The render was aborted" : `The render was aborted: ${String(reason)}`, { cause: reason });
   }
 }
@@ -71,7 +73,7 @@ function abortError(signal: AbortSignal): unknown {
     abortReasons.add(reason);
     return reason;
   }
-  return new RenderAbortedError(reason);
+  return new RenderAbortedError(reason as Primitive);
 }
 
 /** A piece of work in the pool: computing a render's counts, or colouring them. */
@@ -141,7 +143,7 @@ export class RenderPool {
     // Copy the params: the caller may reuse its object, and extra fields would be cloned to every thread.
     const { re, im, depth, width, height, zoom, cx, cy } = params;
     const counts = new Uint32Array(new SharedArrayBuffer(width * height * Uint32Array.BYTES_PER_ELEMENT));
-    const work: JuliaWork = { kind: "julia", params: { re, im, depth, width, height, zoom, cx, cy }, counts: counts.buffer as SharedArrayBuffer };
+    const work: JuliaWork = { kind: "julia", params: { re, im, depth, width, height, zoom, cx, cy }, counts: counts.buffer };
     return this.run(work, options).then(({ iterations, min, max, started, busyMs }) => ({
       counts,
       iterations,
@@ -167,7 +169,7 @@ export class RenderPool {
       width,
       height,
       counts: counts.buffer as SharedArrayBuffer,
-      rgb: rgb.buffer as SharedArrayBuffer,
+      rgb: rgb.buffer,
       lut: colormapLut(colormap),
       min: outcome.min,
       max: outcome.max,
@@ -236,7 +238,7 @@ export class RenderPool {
   }
 
   private startThread(): Thread {
-    const workerData: ThreadData = { niceness: this.niceness, pool: this.poolControl.buffer as SharedArrayBuffer };
+    const workerData: ThreadData = { niceness: this.niceness, pool: this.poolControl.buffer };
     // The thread is a plain .mjs file next to this one, so Node loads it as is whether
     // this module runs under tsx or vitest (and bundlers recognise new Worker(new URL(...))).
     // execArgv: [] keeps a TypeScript loader (tsx) out of the threads: they need none.

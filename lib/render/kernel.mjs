@@ -63,8 +63,8 @@ export function computeRows(params, rowStart, rowEnd, out) {
       let next = 2; // next column to start
       for (;;) {
         const limit = Math.min(startA, startB) + depth;
-        let hasEscapedA = false;
-        let hasEscapedB = false;
+        /** @type {boolean} */ let hasEscapedA;
+        /** @type {boolean} */ let hasEscapedB;
         for (;;) {
           const reA2 = reA * reA;
           const imA2 = imA * imA;

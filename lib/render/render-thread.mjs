@@ -25,6 +25,7 @@ const send = (message) => port.postMessage(message);
 
 // On Linux the nice value belongs to the thread: this lowers only this thread,
 // so the event loop of the process (database, HTTP) keeps its priority.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- a JSDoc cast, which typescript-eslint cannot see (typescript-eslint#4824)
 const { niceness, pool } = /** @type {ThreadData} */ (workerData);
 const poolControl = new Int32Array(pool);
 try {

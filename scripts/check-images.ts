@@ -695,8 +695,11 @@ async function checkCompose() {
   await check("compose: web /api/health 200 on the published port, webdav 401, worker /health 200 inside the network", async () => {
     await waitForStatus(`${web}/api/health`, 200);
     await waitForStatus(`http://127.0.0.1:${webdavPort}/`, 401);
-    const health = await podman(["exec", containerName("worker"), "node", "-e", "fetch('http://127.0.0.1:9464/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]);
-    assert(health.code === 0, `worker /health: exit ${health.code}`);
+    // compose up returns once the containers run; the worker's port opens after it connects and beats.
+    await until("worker /health 200 inside the network", async () => {
+      const health = await podman(["exec", containerName("worker"), "node", "-e", "fetch('http://127.0.0.1:9464/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]);
+      return health.code === 0 ? true : undefined;
+    });
   });
   await endToEnd("compose", web);
   await check("compose up -d --scale worker=3: three standard workers take jobs", async () => {

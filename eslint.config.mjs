@@ -43,6 +43,8 @@ export default defineConfig(
       // An async function without await is how this code meets a Promise-returning interface or writes an async
       // iterable body; dropping `async` would turn its throw into a synchronous one. no-floating-promises guards the rest.
       "@typescript-eslint/require-await": "off",
+      // A `let` read by a closure before its one assignment (a handle set once started) cannot be a const.
+      "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
       // `_name` marks a parameter or binding kept for its position (a callback's signature, a destructured rest).
       "@typescript-eslint/no-unused-vars": [
         "error",

@@ -372,12 +372,12 @@ export class LongrunFileSystem extends webdav.FileSystem {
               this.forget(ctx);
               done();
             },
-            (error) => done(error),
+            (error: Error) => done(error),
           );
         },
       });
       // Refused midway (too large): stop reading the request.
-      stored.catch((error) => sink.destroy(error));
+      stored.catch((error: Error) => sink.destroy(error));
       callback(undefined, sink);
     } catch (error) {
       callback(error as Error);
@@ -628,7 +628,7 @@ async function wholeFile(bytes: AsyncGenerator<Buffer>, size: number): Promise<A
 }
 
 /** webdav-server's own errors (each maps to a status) and ours; anything else is a fault worth a log line. */
-const EXPECTED_ERRORS = new Set<unknown>([...Object.values(Errors), PayloadTooLarge, ClientWentAway]);
+const EXPECTED_ERRORS = new Set<unknown>([...(Object.values(Errors) as Error[]), PayloadTooLarge, ClientWentAway]);
 let logFault = (line: string) => console.error(line);
 
 function reportFault(error: unknown) {

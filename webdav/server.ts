@@ -110,7 +110,9 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     if (request.method === "UNLOCK" && lockToken) submittedLockTokens.set(request, [...(submittedLockTokens.get(request) ?? []), lockToken]);
 
     users.set(request, { uid: user.id, username: user.email, isAdministrator: false, isDefaultUser: false });
-    dav.executeRequest(request, response);
+    // Its class types the method (mixed in from StartStop) as any.
+    const executeRequest = dav.executeRequest as (request: IncomingMessage, response: ServerResponse) => void;
+    executeRequest.call(dav, request, response);
   }
 }
 

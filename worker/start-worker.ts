@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Logger, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
+import { Logger, LogLevel, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { CONNECT_TIMEOUT_S, createDatabase, type Database } from "@/db/client";
+import { CONNECT_TIMEOUT_S, createDatabase } from "@/db/client";
 import { getQueueDepth, QUEUE_DEPTH_MAX_AGE_MS } from "@/db/queries/queue";
 import { DEFAULT_STALE_AFTER_MS, releasePoolJobs } from "@/db/queries/workers";
 import { createTaskList } from "@/jobs";
@@ -117,7 +117,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   );
 
   const logger = new Logger((scope) => (level, message) => {
-    if (level === "debug") return;
+    if (level === LogLevel.DEBUG) return;
     log(`[worker${scope.workerId ? ` ${scope.workerId}` : ""}] ${level}: ${message}`);
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Logger, LogLevel, parseCrontab, run, type Runner, type WorkerEvents } from "graphile-worker";
+import { Logger, parseCrontab, type LogLevel, run, type Runner, type WorkerEvents } from "graphile-worker";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { CONNECT_TIMEOUT_S, createDatabase } from "@/db/client";
@@ -117,7 +117,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   );
 
   const logger = new Logger((scope) => (level, message) => {
-    if (level === LogLevel.DEBUG) return;
+    // LogLevel is an ambient const enum, which isolatedModules cannot read as a value.
+    if (level === ("debug" as LogLevel)) return;
     log(`[worker${scope.workerId ? ` ${scope.workerId}` : ""}] ${level}: ${message}`);
   });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { buildWorkerCopy } from "./build-worker";
 import { buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./lib/build";
 import { playwrightFailures, vitestFailures } from "./lib/failure-summary";
+import { runSmokeScripts } from "./lib/smoke";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
@@ -15,11 +16,11 @@ import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-
  * Postgres is a throwaway embedded one unless TEST_DATABASE_URL names a server
  * (its role must be allowed to create databases). Exits non-zero on any failure.
  */
-const STEPS = ["unit", "integration", "e2e"];
+const STEPS = ["unit", "integration", "e2e", "smoke"];
 const steps = new Set(process.argv.slice(2).filter((arg) => STEPS.includes(arg)));
 /** Anything else goes to Playwright: `npm test -- e2e e2e/api.spec.ts` runs one spec. */
 const playwrightArgs = process.argv.slice(2).filter((arg) => !STEPS.includes(arg));
-const shouldRun = (step: "unit" | "integration" | "e2e") => steps.size === 0 || steps.has(step);
+const shouldRun = (step: "unit" | "integration" | "e2e" | "smoke") => steps.size === 0 || steps.has(step);
 
 let embedded: EmbeddedPostgres | undefined;
 const E2E_METRICS_TOKEN = randomBytes(24).toString("base64url");
@@ -107,6 +108,12 @@ async function main() {
       if (!runVitest("integration", { ...process.env, TEST_DATABASE_URL: server })) failed.push("integration");
     }
     if (shouldRun("e2e") && !(await runEndToEnd(server))) failed.push("e2e");
+  }
+  // Every benchmark and fault script, once with tiny sizes: each starts its own Postgres, web and workers.
+  if (shouldRun("smoke")) {
+    const smokeFailures = await runSmokeScripts();
+    failureLines.push(...smokeFailures.map((line) => `smoke: ${line}`));
+    if (smokeFailures.length > 0) failed.push("smoke");
   }
   return failed;
 }

@@ -55,7 +55,8 @@ export async function runSmokeScripts(): Promise<string[]> {
     const { code, output } = await runTeed("npm", ["run", "--silent", script, "--", "--smoke"], env);
     console.log(`◀ ${script} --smoke: exit code ${code}, ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     if (code !== 0) failures.push(`${script} --smoke: exit code ${code}`);
-    else if (!figures.test(stripVTControlCharacters(output))) failures.push(`${script} --smoke: ended without its figures (no line matching ${figures})`);
+    else if (!figures.test(stripVTControlCharacters(output)))
+      failures.push(`${script} --smoke: ended without its figures (no line matching ${figures})`);
   }
   return failures;
 }

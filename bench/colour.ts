@@ -5,12 +5,15 @@
 // the worker's health checks. Runs alternate between the two ways.
 import { availableParallelism } from "node:os";
 import { colorize, RenderPool, type JuliaParams } from "../lib/render/index";
+import { isSmoke } from "../scripts/lib/smoke";
 
-const RUNS = 7;
-const SIZES = [
-  [4096, 2048],
-  [4096, 4096],
-] as const;
+const RUNS = isSmoke ? 1 : 7;
+const SIZES: (readonly [number, number])[] = isSmoke
+  ? [[256, 128]]
+  : [
+      [4096, 2048],
+      [4096, 4096],
+    ];
 
 type Sample = { ms: number; blockedMs: number };
 

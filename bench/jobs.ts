@@ -5,6 +5,7 @@ import pg from "pg";
 import { createDatabase } from "@/db/client";
 import { createRunSchedulesTask } from "@/jobs/schedules";
 import { startWorker } from "@/worker/start-worker";
+import { isSmoke } from "@/scripts/lib/smoke";
 import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
@@ -14,9 +15,9 @@ import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/th
  * `run()` with the same task and concurrency, in the same run. The task is the
  * app's real run_schedules with nothing due: one indexed query.
  */
-const N = Number(process.env.BENCH_JOBS ?? 5000);
+const N = Number(process.env.BENCH_JOBS ?? (isSmoke ? 50 : 5000));
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
-const ROUNDS = 3;
+const ROUNDS = isSmoke ? 1 : 3;
 
 const embedded = await startThrowawayPostgres();
 const url = await createMigratedDatabase(embedded.url(), "bench");
@@ -47,7 +48,9 @@ async function timeApp() {
 async function timeGraphileAlone() {
   await queueJobs();
   const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY + 2 });
-  pool.on("error", () => {}); // graphile-worker asks for a handler; nothing restarts here
+  // graphile-worker asks for both handlers; nothing restarts here.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const t0 = performance.now();
   const runner = await run({
     pgPool: pool,

@@ -3,6 +3,7 @@
  * started again, over and over: how long does each query wait, and how does it end?
  *
  *   npm run bench:pg-restart -- [cycles=25] [intervalMs=15]
+ *   npm run bench:pg-restart -- --smoke      (2 cycles)
  *
  * A throwaway embedded Postgres in /tmp; the web's client (db/client.ts with
  * max 10, prepare false), or with CLIENT=postgres-defaults the options it had
@@ -24,10 +25,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
 import { createDatabase } from "../db/client";
 import { startEmbeddedPostgres } from "../scripts/lib/embedded-postgres";
+import { freePort } from "../scripts/lib/processes";
+import { isSmoke } from "../scripts/lib/smoke";
 
-const cycles = Number(process.argv[2] ?? 25);
-const intervalMs = Number(process.argv[3] ?? 15);
-const port = Number(process.env.PORT ?? 54391);
+const [cyclesArg, intervalArg] = process.argv.slice(2).filter((arg) => arg !== "--smoke");
+const cycles = Number(cyclesArg ?? (isSmoke ? 2 : 25));
+const intervalMs = Number(intervalArg ?? 15);
+const port = process.env.PORT ? Number(process.env.PORT) : await freePort();
 const dataDir = `/tmp/longrun-pg-restart-${port}`;
 const SLOW_MS = 2_000;
 
@@ -114,6 +118,10 @@ const count = (list: Query[]) => {
 const describe = (list: Query[], label: string) => {
   const waits = list.map(pastRecovery).sort((a, b) => a - b);
   const slow = list.filter((query) => pastRecovery(query) > SLOW_MS);
+  if (waits.length === 0) {
+    console.log(`${label}: none`);
+    return slow;
+  }
   console.log(
     `${label}: ${list.length} (${count(list)}); ended after Postgres was up: p50 ${waits[Math.floor(waits.length / 2)].toFixed(0)} ms, p99 ${waits[Math.floor(waits.length * 0.99)].toFixed(0)} ms, max ${waits.at(-1)!.toFixed(0)} ms; over ${seconds(SLOW_MS)}: ${slow.length} (${count(slow) || "none"})`,
   );

@@ -5,6 +5,7 @@ import { saveConfiguration } from "@/db/queries/configurations";
 import { results, users, workerHeartbeats } from "@/db/schema";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { WORKER_DEFAULTS } from "@/worker/start-worker";
+import { isSmoke, SMOKE_HEARTBEATS } from "@/scripts/lib/smoke";
 import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
@@ -12,8 +13,10 @@ import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/th
  * second worker process running, and time until the render runs again on the
  * survivor. Default heartbeat settings (beat 5 s, lost after 15 s); the
  * alternative, graphile-worker alone, keeps the job locked for 4 hours.
+ * With --smoke: one round, and a worker is lost after 3 s instead of 15.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (isSmoke ? 1 : 3));
+const { heartbeatMs, staleAfterMs } = isSmoke ? SMOKE_HEARTBEATS : WORKER_DEFAULTS;
 
 const embedded = await startThrowawayPostgres();
 const children = new Set<ReturnType<typeof spawn>>();
@@ -40,7 +43,7 @@ try {
 
   const spawnWorker = () => {
     const child = spawn(process.execPath, ["--import", "tsx", "worker/main.ts", "--concurrency", "1"], {
-      env: { ...process.env, DATABASE_URL: url },
+      env: { ...process.env, DATABASE_URL: url, WORKER_HEARTBEAT_MS: String(heartbeatMs), WORKER_STALE_AFTER_MS: String(staleAfterMs) },
       stdio: "ignore",
     });
     children.add(child);
@@ -48,7 +51,7 @@ try {
   };
   const heartbeatOf = async (pid: number) => (await db.select().from(workerHeartbeats).where(eq(workerHeartbeats.pid, pid)))[0];
 
-  console.log(`SIGKILL → render running again on the surviving worker (heartbeat ${WORKER_DEFAULTS.heartbeatMs} ms, lost after ${WORKER_DEFAULTS.staleAfterMs} ms)`);
+  console.log(`SIGKILL → render running again on the surviving worker (heartbeat ${heartbeatMs} ms, lost after ${staleAfterMs} ms)`);
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const first = spawnWorker();

@@ -16,8 +16,8 @@ import { storedFileChunks, users } from "@/db/schema";
 import { readUploadBytes, writeStoredFile } from "@/db/storage";
 import { detectType } from "@/lib/uploads/detect-type";
 import { makeThumbnail } from "@/lib/uploads/thumbnail";
-import { buildWorker } from "@/scripts/build-worker";
 import { nodeWithTsx } from "@/scripts/lib/processes";
+import { bundledWorker, isSmoke } from "@/scripts/lib/smoke";
 import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/throwaway-database";
 
 /**
@@ -34,15 +34,17 @@ import { createMigratedDatabase, startThrowawayPostgres } from "@/scripts/lib/th
  * 4. 1,000 small images end to end (stored, accepted, checksum + type +
  *    thumbnail jobs done by one worker), against the same three steps in a
  *    plain loop in one process with no queue and no database.
- * BENCH_ONLY=md5,rss,thumbnail,small runs some of them.
+ * BENCH_ONLY=md5,rss,thumbnail,small runs some of them; --smoke runs all four
+ * with a few megabytes, a small JPEG and ten images, once each.
  */
-const MD5_MB = Number(process.env.BENCH_MD5_MB ?? 500);
-const RSS_MB = Number(process.env.BENCH_RSS_MB ?? 1024);
-const SMALL_IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
+const MD5_MB = Number(process.env.BENCH_MD5_MB ?? (isSmoke ? 8 : 500));
+const RSS_MB = Number(process.env.BENCH_RSS_MB ?? (isSmoke ? 8 : 1024));
+const SMALL_IMAGES = Number(process.env.BENCH_IMAGES ?? (isSmoke ? 10 : 1000));
+const THUMBNAIL_SIZE = isSmoke ? { width: 600, height: 400 } : { width: 6000, height: 4000 };
 const MB = 1024 * 1024;
 const ONLY = process.env.BENCH_ONLY?.split(",");
 // Other work on a shared machine only ever slows a reader down: the best of a few interleaved rounds is the closest to its own speed.
-const ROUNDS = 5;
+const ROUNDS = isSmoke ? 1 : 5;
 
 const scratch = await mkdtemp(path.join(tmpdir(), "longrun-bench-uploads-"));
 const embedded = await startThrowawayPostgres();
@@ -197,7 +199,7 @@ type WorkerBuild = "tsx" | "bundled";
  */
 async function startBenchWorker(concurrency: number, build: WorkerBuild = "tsx") {
   const workerArgs = ["--concurrency", String(concurrency)];
-  const [command, args] = build === "tsx" ? nodeWithTsx("worker/main.ts", workerArgs) : [process.execPath, [await bundledWorker(), ...workerArgs]];
+  const [command, args] = build === "tsx" ? nodeWithTsx("worker/main.ts", workerArgs) : [process.execPath, [await workerBundle(), ...workerArgs]];
   const child = spawn(command, args, { env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let errors = "";
@@ -221,7 +223,7 @@ async function startBenchWorker(concurrency: number, build: WorkerBuild = "tsx")
 
 let bundle: Promise<string> | undefined;
 // Inside the project (bench/.out is ignored by git), so the bundle's packages resolve from node_modules.
-const bundledWorker = () => (bundle ??= buildWorker(path.resolve("bench/.out/worker")));
+const workerBundle = () => (bundle ??= bundledWorker(path.resolve("bench/.out/worker")));
 
 async function benchWorkerMemory() {
   const file = path.join(scratch, "big.bin");
@@ -250,17 +252,20 @@ async function benchWorkerMemory() {
 
 async function benchThumbnail() {
   // Noise compresses badly, like a real photo: a 24-megapixel JPEG of about 10 MB.
-  const jpeg = await sharp({ create: { width: 6000, height: 4000, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 40 } } })
+  const { width, height } = THUMBNAIL_SIZE;
+  const jpeg = await sharp({ create: { width, height, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 40 } } })
     .jpeg({ quality: 90 })
     .toBuffer();
   const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < ROUNDS; i++) {
     const t0 = performance.now();
     await makeThumbnail(jpeg);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  console.log(`thumbnail of a 6000x4000 JPEG (${(jpeg.length / MB).toFixed(1)} MB): median ${times[2].toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times[4].toFixed(0)})\n`);
+  console.log(
+    `thumbnail of a ${width}x${height} JPEG (${(jpeg.length / MB).toFixed(1)} MB): median ${median(times).toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times.at(-1)!.toFixed(0)})\n`,
+  );
 }
 
 async function benchSmallImages() {

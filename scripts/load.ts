@@ -5,12 +5,13 @@ import autocannon from "autocannon";
 import { eq, inArray } from "drizzle-orm";
 import { createDatabase } from "@/db/client";
 import { saveConfiguration } from "@/db/queries/configurations";
+import { cancelResult } from "@/db/queries/results";
 import { results, users } from "@/db/schema";
 import { hashPassword } from "@/lib/auth/password";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
-import { buildWorker } from "./build-worker";
 import { buildWebIfNeeded, startStandaloneWeb } from "./lib/build";
 import { freePort, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";
+import { bundledWorker, isSmoke } from "./lib/smoke";
 import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-database";
 
 /**
@@ -26,8 +27,9 @@ import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-
  * - closed loop (autocannon, 10 connections as fast as they go): the most the
  *   web answers per second, where latency is mostly queueing behind the others.
  * It reports and compares against the aims; it fails only when a request fails.
+ * --smoke: each load for 1 s instead of LOAD_DURATION (10 s).
  */
-const SECONDS = Number(process.env.LOAD_DURATION ?? 10);
+const SECONDS = Number(process.env.LOAD_DURATION ?? (isSmoke ? 1 : 10));
 const AIM_P99_MS = 50;
 
 const embedded = await startThrowawayPostgres();
@@ -92,7 +94,7 @@ try {
   const [renderer] = await db.insert(users).values({ email: "renderer@example.test", passwordHash, tier: "pro" }).returning();
 
   buildWebIfNeeded();
-  const workerBundle = await buildWorker();
+  const workerBundle = await bundledWorker();
   const port = await freePort();
   const env = { ...process.env, DATABASE_URL: url, AUTH_SECRET: randomBytes(32).toString("base64url"), WORKER_CONCURRENCY: "2", NEXT_TELEMETRY_DISABLED: "1" };
   services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1" }));
@@ -146,6 +148,8 @@ try {
   await sleep(1_000);
   const busy = await measure();
   const stillRendering = (await statuses(busyRenders)).includes("running");
+  // Cancelled renders stop at their next progress write: the worker then stops at once, not after its shutdown grace.
+  for (const resultId of busyRenders) await cancelResult(db, { resultId, ownerId: renderer.id });
 
   console.log(`\nEach route for ${SECONDS} s: open loop at the rate shown, then closed loop (10 connections, as fast as they go).`);
   console.log(`Worker CPU while measuring: idle ${idle.workerCores.toFixed(2)} cores, busy ${busy.workerCores.toFixed(2)} cores${stillRendering ? "" : " (the renders ran out before the end: queue more)"}.\n`);

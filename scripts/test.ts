@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { buildWorkerCopy } from "./build-worker";
 import { buildWebIfNeeded, copyStandaloneWeb, startStandaloneWeb } from "./lib/build";
 import { playwrightFailures, vitestFailures } from "./lib/failure-summary";
+import { runSmokeScripts } from "./lib/smoke";
 import type { EmbeddedPostgres } from "./lib/embedded-postgres";
 import { freePort, startService, stopService, waitForHttp, type Service } from "./lib/processes";
 import { ensureSystemPrograms, type TestStep } from "./lib/system-programs";
@@ -13,11 +14,12 @@ import { createMigratedDatabase, startThrowawayPostgres } from "./lib/throwaway-
 
 /**
  * `npm test`: lint and format checks, then unit, integration and end-to-end tests against
- * real parts. Postgres is a throwaway embedded one unless TEST_DATABASE_URL names a server
- * (its role must be allowed to create databases). The programs outside npm that the chosen
- * steps need are checked (and installed, as root on Debian) first. Exits non-zero on any failure.
+ * real parts, then every benchmark and load/fault suite in its smoke mode. Postgres is a
+ * throwaway embedded one unless TEST_DATABASE_URL names a server (its role must be allowed
+ * to create databases). The programs outside npm that the chosen steps need are checked (and
+ * installed, as root on Debian) first. Exits non-zero on any failure.
  */
-const STEPS: TestStep[] = ["lint", "unit", "integration", "e2e"];
+const STEPS: TestStep[] = ["lint", "unit", "integration", "e2e", "smoke"];
 const isStep = (arg: string): arg is TestStep => (STEPS as string[]).includes(arg);
 const steps = new Set(process.argv.slice(2).filter(isStep));
 /** Anything else goes to Playwright: `npm test -- e2e e2e/api.spec.ts` runs one spec. */
@@ -131,13 +133,23 @@ async function main() {
     }
     if (shouldRun("e2e") && !(await runEndToEnd(server))) failed.push("e2e");
   }
+  // The smoke scripts start their own; the e2e servers would only take their cores.
+  await cleanUp();
+  // Every benchmark and fault script, once with tiny sizes: each starts its own Postgres, web and workers.
+  if (shouldRun("smoke")) {
+    const smokeFailures = await runSmokeScripts();
+    failureLines.push(...smokeFailures.map((line) => `smoke: ${line}`));
+    if (smokeFailures.length > 0) failed.push("smoke");
+  }
   return failed;
 }
 
+/** Stops what the steps started; safe to call again. */
 async function cleanUp() {
-  for (const service of services) await stopService(service);
-  for (const cleanUp of cleanUps) cleanUp();
+  for (const service of services.splice(0)) await stopService(service);
+  for (const cleanUp of cleanUps.splice(0)) cleanUp();
   await embedded?.stop();
+  embedded = undefined;
 }
 
 // Postgres runs detached (pg_ctl): stop it even when the run is interrupted.

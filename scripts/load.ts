@@ -6,7 +6,7 @@ import { eq, inArray } from "drizzle-orm";
 import { createDatabase } from "@/db/client";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { results, users } from "@/db/schema";
-import { hashPassword } from "@/lib/auth/password";
+import { hashPassword } from "@/server/auth/password";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { buildWorker } from "./build-worker";
 import { buildWebIfNeeded, startStandaloneWeb } from "./lib/build";

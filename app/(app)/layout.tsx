@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { ActivityNotifier } from "@/components/activity-notifier";
 import { Providers } from "@/components/providers";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { isAdmin, requireUser } from "@/server/auth/guards";
 import { signOutUser } from "../(auth)/actions";
 
 const NAV_LINKS = [

@@ -3,9 +3,9 @@
 import { AuthError } from "next-auth";
 import { db } from "@/db";
 import { users } from "@/db/schema";
-import { signIn, signOut } from "@/lib/auth";
-import { hashPassword } from "@/lib/auth/password";
-import { SignInRateLimited, signInRateLimitedMessage } from "@/lib/auth/sign-in-limit";
+import { signIn, signOut } from "@/server/auth";
+import { hashPassword } from "@/server/auth/password";
+import { SignInRateLimited, signInRateLimitedMessage } from "@/server/auth/sign-in-limit";
 import { credentialsSchema, signUpSchema } from "@/lib/validation/auth";
 import { formEntries } from "@/lib/validation/form-data";
 

@@ -225,7 +225,7 @@ describe("the token form (createTokenAction)", () => {
   it("never throws; an accepted name is trimmed, 1–100 characters, without control characters (Postgres text refuses NUL)", () => {
     fc.assert(
       // What formData.get("name") can be: a string, or a File from a crafted multipart body. (zod's length
-      // checks throw on some non-strings, e.g. {length: {valueOf: 1, toString: 1}}; lib/api/respond.ts guards JSON bodies.)
+      // checks throw on some non-strings, e.g. {length: {valueOf: 1, toString: 1}}; server/api/respond.ts guards JSON bodies.)
       fc.property(fc.oneof(hostileString(), fc.constant(new File(["x"], "x"))), (input) => {
         const parsed = tokenNameSchema.safeParse(input);
         if (!parsed.success) return;

@@ -4,7 +4,7 @@ import { db } from "@/db";
 import { cancelResult, retryFailedResult } from "@/db/queries/results";
 import { cancelUploadStep, retryFailedUploadStep } from "@/db/queries/upload-jobs";
 import { setUserTier } from "@/db/queries/users";
-import { isAdmin, withActionUser } from "@/lib/auth/guards";
+import { isAdmin, withActionUser } from "@/server/auth/guards";
 import { getWebEnv } from "@/lib/env";
 import { tierChangeSchema, uploadStepSchema } from "@/lib/validation/admin";
 import { idSchema } from "@/lib/validation/configuration";

@@ -7,7 +7,7 @@ import { saveConfiguration as saveConfigurationQuery } from "@/db/queries/config
 import { cancelResult } from "@/db/queries/results";
 import { removeSchedule, saveSchedule as saveScheduleQuery } from "@/db/queries/schedules";
 import { scheduleInputSchema, type ScheduleField } from "@/lib/schedules";
-import { withActionUser } from "@/lib/auth/guards";
+import { withActionUser } from "@/server/auth/guards";
 import { getWebEnv } from "@/lib/env";
 import { configurationInputSchema, idSchema, type ConfigurationField } from "@/lib/validation/configuration";
 import { formValues } from "@/lib/validation/form-data";

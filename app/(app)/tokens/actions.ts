@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { db } from "@/db";
 import { createApiToken, MAX_ACTIVE_TOKENS, revokeApiToken } from "@/db/queries/api-tokens";
-import { withActionUser } from "@/lib/auth/guards";
+import { withActionUser } from "@/server/auth/guards";
 import { tokenIdSchema, tokenNameSchema } from "@/lib/validation/api-token";
 import { formEntries } from "@/lib/validation/form-data";
 

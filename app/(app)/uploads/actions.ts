@@ -8,7 +8,7 @@ import { getUploadDownload, removeUpload, reprocessUpload, storeUpload } from "@
 import { addWatchedSource, removeWatchedSource, WATCHED_SOURCES_PER_PERSON } from "@/db/queries/watched-sources";
 import { FileTooLargeError, readUploadBytes } from "@/db/storage";
 import { watchedSourceIdSchema, watchSourceInputSchema, type WatchSourceField } from "@/lib/validation/watched-source";
-import { isAdmin, withActionUser } from "@/lib/auth/guards";
+import { isAdmin, withActionUser } from "@/server/auth/guards";
 import { datasetPath, findDataset } from "@/lib/datasets";
 import { getWebEnv } from "@/lib/env";
 import { formValues } from "@/lib/validation/form-data";

@@ -6,7 +6,7 @@ import { DatasetList } from "@/components/uploads/dataset-list";
 import { UploadDropzone } from "@/components/uploads/upload-dropzone";
 import { UploadList } from "@/components/uploads/upload-list";
 import { WatchedSources } from "@/components/uploads/watched-sources";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { isAdmin, requireUser } from "@/server/auth/guards";
 import { datasetPath, DATASETS } from "@/lib/datasets";
 import { getWebEnv } from "@/lib/env";
 import { uploadThingFileSize } from "@/lib/uploads/uploadthing-limit";

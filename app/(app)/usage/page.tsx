@@ -2,7 +2,7 @@ import Link from "next/link";
 import { db } from "@/db";
 import { getMonthlyUsage } from "@/db/queries/usage";
 import { UsageChart } from "@/components/usage/usage-chart";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { isAdmin, requireUser } from "@/server/auth/guards";
 import { UsageCells, UsageTableHead } from "@/components/usage/usage-cells";
 
 export const metadata = { title: "Usage" };

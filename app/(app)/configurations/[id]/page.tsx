@@ -5,7 +5,7 @@ import { ConfigurationForm } from "@/components/configurations/configuration-for
 import { RenderView } from "@/components/configurations/render-view";
 import { ScheduleForm } from "@/components/configurations/schedule-form";
 import { getSchedule } from "@/db/queries/schedules";
-import { requireUser } from "@/lib/auth/guards";
+import { requireUser } from "@/server/auth/guards";
 import { idSchema, type ConfigurationInput } from "@/lib/validation/configuration";
 
 export const metadata = { title: "Configuration" };

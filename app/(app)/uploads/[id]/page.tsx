@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { db } from "@/db";
 import { getUpload } from "@/db/queries/uploads";
 import { UploadDetail } from "@/components/uploads/upload-detail";
-import { requireUser } from "@/lib/auth/guards";
+import { requireUser } from "@/server/auth/guards";
 import { uploadIdSchema } from "@/lib/validation/upload";
 
 export const metadata = { title: "File" };

@@ -1,7 +1,7 @@
 import { db } from "@/db";
 import { getDashboardOverview } from "@/db/queries/dashboard";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
-import { isAdmin, withUser } from "@/lib/auth/guards";
+import { isAdmin, withUser } from "@/server/auth/guards";
 import { notFound } from "@/lib/errors";
 import { jsonWithEtag } from "@/lib/http";
 

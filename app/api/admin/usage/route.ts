@@ -1,6 +1,6 @@
 import { db } from "@/db";
 import { listMonthlyUsageByUser } from "@/db/queries/usage";
-import { isAdmin, withUser } from "@/lib/auth/guards";
+import { isAdmin, withUser } from "@/server/auth/guards";
 import { csvRow } from "@/lib/csv";
 import { notFound } from "@/lib/errors";
 import { attachmentDisposition } from "@/lib/http";

@@ -1,6 +1,6 @@
 import { db } from "@/db";
 import { getOwnedImage } from "@/db/queries/results";
-import { withUser } from "@/lib/auth/guards";
+import { withUser } from "@/server/auth/guards";
 import { notFound } from "@/lib/errors";
 import { FILE_RESPONSE_HEADERS, isSafeInlineImageType } from "@/lib/http";
 

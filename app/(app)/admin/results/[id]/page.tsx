@@ -2,7 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { db } from "@/db";
 import { listJobLog } from "@/db/queries/job-logs";
-import { requireAdmin } from "@/lib/auth/guards";
+import { requireAdmin } from "@/server/auth/guards";
 import { idSchema } from "@/lib/validation/configuration";
 
 export const metadata = { title: "Render log" };

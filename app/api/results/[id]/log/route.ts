@@ -1,6 +1,6 @@
 import { db } from "@/db";
 import { listJobLog } from "@/db/queries/job-logs";
-import { withUser } from "@/lib/auth/guards";
+import { withUser } from "@/server/auth/guards";
 import { notFound } from "@/lib/errors";
 import { jsonWithEtag } from "@/lib/http";
 import { idSchema } from "@/lib/validation/configuration";

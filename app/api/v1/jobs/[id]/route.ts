@@ -1,9 +1,9 @@
 import { db } from "@/db";
 import { getRender } from "@/db/queries/results";
 import { getUpload } from "@/db/queries/uploads";
-import { apiJson } from "@/lib/api/respond";
-import { renderAsJob, toRenderView, toUploadView, uploadAsJob } from "@/lib/api/views";
-import { withApiToken } from "@/lib/auth/guards";
+import { apiJson } from "@/server/api/respond";
+import { renderAsJob, toRenderView, toUploadView, uploadAsJob } from "@/server/api/views";
+import { withApiToken } from "@/server/auth/guards";
 import { notFound } from "@/lib/errors";
 import { idSchema } from "@/lib/validation/configuration";
 

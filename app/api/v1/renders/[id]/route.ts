@@ -1,8 +1,8 @@
 import { db } from "@/db";
 import { cancelResult, getRender } from "@/db/queries/results";
-import { apiJson } from "@/lib/api/respond";
-import { toRenderView } from "@/lib/api/views";
-import { withApiToken } from "@/lib/auth/guards";
+import { apiJson } from "@/server/api/respond";
+import { toRenderView } from "@/server/api/views";
+import { withApiToken } from "@/server/auth/guards";
 import { errorResponse, notFound } from "@/lib/errors";
 import { idSchema } from "@/lib/validation/configuration";
 

@@ -1,8 +1,8 @@
 import { db } from "@/db";
 import { getUpload, removeUpload } from "@/db/queries/uploads";
-import { apiJson } from "@/lib/api/respond";
-import { toUploadView } from "@/lib/api/views";
-import { withApiToken } from "@/lib/auth/guards";
+import { apiJson } from "@/server/api/respond";
+import { toUploadView } from "@/server/api/views";
+import { withApiToken } from "@/server/auth/guards";
 import { notFound } from "@/lib/errors";
 import { idSchema } from "@/lib/validation/configuration";
 

@@ -1,5 +1,5 @@
-import { withApiToken } from "@/lib/auth/guards";
-import { renderImageResponse } from "@/lib/downloads";
+import { withApiToken } from "@/server/auth/guards";
+import { renderImageResponse } from "@/server/downloads";
 
 /** The PNG of a succeeded render; 409 before then. */
 export const GET = withApiToken<{ id: string }>(async (_request, { user, params }) => renderImageResponse({ resultId: params.id, ownerId: user.id }));

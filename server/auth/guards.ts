@@ -4,7 +4,7 @@ import { notFound, redirect } from "next/navigation";
 import { db } from "@/db";
 import { authenticateApiToken } from "@/db/queries/api-tokens";
 import { users } from "@/db/schema";
-import { bearerToken } from "./api-tokens";
+import { bearerToken } from "@/lib/api-tokens";
 import { getWebEnv } from "@/lib/env";
 import { errorResponse, isDatabaseUnavailable } from "@/lib/errors";
 import { TIER_LIMITS } from "@/lib/tiers";

@@ -9,10 +9,10 @@ import {
   cancelUploadStepAsAdmin,
   retryRenderAsAdmin,
   retryUploadStepAsAdmin,
-  type AdminActionState,
 } from "@/app/(app)/admin/actions";
 import type { DashboardOverview } from "@/db/queries/dashboard";
 import { formatSeconds } from "@/lib/format";
+import type { ActionState } from "@/server/actions";
 import { fetchJson } from "../query-client";
 
 const POLL_MS = 2000;
@@ -27,10 +27,10 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
     initialData: initial,
     refetchInterval: POLL_MS,
   });
-  const act = async <A extends string[]>(action: (...args: A) => Promise<AdminActionState>, args: A, done: string) => {
+  const act = async <A extends string[]>(action: (...args: A) => Promise<ActionState>, args: A, done: string) => {
     const outcome = await action(...args);
-    if (outcome.ok) toast.success(done);
-    else toast.error(outcome.message);
+    if (outcome.formError) toast.error(outcome.formError);
+    else toast.success(done);
     await queryClient.invalidateQueries({ queryKey });
   };
   const tasks = [...new Set(data.jobs.map((job) => job.task))];

@@ -5,6 +5,9 @@
  */
 export const formEntries = (formData: unknown): [string, FormDataEntryValue][] => (formData instanceof FormData ? [...formData] : []);
 
-/** A form's fields as strings, for validation and to show back, without React's own `$ACTION_…` fields. */
+/**
+ * A form's text fields, for validation and to show back, without React's own `$ACTION_…` fields.
+ * A file sent in a text field's place reads as a missing field (not as "[object File]").
+ */
 export const formValues = (formData: unknown): Record<string, string> =>
-  Object.fromEntries(formEntries(formData).filter(([key]) => !key.startsWith("$")).map(([key, value]) => [key, String(value)]));
+  Object.fromEntries(formEntries(formData).filter((entry): entry is [string, string] => !entry[0].startsWith("$") && typeof entry[1] === "string"));

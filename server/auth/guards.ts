@@ -1,25 +1,45 @@
-import { eq } from "drizzle-orm";
+import { timingSafeEqual } from "node:crypto";
 import { getToken } from "next-auth/jwt";
-import { notFound, redirect } from "next/navigation";
+import { notFound as notFoundPage, redirect } from "next/navigation";
+import { cache } from "react";
+import type { z } from "zod";
 import { db } from "@/db";
 import { authenticateApiToken } from "@/db/queries/api-tokens";
-import { users } from "@/db/schema";
+import { getUserRole, type Role } from "@/db/queries/users";
 import { bearerToken } from "@/lib/api-tokens";
 import { getWebEnv } from "@/lib/env";
-import { errorResponse, isDatabaseUnavailable } from "@/lib/errors";
+import { errorResponse, isDatabaseUnavailable, notFound } from "@/lib/errors";
 import { TIER_LIMITS } from "@/lib/tiers";
 import { auth } from "./index";
 
 export type SessionUser = { id: string; email: string };
+export type SignedInUser = SessionUser & { role: Role };
 
-/** For pages and layouts: the signed-in user, or a redirect to sign in. */
-export async function requireUser(): Promise<SessionUser> {
+/**
+ * For pages, layouts and server actions: the signed-in user with their role, or a redirect
+ * to sign in. Once per request (a layout and its page share it).
+ */
+export const requireUser = cache(async (): Promise<SignedInUser> => {
   const session = await auth();
   if (!session?.user?.id) redirect("/sign-in");
-  return session.user;
+  // An account deleted under a live session is an ordinary user with nothing left.
+  const role = (await getUserRole(db, { userId: session.user.id })) ?? "user";
+  return { id: session.user.id, email: session.user.email, role };
+});
+
+/** For admin pages: the signed-in admin; anyone else sees the same 404 as for a missing page. */
+export async function requireAdmin(): Promise<SignedInUser> {
+  const user = await requireUser();
+  if (user.role !== "admin") notFoundPage();
+  return user;
 }
 
-type RouteContext<P> = { params: Promise<P> };
+/** For pages: their params checked against `schema`; anything else is the 404 page. */
+export async function requireParams<S extends z.ZodType>(params: Promise<unknown>, schema: S): Promise<z.output<S>> {
+  const parsed = schema.safeParse(await params);
+  if (!parsed.success) notFoundPage();
+  return parsed.data;
+}
 
 /**
  * The session of a route handler's request, decoded from its cookie only.
@@ -50,18 +70,54 @@ export async function getRequestUser(request: Request): Promise<SessionUser | nu
 }
 
 /**
- * For route handlers: a 401 JSON error without a session. Handlers only
- * parse, run one query and answer.
+ * Route handlers go through one of the guards below: each authenticates the request its own way,
+ * parses the route's params with a zod schema (a param that does not parse is the route's 404,
+ * as for a missing thing), runs the handler, and answers anything thrown safely.
  */
-export function withUser<P = Record<string, never>>(
-  handler: (request: Request, context: { user: SessionUser; params: P }) => Promise<Response>,
-) {
-  return async (request: Request, context: RouteContext<P>) => {
-    const user = await getRequestUser(request);
-    if (!user) return errorResponse("unauthorized", "Sign in to continue");
-    return answerSafely(request, async () => handler(request, { user, params: await context.params }));
-  };
+type RouteOptions<S extends z.ZodType> = { params: S; notFound: string };
+type Handler<U, P> = (request: Request, context: { user: U; params: P }) => Promise<Response>;
+type Guard<U> = {
+  <S extends z.ZodType>(options: RouteOptions<S>, handler: Handler<U, z.output<S>>): RouteHandler;
+  (handler: Handler<U, Record<string, never>>): RouteHandler;
+};
+type RouteHandler = (request: Request, context: { params: Promise<unknown> }) => Promise<Response>;
+/** Who the request is from, with headers for every answer; or the refusal. */
+type Authenticate<U> = (request: Request) => Promise<{ user: U; headers?: Record<string, string> } | Response>;
+
+function guard<U>(authenticate: Authenticate<U>): Guard<U> {
+  return ((...args: [RouteOptions<z.ZodType>, Handler<U, unknown>] | [Handler<U, unknown>]) => {
+    const [options, handler] = args.length === 2 ? args : [undefined, args[0]];
+    return async (request: Request, context: { params: Promise<unknown> }) =>
+      answerSafely(request, async () => {
+        const caller = await authenticate(request);
+        if (caller instanceof Response) return caller;
+        const respond = async () => {
+          if (!options) return handler(request, { user: caller.user, params: {} });
+          const params = options.params.safeParse(await context.params);
+          return params.success ? handler(request, { user: caller.user, params: params.data }) : notFound(options.notFound);
+        };
+        // Caught here, so a failure's answer carries the caller's headers too (the rate limit's).
+        const response = await respond().catch((error: unknown) => answerError(request, error));
+        for (const [name, value] of Object.entries(caller.headers ?? {})) response.headers.set(name, value);
+        return response;
+      });
+  }) as Guard<U>;
 }
+
+const signInToContinue = () => errorResponse("unauthorized", "Sign in to continue");
+
+/** A browser session (cookie): a 401 JSON error without one. */
+export const withUser = guard<SessionUser>(async (request) => {
+  const user = await getRequestUser(request);
+  return user ? { user } : signInToContinue();
+});
+
+/** A browser session of an admin; anyone else gets the same 404 as for a missing route. */
+export const withAdmin = guard<SessionUser>(async (request) => {
+  const user = await getRequestUser(request);
+  if (!user) return signInToContinue();
+  return (await getUserRole(db, { userId: user.id })) === "admin" ? { user } : notFound();
+});
 
 /**
  * For the Jobs API (/api/v1): a personal API token as `Authorization: Bearer …`,
@@ -70,39 +126,48 @@ export function withUser<P = Record<string, never>>(
  * Each token may make its tier's number of requests a minute (429 with
  * Retry-After past it); every answer says how many are left.
  */
-export function withApiToken<P = Record<string, never>>(
-  handler: (request: Request, context: { user: ApiUser; params: P }) => Promise<Response>,
-) {
-  return async (request: Request, context: RouteContext<P>) =>
-    answerSafely(request, async () => {
-      const token = bearerToken(request);
-      if (!token) {
-        return errorResponse("unauthorized", "Send a personal API token as Authorization: Bearer <token>; create one on the Tokens page", {
-          headers: { "WWW-Authenticate": 'Bearer realm="Longrun"' },
-        });
-      }
-      const user = await authenticateApiToken(db, token);
-      if (!user) {
-        return errorResponse("unauthorized", "This API token is not valid, or was revoked", {
-          headers: { "WWW-Authenticate": 'Bearer realm="Longrun", error="invalid_token"' },
-        });
-      }
-      const limit = TIER_LIMITS[user.tier].apiRequestsPerMinute;
-      const resetSeconds = Math.max(1, Math.ceil((new Date(user.windowResetsAt).getTime() - Date.now()) / 1000));
-      const rateHeaders = {
-        "RateLimit-Limit": String(limit),
-        "RateLimit-Remaining": String(Math.max(0, limit - user.requestsInWindow)),
-        "RateLimit-Reset": String(resetSeconds),
-      };
-      if (user.requestsInWindow > limit) {
-        return errorResponse("rate_limited", `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`, {
-          headers: { ...rateHeaders, "Retry-After": String(resetSeconds) },
-        });
-      }
-      const response = await handler(request, { user, params: await context.params }).catch((error: unknown) => answerError(request, error));
-      for (const [name, value] of Object.entries(rateHeaders)) response.headers.set(name, value);
-      return response;
+export const withApiToken = guard<ApiUser>(async (request) => {
+  const token = bearerToken(request);
+  if (!token) {
+    return errorResponse("unauthorized", "Send a personal API token as Authorization: Bearer <token>; create one on the Tokens page", {
+      headers: { "WWW-Authenticate": 'Bearer realm="Longrun"' },
     });
+  }
+  const user = await authenticateApiToken(db, token);
+  if (!user) {
+    return errorResponse("unauthorized", "This API token is not valid, or was revoked", {
+      headers: { "WWW-Authenticate": 'Bearer realm="Longrun", error="invalid_token"' },
+    });
+  }
+  const limit = TIER_LIMITS[user.tier].apiRequestsPerMinute;
+  const resetSeconds = Math.max(1, Math.ceil((new Date(user.windowResetsAt).getTime() - Date.now()) / 1000));
+  const headers = {
+    "RateLimit-Limit": String(limit),
+    "RateLimit-Remaining": String(Math.max(0, limit - user.requestsInWindow)),
+    "RateLimit-Reset": String(resetSeconds),
+  };
+  if (user.requestsInWindow > limit) {
+    return errorResponse("rate_limited", `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`, {
+      headers: { ...headers, "Retry-After": String(resetSeconds) },
+    });
+  }
+  return { user, headers };
+});
+
+/**
+ * For the Prometheus scraper: `Authorization: Bearer $METRICS_TOKEN`. Without the token
+ * configured, or with another one, the route does not exist (404).
+ */
+export const withMetricsToken = guard<null>(async (request) => {
+  const token = getWebEnv().METRICS_TOKEN;
+  const sent = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+  return token && isSameSecret(sent, token) ? { user: null } : notFound();
+});
+
+function isSameSecret(sent: string, expected: string) {
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export type ApiUser = NonNullable<Awaited<ReturnType<typeof authenticateApiToken>>>;
@@ -146,25 +211,4 @@ function answerError(request: Request, error: unknown) {
   }
   console.error(`${where} failed`, error);
   return errorResponse("internal", "Something went wrong on our side; try again");
-}
-
-/**
- * Wraps a server action (Next treats actions as public endpoints): signed-out
- * callers are sent to sign in, everyone else gets their user.
- */
-export function withActionUser<A extends unknown[], R>(action: (user: SessionUser, ...args: A) => Promise<R>) {
-  return async (...args: A): Promise<R> => action(await requireUser(), ...args);
-}
-
-/** For admin pages and routes: anyone else gets a 404, as if the page did not exist. */
-export async function isAdmin(userId: string) {
-  const [user] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
-  return user?.role === "admin";
-}
-
-/** For admin pages: the signed-in admin; anyone else sees the same 404 as for a missing page. */
-export async function requireAdmin(): Promise<SessionUser> {
-  const user = await requireUser();
-  if (!(await isAdmin(user.id))) notFound();
-  return user;
 }

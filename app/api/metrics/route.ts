@@ -1,21 +1,16 @@
-import { timingSafeEqual } from "node:crypto";
 import { Gauge, Registry } from "prom-client";
 import { db } from "@/db";
 import { getQueueMetrics } from "@/db/queries/dashboard";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
-import { getWebEnv } from "@/lib/env";
-import { notFound } from "@/lib/errors";
+import { withMetricsToken } from "@/server/auth/guards";
 
 /**
  * Prometheus metrics of the whole service, read from the database at each
  * scrape. A scraper sends `Authorization: Bearer $METRICS_TOKEN`; without the
  * token configured, or with another one, this route does not exist (404).
+ * A database outage is a 503 with Retry-After, as on every guarded route.
  */
-export async function GET(request: Request) {
-  const token = getWebEnv().METRICS_TOKEN;
-  const sent = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
-  if (!token || !isSameSecret(sent, token)) return notFound();
-
+export const GET = withMetricsToken(async () => {
   const metrics = await getQueueMetrics(db, { staleAfterMs: DEFAULT_STALE_AFTER_MS });
   const registry = new Registry();
   const jobs = new Gauge({ name: "longrun_jobs", help: "Jobs in the queue, by task and state", labelNames: ["task", "state"], registers: [registry] });
@@ -26,10 +21,4 @@ export async function GET(request: Request) {
   workers.set({ state: "alive" }, metrics.workersAlive);
   workers.set({ state: "lost" }, metrics.workersLost);
   return new Response(await registry.metrics(), { headers: { "Content-Type": registry.contentType, "Cache-Control": "no-store" } });
-}
-
-function isSameSecret(sent: string, expected: string) {
-  const a = Buffer.from(sent);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+});

@@ -38,6 +38,16 @@ export async function createUser(executor: Executor, args: { email: string; pass
   return created ?? null;
 }
 
+/** Sets an account's tier or role by its email (the admin script); null when no account has it. */
+export async function updateUserByEmail(executor: Executor, args: { email: string; change: Partial<Pick<User, "tier" | "role">> }) {
+  const [updated] = await executor
+    .update(users)
+    .set(args.change)
+    .where(eq(users.email, args.email))
+    .returning({ email: users.email, tier: users.tier, role: users.role });
+  return updated ?? null;
+}
+
 export async function setUserTier(executor: Executor, args: { userId: string; tier: User["tier"] }) {
   const updated = await executor.update(users).set({ tier: args.tier }).where(eq(users.id, args.userId)).returning({ id: users.id });
   return updated.length > 0;

@@ -15,7 +15,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["{lib,db,jobs,worker,app,components,webdav,cli,docs,deploy}/**/*.test.ts"],
+          include: ["{lib,server,db,jobs,worker,app,components,webdav,cli,docs,deploy}/**/*.test.ts"],
           exclude: ["**/*.integration.test.ts", "node_modules/**"],
           testTimeout: 30_000,
         },
@@ -24,7 +24,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["{lib,db,jobs,worker,app,components,webdav}/**/*.integration.test.ts"],
+          include: ["{lib,server,db,jobs,worker,app,components,webdav}/**/*.integration.test.ts"],
           globalSetup: ["./db/test/global-setup.ts"],
           // Files one at a time: several start real workers that render on every core,
           // and timing-sensitive tests (restarts, kills) should not compete for two cores.

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import postgres from "postgres";
 import { DATASETS, findDataset } from "../lib/datasets";
 import { scheduleInputSchema } from "../lib/schedules";
-import { tierChangeSchema, uploadStepSchema } from "../lib/validation/admin";
+import { tierChangeArgs, uploadStepArgs } from "../lib/validation/admin";
 import { tokenNameSchema } from "../lib/validation/api-token";
 import { credentialsSchema, signUpSchema } from "../lib/validation/auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema } from "../lib/validation/configuration";
@@ -408,9 +408,9 @@ test("the signed-in form actions called with anything but a form in its place: r
   // Each action's arguments as its form binds them, with the value in the form's place.
   const FORM_ACTIONS: Record<string, (value: unknown) => unknown[]> = {
     "app/(app)/configurations/actions.ts#saveConfiguration": (value) => [null, {}, value],
-    "app/(app)/configurations/actions.ts#saveScheduleAction": (value) => [configurationId, {}, value],
-    "app/(app)/uploads/actions.ts#watchSourceAction": (value) => [{}, value],
-    "app/(app)/tokens/actions.ts#createTokenAction": (value) => [{}, value],
+    "app/(app)/configurations/actions.ts#saveSchedule": (value) => [configurationId, {}, value],
+    "app/(app)/uploads/actions.ts#watchSource": (value) => [{}, value],
+    "app/(app)/tokens/actions.ts#createToken": (value) => [{}, value],
   };
   const origin = new URL(baseURL!).origin;
   const before = await snapshot(email);
@@ -428,9 +428,9 @@ test("the signed-in form actions called with anything but a form in its place: r
       endOnFailure: true,
       examples: [
         ["app/(app)/configurations/actions.ts#saveConfiguration", {}],
-        ["app/(app)/configurations/actions.ts#saveScheduleAction", null],
-        ["app/(app)/uploads/actions.ts#watchSourceAction", 5],
-        ["app/(app)/tokens/actions.ts#createTokenAction", [["name", "from a list"]]],
+        ["app/(app)/configurations/actions.ts#saveSchedule", null],
+        ["app/(app)/uploads/actions.ts#watchSource", 5],
+        ["app/(app)/tokens/actions.ts#createToken", [["name", "from a list"]]],
       ],
     },
   );
@@ -452,9 +452,9 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
   const ADMIN_ACTIONS = {
     retryRenderAsAdmin: (args: unknown[]) => idSchema.safeParse(args[0]).success,
     cancelRenderAsAdmin: (args: unknown[]) => idSchema.safeParse(args[0]).success,
-    retryUploadStepAsAdmin: (args: unknown[]) => uploadStepSchema.safeParse({ uploadId: args[0], step: args[1] }).success,
-    cancelUploadStepAsAdmin: (args: unknown[]) => uploadStepSchema.safeParse({ uploadId: args[0], step: args[1] }).success,
-    changeUserTier: (args: unknown[]) => tierChangeSchema.safeParse({ userId: args[0], tier: args[1] }).success,
+    retryUploadStepAsAdmin: (args: unknown[]) => uploadStepArgs.safeParse(args.slice(0, 2)).success,
+    cancelUploadStepAsAdmin: (args: unknown[]) => uploadStepArgs.safeParse(args.slice(0, 2)).success,
+    changeUserTier: (args: unknown[]) => tierChangeArgs.safeParse(args.slice(0, 2)).success,
   };
   const id = fc.oneof(
     { weight: 3, arbitrary: hostileActionArgument() },
@@ -472,7 +472,7 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
   const origin = new URL(baseURL!).origin;
   // The calls reach the actions as an admin's: a valid one on the finished render gets the action's own refusal.
   const reached = await callAction(adminContext.request, actionId("cancelRenderAsAdmin"), [renderId], origin);
-  expect(await reached.text()).toContain('{"ok":false,"message":"Already succeeded"}');
+  expect(await reached.text()).toContain('{"formError":"Already succeeded"}');
 
   const before = await everyone();
   await fc.assert(
@@ -484,7 +484,7 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
       const body = await response.text();
       const what = `${name}(${args.map((arg) => (typeof arg === "bigint" ? `${arg}n` : JSON.stringify(arg)?.slice(0, 200))).join(", ")}) → ${response.status()}: ${body.slice(0, 300)}`;
       expect(response.status(), what).toBe(200);
-      if (!isValid) expect(body, what).toContain('{"ok":false,"message":"Not found"}');
+      if (!isValid) expect(body, what).toContain('{"formError":"Not found"}');
       expect(await everyone(), what).toEqual(before);
     }),
     { numRuns: 150, endOnFailure: true, examples: [[["changeUserTier", [userId, "pro\u0000"]]], [["retryUploadStepAsAdmin", [uploadId, Number.NaN]]], [["cancelRenderAsAdmin", [10n ** 30n]]]] },
@@ -509,7 +509,7 @@ const setsSession = (response: APIResponse) =>
   response.headersArray().some(({ name, value }) => name.toLowerCase() === "set-cookie" && /^(__Secure-)?authjs\.session-token=[^;]/.test(value));
 
 /**
- * The state an auth action answered with, without the email it echoes back: the row of the RSC
+ * The state an auth action answered with, without what it echoes back (the email typed, the submission): the row of the RSC
  * payload that holds it. Rows are "<id>:<JSON>\n", or "<id>:T<hex byte length>,<text>" with no
  * line break (a long string, such as a huge email echoed back).
  */
@@ -527,7 +527,7 @@ function authState(body: Buffer) {
     try {
       const value: unknown = JSON.parse(body.toString("utf8", colon + 1, end));
       if (value !== null && typeof value === "object" && ("formError" in value || "fieldErrors" in value)) {
-        const { email: _echoed, ...state } = value as Record<string, unknown>;
+        const { values: _echoed, submission: _submission, ...state } = value as Record<string, unknown>;
         return state;
       }
     } catch {
@@ -754,14 +754,15 @@ test("the actions that take one id, called with hostile ids and another person's
   const actionId = (key: string) => actions.find((action) => action.key === key)!.id;
   // Each action with its refusal (removing a schedule answers nothing either way).
   const ONE_ID_ACTIONS: Record<string, string | null> = {
-    "app/(app)/configurations/actions.ts#cancelRender": '{"ok":false,"message":"This render does not exist"}',
-    "app/(app)/configurations/actions.ts#removeScheduleAction": null,
-    "app/(app)/tokens/actions.ts#revokeTokenAction": '{"ok":false}',
-    "app/(app)/uploads/actions.ts#reprocessUploadAction": '{"ok":false,"error":"This file does not exist"}',
-    "app/(app)/uploads/actions.ts#deleteUploadAction": '{"ok":false,"error":"This file does not exist"}',
-    "app/(app)/uploads/actions.ts#copySharedFileAction": '{"ok":false,"error":"This file does not exist"}',
-    "app/(app)/uploads/actions.ts#unwatchSourceAction": '{"ok":false,"error":"This watched URL does not exist"}',
-    "app/(app)/uploads/actions.ts#importDatasetAction": '{"ok":false,"error":"No such dataset"}',
+    "app/(app)/configurations/actions.ts#cancelRender": '{"formError":"This render does not exist"}',
+    // Another person's configuration, or a bad id: either refusal (neither has a schedule of the caller's).
+    "app/(app)/configurations/actions.ts#deleteSchedule": '{"formError":"This configuration',
+    "app/(app)/tokens/actions.ts#revokeToken": '{"formError":"This token does not exist or is already revoked"}',
+    "app/(app)/uploads/actions.ts#reprocessUpload": '{"formError":"This file does not exist"}',
+    "app/(app)/uploads/actions.ts#deleteUpload": '{"formError":"This file does not exist"}',
+    "app/(app)/uploads/actions.ts#copySharedFile": '{"formError":"This file does not exist"}',
+    "app/(app)/uploads/actions.ts#unwatchSource": '{"formError":"This watched URL does not exist"}',
+    "app/(app)/uploads/actions.ts#importDataset": '{"formError":"No such dataset"}',
   };
   const theirs = [otherRender, ids.configurationId, otherUpload, ids.tokenId, sourceId];
   const id = fc.oneof(
@@ -778,13 +779,13 @@ test("the actions that take one id, called with hostile ids and another person's
   const origin = new URL(baseURL!).origin;
   // The calls reach the actions: the person's own finished render gets cancelRender's own refusal.
   const reached = await callAction(context.request, actionId("app/(app)/configurations/actions.ts#cancelRender"), [renderId], origin);
-  expect(await reached.text()).toContain('{"ok":false,"message":"This render already finished (succeeded)"}');
+  expect(await reached.text()).toContain('{"formError":"This render already finished (succeeded)"}');
 
   const before = await everyone();
   await fc.assert(
     fc.asyncProperty(request, async ([key, args]) => {
       // A real dataset's name rightly imports it: only names that are none.
-      fc.pre(!(key.endsWith("#importDatasetAction") && typeof args[0] === "string" && findDataset(args[0])));
+      fc.pre(!(key.endsWith("#importDataset") && typeof args[0] === "string" && findDataset(args[0])));
       const response = await callAction(context.request, actionId(key), args.map(asReplyValue), origin);
       const body = await response.text();
       const what = `${key.split("#")[1]}(${args.map((arg) => (typeof arg === "bigint" ? `${arg}n` : JSON.stringify(arg)?.slice(0, 200))).join(", ")}) → ${response.status()}: ${body.slice(0, 300)}`;
@@ -793,7 +794,7 @@ test("the actions that take one id, called with hostile ids and another person's
       if (refusal) expect(body, what).toContain(refusal);
       expect(await everyone(), what).toEqual(before);
     }),
-    { numRuns: 150, endOnFailure: true, examples: [[["app/(app)/uploads/actions.ts#deleteUploadAction", [`{${otherUpload}}`]]], [["app/(app)/tokens/actions.ts#revokeTokenAction", [ids.tokenId.toUpperCase()]]], [["app/(app)/uploads/actions.ts#importDatasetAction", ["__proto__"]]]] },
+    { numRuns: 150, endOnFailure: true, examples: [[["app/(app)/uploads/actions.ts#deleteUpload", [`{${otherUpload}}`]]], [["app/(app)/tokens/actions.ts#revokeToken", [ids.tokenId.toUpperCase()]]], [["app/(app)/uploads/actions.ts#importDataset", ["__proto__"]]]] },
   );
   await otherContext.close();
 });

@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { createDatabase } from "@/db/client";
-import { users } from "@/db/schema";
+import { updateUserByEmail } from "@/db/queries/users";
 import { getEnvOrExit, getLocalStackEnv } from "@/lib/env";
 
 /**
@@ -26,12 +25,12 @@ const url = localEnv.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${l
 const db = createDatabase(url, { max: 1, applicationName: "longrun-admin" });
 try {
   const change = parsed.data.command === "set-tier" ? { tier: parsed.data.value } : { role: parsed.data.value };
-  const updated = await db.update(users).set(change).where(eq(users.email, parsed.data.email)).returning({ email: users.email, tier: users.tier, role: users.role });
-  if (updated.length === 0) {
+  const updated = await updateUserByEmail(db, { email: parsed.data.email, change });
+  if (!updated) {
     console.error(`No account with the email ${parsed.data.email}`);
     process.exitCode = 1;
   } else {
-    console.log(`${updated[0].email}: tier ${updated[0].tier}, role ${updated[0].role}`);
+    console.log(`${updated.email}: tier ${updated.tier}, role ${updated.role}`);
   }
 } catch (error) {
   console.error(`Could not reach the database at ${url.replace(/:[^:@/]*@/, ":***@")}: ${error instanceof Error ? error.message : String(error)}`);

@@ -7,7 +7,7 @@ import { createDatabase } from "@/db/client";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { cancelResult } from "@/db/queries/results";
 import { results, users } from "@/db/schema";
-import { hashPassword } from "@/lib/auth/password";
+import { hashPassword } from "@/server/auth/password";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { buildWebIfNeeded, startStandaloneWeb } from "./lib/build";
 import { freePort, nodeWithTsx, startService, stopService, waitForHttp, type Service } from "./lib/processes";

@@ -2,51 +2,31 @@
 
 import { AuthError } from "next-auth";
 import { db } from "@/db";
-import { users } from "@/db/schema";
-import { signIn, signOut } from "@/lib/auth";
-import { hashPassword } from "@/lib/auth/password";
-import { SignInRateLimited, signInRateLimitedMessage } from "@/lib/auth/sign-in-limit";
+import { createUser } from "@/db/queries/users";
 import { credentialsSchema, signUpSchema } from "@/lib/validation/auth";
-import { formEntries } from "@/lib/validation/form-data";
+import { defineAction, type ActionState } from "@/server/actions";
+import { signIn, signOut } from "@/server/auth";
+import { hashPassword } from "@/server/auth/password";
+import { SignInRateLimited, signInRateLimitedMessage } from "@/server/auth/sign-in-limit";
 
-export type AuthFormState = {
-  fieldErrors?: { email?: string[]; password?: string[] };
-  formError?: string;
-  email?: string;
-};
+export type AuthFormState = ActionState<"email" | "password">;
 
 const AFTER_SIGN_IN = "/configurations";
 
-export async function signUpWithPassword(_previous: AuthFormState, formData: FormData): Promise<AuthFormState> {
-  const fields = Object.fromEntries(formEntries(formData));
-  const parsed = signUpSchema.safeParse(fields);
-  const email = typeof fields.email === "string" ? fields.email : "";
-  if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, email };
+export const signUpWithPassword = defineAction({ role: "anyone", form: signUpSchema, secretFields: ["password"] }, async ({ form }) => {
+  const created = await createUser(db, { email: form.email, passwordHash: await hashPassword(form.password) });
+  // With the email taken, signing up again with the account's own password signs its
+  // owner in; anything else is a failed sign-in, rate limited like one, so sign-up
+  // cannot be used to guess passwords or to list emails faster than sign-in.
+  const failure = await signInOrFailure(form);
+  if (!failure) return {};
+  return { formError: !created && failure === GENERIC_FAILURE ? EMAIL_TAKEN : failure };
+});
 
-  const inserted = await db
-    .insert(users)
-    .values({ email: parsed.data.email, passwordHash: await hashPassword(parsed.data.password) })
-    .onConflictDoNothing({ target: users.email })
-    .returning({ id: users.id });
-  if (inserted.length === 0) {
-    // The email is taken. Signing up again with the account's own password signs its
-    // owner in; anything else is a failed sign-in, rate limited like one, so sign-up
-    // cannot be used to guess passwords or to list emails faster than sign-in.
-    const failure = await signInOrFailure(parsed.data);
-    return failure ? { formError: failure === GENERIC_FAILURE ? EMAIL_TAKEN : failure, email } : {};
-  }
-  const failure = await signInOrFailure(parsed.data);
-  return failure ? { formError: failure, email } : {};
-}
-
-export async function signInWithPassword(_previous: AuthFormState, formData: FormData): Promise<AuthFormState> {
-  const fields = Object.fromEntries(formEntries(formData));
-  const parsed = credentialsSchema.safeParse(fields);
-  const email = typeof fields.email === "string" ? fields.email : "";
-  if (!parsed.success) return { fieldErrors: parsed.error.flatten().fieldErrors, email };
-  const failure = await signInOrFailure(parsed.data);
-  return failure ? { formError: failure, email } : {};
-}
+export const signInWithPassword = defineAction({ role: "anyone", form: credentialsSchema, secretFields: ["password"] }, async ({ form }) => {
+  const failure = await signInOrFailure(form);
+  return failure ? { formError: failure } : {};
+});
 
 /** One message for an unknown email and a wrong password: sign-in does not tell which emails have accounts. */
 const GENERIC_FAILURE = "Wrong email or password";
@@ -66,6 +46,7 @@ async function signInOrFailure(credentials: { email: string; password: string })
   return null;
 }
 
-export async function signOutUser() {
+export const signOutUser = defineAction({ role: "anyone" }, async () => {
   await signOut({ redirectTo: "/sign-in" });
-}
+  return {};
+});

@@ -1,5 +1,5 @@
 import { redirect } from "next/navigation";
-import { auth } from "@/lib/auth";
+import { auth } from "@/server/auth";
 
 export default async function AuthLayout({ children }: { children: React.ReactNode }) {
   if ((await auth())?.user?.id) redirect("/configurations");

@@ -9,10 +9,10 @@ import {
   cancelUploadStepAsAdmin,
   retryRenderAsAdmin,
   retryUploadStepAsAdmin,
-  type AdminActionState,
 } from "@/app/(app)/admin/actions";
 import type { DashboardOverview } from "@/db/queries/dashboard";
 import { formatSeconds } from "@/lib/format";
+import type { ActionState } from "@/server/actions";
 import { fetchJson } from "../query-client";
 
 const POLL_MS = 2000;
@@ -28,11 +28,11 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
     refetchInterval: POLL_MS,
   });
   // Never rejects (a click handler has no one to hand a rejection to): a failed request is a toast too.
-  const act = async <A extends string[]>(action: (...args: A) => Promise<AdminActionState>, args: A, done: string) => {
+  const act = async <A extends string[]>(action: (...args: A) => Promise<ActionState>, args: A, done: string) => {
     try {
       const outcome = await action(...args);
-      if (outcome.ok) toast.success(done);
-      else toast.error(outcome.message);
+      if (outcome.formError) toast.error(outcome.formError);
+      else toast.success(done);
     } catch {
       toast.error("The request failed; try again.");
     }

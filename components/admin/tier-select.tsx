@@ -14,11 +14,11 @@ export function TierSelect({ userId, email, tier }: { userId: string; email: str
       defaultValue={tier}
       disabled={isPending}
       onChange={(event) => {
-        const next = event.currentTarget.value;
+        const next = event.currentTarget.value as typeof tier;
         startTransition(async () => {
           const outcome = await changeUserTier(userId, next);
-          if (outcome.ok) toast.success(`${email} is now ${next}`);
-          else toast.error(outcome.message);
+          if (outcome.formError) toast.error(outcome.formError);
+          else toast.success(`${email} is now ${next}`);
         });
       }}
     >

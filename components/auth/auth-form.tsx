@@ -23,7 +23,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
         <label htmlFor="email" className="block text-sm font-medium">
           Email
         </label>
-        <input id="email" name="email" type="email" autoComplete="email" className="input" defaultValue={state.email} aria-invalid={!!state.fieldErrors?.email} />
+        <input id="email" name="email" type="email" autoComplete="email" className="input" defaultValue={state.values?.email} aria-invalid={!!state.fieldErrors?.email} />
         {state.fieldErrors?.email && <p className="text-sm text-red-600">{state.fieldErrors.email[0]}</p>}
       </div>
       <div className="space-y-1">

@@ -3,7 +3,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useActionState, useEffect } from "react";
-import { saveConfiguration, type SaveConfigurationState } from "@/app/(app)/configurations/actions";
+import { saveConfiguration } from "@/app/(app)/configurations/actions";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import type { ConfigurationField, ConfigurationInput } from "@/lib/validation/configuration";
 import { describedBy, Field } from "../form-field";
@@ -25,17 +25,14 @@ type Props = { configurationId: string | null; initialValues: ConfigurationInput
 export function ConfigurationForm({ configurationId, initialValues }: Props) {
   const queryClient = useQueryClient();
   const router = useRouter();
-  const [state, formAction, isPending] = useActionState<SaveConfigurationState, FormData>(
-    saveConfiguration.bind(null, configurationId),
-    {},
-  );
+  const [state, formAction, isPending] = useActionState(saveConfiguration.bind(null, configurationId), {});
 
   useEffect(() => {
-    if (!state.saved) return;
+    if (!state.data) return;
     void queryClient.invalidateQueries({ queryKey: queryKeys.allConfigurations });
     void queryClient.invalidateQueries({ queryKey: queryKeys.activity });
     router.refresh(); // the heading and anything else rendered on the server
-  }, [state.saved, queryClient, router]);
+  }, [state.data, queryClient, router]);
 
   // After a submit, show what was typed: React resets a form after its action, and a
   // <select> ignores a new defaultValue, so each submission remounts the form.
@@ -80,9 +77,9 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
         <button type="submit" className="button button-primary" disabled={isPending}>
           {isPending ? "Saving…" : "Save"}
         </button>
-        {state.saved && !isPending && (
+        {state.data && !isPending && (
           <span role="status" className="text-sm text-slate-600">
-            {state.saved.isNewRender ? "Saved; rendering the new settings" : "Saved; these settings are already rendered"}
+            {state.data.isNewRender ? "Saved; rendering the new settings" : "Saved; these settings are already rendered"}
           </span>
         )}
       </div>

@@ -30,7 +30,7 @@ export function RenderView({ configurationId, initial }: { configurationId: stri
     startCancel(async () => {
       if (!current) return;
       const outcome = await cancelRender(current.id);
-      if (!outcome.ok) toast.error(outcome.message);
+      if (outcome.formError) toast.error(outcome.formError);
       await queryClient.invalidateQueries({ queryKey: queryKeys.allConfigurations });
     });
 

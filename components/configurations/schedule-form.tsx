@@ -1,7 +1,8 @@
 "use client";
 
 import { useActionState, useState, useSyncExternalStore, useTransition } from "react";
-import { removeScheduleAction, saveScheduleAction, type SaveScheduleState } from "@/app/(app)/configurations/actions";
+import { toast } from "sonner";
+import { deleteSchedule, saveSchedule } from "@/app/(app)/configurations/actions";
 import type { ScheduleView } from "@/db/queries/schedules";
 import { describeSchedule, WEEKDAYS, type ScheduleField } from "@/lib/schedules";
 import { describedBy, Field } from "../form-field";
@@ -17,7 +18,7 @@ const neverChanges = () => () => {};
 
 /** Schedule a configuration to render again, in the browser's time zone; shows the next run. */
 export function ScheduleForm({ configurationId, schedule }: { configurationId: string; schedule: ScheduleView | null }) {
-  const [state, formAction, isPending] = useActionState(saveScheduleAction.bind(null, configurationId), {} as SaveScheduleState);
+  const [state, formAction, isPending] = useActionState(saveSchedule.bind(null, configurationId), {});
   const [isRemoving, startRemoving] = useTransition();
   const value = (name: ScheduleField, fallback: string) => state.values?.[name] ?? fallback;
   const [repeat, setRepeat] = useState(value("repeat", schedule?.repeat ?? "daily"));
@@ -48,7 +49,12 @@ export function ScheduleForm({ configurationId, schedule }: { configurationId: s
               {schedule.lastMessage ? `: ${schedule.lastMessage}` : ""}
             </p>
           )}
-          <button type="button" className="button" disabled={isRemoving} onClick={() => startRemoving(() => removeScheduleAction(configurationId))}>
+          <button type="button" className="button" disabled={isRemoving} onClick={() =>
+              startRemoving(async () => {
+                const outcome = await deleteSchedule(configurationId);
+                if (outcome.formError) toast.error(outcome.formError);
+              })
+            }>
             Remove schedule
           </button>
         </div>

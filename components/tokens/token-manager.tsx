@@ -2,27 +2,27 @@
 
 import { useActionState, useTransition } from "react";
 import { toast } from "sonner";
-import { createTokenAction, revokeTokenAction, type CreateTokenState } from "@/app/(app)/tokens/actions";
+import { createToken, revokeToken } from "@/app/(app)/tokens/actions";
 import type { ApiTokenView } from "@/db/queries/api-tokens";
 import { describedBy, Field } from "../form-field";
 
 /** Create personal API tokens (each shown once), see when they were last used, revoke them. */
 export function TokenManager({ tokens }: { tokens: ApiTokenView[] }) {
-  const [state, formAction, isPending] = useActionState(createTokenAction, {} as CreateTokenState);
+  const [state, formAction, isPending] = useActionState(createToken, {});
   const [isRevoking, startRevoking] = useTransition();
   const revoke = (token: ApiTokenView) =>
     startRevoking(async () => {
-      const outcome = await revokeTokenAction(token.id);
-      if (outcome.ok) toast.success(`Revoked “${token.name}”`);
-      else toast.error("This token does not exist or is already revoked");
+      const outcome = await revokeToken(token.id);
+      if (outcome.formError) toast.error(outcome.formError);
+      else toast.success(`Revoked “${token.name}”`);
     });
 
   return (
     <div className="space-y-6">
       <form key={state.submission ?? 0} action={formAction} noValidate className="flex flex-wrap items-end gap-3" aria-label="New token">
         <div className="min-w-64 flex-1">
-          <Field name="name" label="Token name" error={state.error}>
-            <input id="name" name="name" className="input w-full" placeholder="laptop script" maxLength={100} {...describedBy("name", state.error)} />
+          <Field name="name" label="Token name" error={state.fieldErrors?.name?.[0]}>
+            <input id="name" name="name" className="input w-full" placeholder="laptop script" maxLength={100} {...describedBy("name", state.fieldErrors?.name?.[0])} />
           </Field>
         </div>
         <button type="submit" className="button button-primary" disabled={isPending}>
@@ -30,13 +30,13 @@ export function TokenManager({ tokens }: { tokens: ApiTokenView[] }) {
         </button>
       </form>
 
-      {state.created && (
+      {state.data && (
         <div role="status" className="space-y-2 rounded-lg border border-emerald-300 bg-emerald-50 p-4 text-sm">
           <p className="font-medium">
-            Token “{state.created.name}” created. Copy it now: it is not shown again.
+            Token “{state.data.name}” created. Copy it now: it is not shown again.
           </p>
           <code data-testid="new-token" className="block break-all rounded bg-white p-2 font-mono">
-            {state.created.token}
+            {state.data.token}
           </code>
           <p className="text-slate-600">Send it as <code>Authorization: Bearer …</code> to the API under /api/v1.</p>
         </div>

@@ -3,7 +3,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useTransition } from "react";
 import { toast } from "sonner";
-import { copySharedFileAction, importDatasetAction } from "@/app/(app)/uploads/actions";
+import { copySharedFile, importDataset } from "@/app/(app)/uploads/actions";
 import { formatBytes } from "@/lib/format";
 import { queryKeys } from "../query-client";
 
@@ -17,11 +17,11 @@ export type DatasetSummary = { id: string; file: string; description: string; si
 export function DatasetList({ datasets, kind }: { datasets: DatasetSummary[]; kind: "sample" | "shared" }) {
   const queryClient = useQueryClient();
   const [isPending, startTransition] = useTransition();
-  const copy = kind === "shared" ? copySharedFileAction : importDatasetAction;
+  const copy = kind === "shared" ? copySharedFile : importDataset;
   const process = (dataset: DatasetSummary) =>
     startTransition(async () => {
       const outcome = await copy(dataset.id);
-      if (!outcome.ok) toast.error(outcome.error);
+      if (outcome.formError) toast.error(outcome.formError);
       else toast.info(`Copied “${dataset.file}” into your files; processing`);
       await queryClient.invalidateQueries({ queryKey: queryKeys.uploads });
     });

@@ -3,7 +3,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTransition } from "react";
 import { toast } from "sonner";
-import { deleteUploadAction, reprocessUploadAction } from "@/app/(app)/uploads/actions";
+import { deleteUpload, reprocessUpload } from "@/app/(app)/uploads/actions";
 import type { UploadView } from "@/db/queries/uploads";
 import { formatBytes } from "@/lib/format";
 import { JobLog } from "../job-log";
@@ -26,15 +26,15 @@ export function UploadDetail({ initial }: { initial: UploadView }) {
 
   const reprocess = () =>
     startTransition(async () => {
-      const outcome = await reprocessUploadAction(upload.id);
-      if (!outcome.ok) toast.error(outcome.error);
+      const outcome = await reprocessUpload(upload.id);
+      if (outcome.formError) toast.error(outcome.formError);
       await queryClient.invalidateQueries({ queryKey: queryKeys.uploads });
     });
   const remove = () => {
     if (!window.confirm(`Delete “${upload.name}”? Its bytes and thumbnail go too.`)) return;
     startTransition(async () => {
-      const outcome = await deleteUploadAction(upload.id); // redirects to the list when it succeeds
-      if (outcome && !outcome.ok) toast.error(outcome.error);
+      const outcome = await deleteUpload(upload.id); // redirects to the list when it succeeds
+      if (outcome.formError) toast.error(outcome.formError);
     });
   };
 

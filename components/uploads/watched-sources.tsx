@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useActionState, useEffect, useRef, useTransition } from "react";
 import { toast } from "sonner";
-import { unwatchSourceAction, watchSourceAction, type WatchSourceState } from "@/app/(app)/uploads/actions";
+import { unwatchSource, watchSource } from "@/app/(app)/uploads/actions";
 import type { WatchedSourceView } from "@/db/queries/watched-sources";
 import type { WatchIntervalMinutes } from "@/db/schema";
 import type { WatchSourceField } from "@/lib/validation/watched-source";
@@ -25,7 +25,7 @@ const FIRST_CHECK_POLL_MS = 5000;
  * are shared files that every signed-in person sees.
  */
 export function WatchedSources({ sources, canShare }: { sources: WatchedSourceView[]; canShare: boolean }) {
-  const [state, formAction, isPending] = useActionState(watchSourceAction, {} as WatchSourceState);
+  const [state, formAction, isPending] = useActionState(watchSource, {});
   const errorOf = (name: WatchSourceField) => state.fieldErrors?.[name]?.[0];
   useFirstChecks(sources);
 
@@ -90,8 +90,8 @@ function WatchedSourceItem({ source }: { source: WatchedSourceView }) {
   const [isRemoving, startRemoving] = useTransition();
   const stopWatching = () =>
     startRemoving(async () => {
-      const outcome = await unwatchSourceAction(source.id);
-      if (!outcome.ok) toast.error(outcome.error);
+      const outcome = await unwatchSource(source.id);
+      if (outcome.formError) toast.error(outcome.formError);
     });
   const isFailed = source.lastStatus?.startsWith("Failed") ?? false;
   return (

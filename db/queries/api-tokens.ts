@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { generateApiToken, hashApiToken } from "@/lib/auth/api-tokens";
+import { generateApiToken, hashApiToken } from "@/lib/api-tokens";
 import type { Executor } from "../client";
 import { apiTokens, users } from "../schema";
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../client";
+import type { UploadStepName } from "../schema/uploads";
 import { Cron } from "croner";
 import { CRON_ITEMS } from "@/jobs/crontab";
 import { countJobsByTaskAndState, listCrontabLastRuns, type JobCount } from "./queue";
@@ -10,7 +11,7 @@ export type UploadStepRow = {
   uploadId: string;
   name: string;
   email: string;
-  step: string;
+  step: UploadStepName;
   status: "running" | "failed";
   message: string | null;
   workerId: string | null;

@@ -1,7 +1,7 @@
 import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
- * Failed sign-ins, one row each, for the sign-in rate limit (lib/auth/sign-in-limit.ts).
+ * Failed sign-ins, one row each, for the sign-in rate limit (server/auth/sign-in-limit.ts).
  * In Postgres rather than in memory so every web instance (serverless ones too)
  * sees the same counts. The email is kept as typed (lower-cased), whether or not
  * an account has it, so unknown and known emails are limited alike.

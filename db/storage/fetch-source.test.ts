@@ -2,6 +2,7 @@ import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { watchSourceInputSchema } from "@/lib/validation/watched-source";
 import { assertFetchableUrl, isPublicAddress, publicOnlyFetch, SourceFetchError, sourceUploadName } from "./fetch-source";
 
@@ -63,7 +64,10 @@ describe("assertFetchableUrl", () => {
 });
 
 describe("watchSourceInputSchema", () => {
-  const messages = (input: Record<string, unknown>) => watchSourceInputSchema.safeParse(input).error?.flatten().fieldErrors;
+  const messages = (input: Record<string, unknown>) => {
+    const parsed = watchSourceInputSchema.safeParse(input);
+    return parsed.success ? undefined : z.flattenError(parsed.error).fieldErrors;
+  };
 
   it("accepts an http(s) URL and an allowed interval; normalises the URL and drops its fragment", () => {
     expect(watchSourceInputSchema.parse({ url: "  HTTPS://Example.COM/data/report.csv?v=1#top ", intervalMinutes: "15" })).toEqual({

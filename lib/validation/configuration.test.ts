@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { configurationInputSchema, DEFAULT_CONFIGURATION } from "./configuration";
 
 const form = (overrides: Record<string, string>) => ({
@@ -8,7 +9,7 @@ const form = (overrides: Record<string, string>) => ({
 
 function fieldErrors(input: Record<string, unknown>) {
   const parsed = configurationInputSchema.safeParse(input);
-  return parsed.success ? {} : parsed.error.flatten().fieldErrors;
+  return parsed.success ? {} : z.flattenError(parsed.error).fieldErrors;
 }
 
 describe("configurationInputSchema", () => {

@@ -77,3 +77,6 @@ export type ConfigurationInput = z.output<typeof configurationInputSchema>;
 export type ConfigurationField = keyof ConfigurationInput;
 
 export const idSchema = z.uuid();
+
+/** The params of a page or route named by one id (`[id]`). */
+export const idParamsSchema = z.object({ id: idSchema });

@@ -28,12 +28,13 @@ describe("formEntries", () => {
 });
 
 describe("formValues", () => {
-  it("gives the person's fields as strings, the last of a repeated one, without React's $ACTION fields", () => {
+  it("gives the person's text fields, the last of a repeated one, without React's $ACTION fields or files", () => {
     const form = new FormData();
     form.append("$ACTION_REF_1", "");
     form.append("name", "first");
     form.append("name", "second");
     form.append("depth", "256");
+    form.append("email", new File(["a@example.test"], "email.txt"));
     expect(formValues(form)).toEqual({ name: "second", depth: "256" });
     expect(formValues(null)).toEqual({});
   });

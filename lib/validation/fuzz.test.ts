@@ -8,7 +8,7 @@ import { uploadStepName } from "@/db/schema/uploads";
 import { userTier } from "@/db/schema/users";
 import { WATCH_INTERVAL_MINUTES } from "@/db/schema/watched-sources";
 import { activityQuerySchema } from "./activity";
-import { tierChangeSchema, uploadStepSchema } from "./admin";
+import { tierChangeArgs, uploadStepArgs } from "./admin";
 import { TOKEN_NAME_MAX_LENGTH, tokenIdSchema, tokenNameSchema } from "./api-token";
 import { credentialsSchema, PASSWORD_MIN_LENGTH, signUpSchema } from "./auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema, LIMITS } from "./configuration";
@@ -225,7 +225,7 @@ describe("the token form (createTokenAction)", () => {
   it("never throws; an accepted name is trimmed, 1–100 characters, without control characters (Postgres text refuses NUL)", () => {
     fc.assert(
       // What formData.get("name") can be: a string, or a File from a crafted multipart body. (zod's length
-      // checks throw on some non-strings, e.g. {length: {valueOf: 1, toString: 1}}; lib/api/respond.ts guards JSON bodies.)
+      // checks throw on some non-strings, e.g. {length: {valueOf: 1, toString: 1}}; server/api/respond.ts guards JSON bodies.)
       fc.property(fc.oneof(hostileString(), fc.constant(new File(["x"], "x"))), (input) => {
         const parsed = tokenNameSchema.safeParse(input);
         if (!parsed.success) return;
@@ -278,8 +278,8 @@ describe("the activity poll's query (GET /api/activity)", () => {
 describe("the admin actions' arguments (app/(app)/admin/actions.ts)", () => {
   // Each action takes an id and a choice as positional arguments, which a script may send as anything.
   const actions = [
-    { name: "retryUploadStepAsAdmin and cancelUploadStepAsAdmin", schema: uploadStepSchema, id: "uploadId", choice: "step", choices: uploadStepName.enumValues },
-    { name: "changeUserTier", schema: tierChangeSchema, id: "userId", choice: "tier", choices: userTier.enumValues },
+    { name: "retryUploadStepAsAdmin and cancelUploadStepAsAdmin", schema: uploadStepArgs, choices: uploadStepName.enumValues },
+    { name: "changeUserTier", schema: tierChangeArgs, choices: userTier.enumValues },
   ] as const;
   const nearMisses = ["Thumbnail", " type", "type\u0000", "checksum ", "PRO", "Free", "admin", "enterprise", "user", "free\u200B"];
   const argument = (choices: readonly string[]) =>
@@ -291,19 +291,19 @@ describe("the admin actions' arguments (app/(app)/admin/actions.ts)", () => {
       { weight: 1, arbitrary: fc.uuid() },
     );
 
-  for (const { name, schema, id, choice, choices } of actions) {
+  for (const { name, schema, choices } of actions) {
     it(`${name}: never throws; a refusal names exactly the wrong fields, an acceptance is a UUID and one of ${choices.join(", ")}`, () => {
       fc.assert(
         fc.property(argument(choices), argument(choices), (idValue, choiceValue) => {
-          const input = { [id]: idValue, [choice]: choiceValue };
+          const input = [idValue, choiceValue];
           const parsed = schema.safeParse(input);
-          const fieldSchemas: Record<string, ZodType> = schema.shape;
-          const wrongFields = [id, choice].filter((field) => !fieldSchemas[field].safeParse(input[field]).success);
+          const itemSchemas: readonly ZodType[] = schema.def.items;
+          const wrongFields = [0, 1].filter((index) => !itemSchemas[index].safeParse(input[index]).success);
           if (parsed.success) {
             expect(wrongFields).toEqual([]);
             expect(parsed.data).toEqual(input);
-            expect(input[id]).toMatch(CANONICAL_UUID);
-            expect(choices).toContain(input[choice]);
+            expect(input[0]).toMatch(CANONICAL_UUID);
+            expect(choices).toContain(input[1]);
           } else {
             expect(new Set(parsed.error.issues.map((issue) => issue.path[0]))).toEqual(new Set(wrongFields));
             expect(wrongFields.length).toBeGreaterThan(0);
@@ -316,7 +316,7 @@ describe("the admin actions' arguments (app/(app)/admin/actions.ts)", () => {
     it(`${name}: accepts any UUID, in either case, with each choice, unchanged`, () => {
       fc.assert(
         fc.property(fc.uuid(), fc.boolean(), fc.constantFrom(...choices), (uuid, isUpperCase, value) => {
-          const input = { [id]: isUpperCase ? uuid.toUpperCase() : uuid, [choice]: value };
+          const input = [isUpperCase ? uuid.toUpperCase() : uuid, value];
           expect(schema.parse(input)).toEqual(input);
         }),
         { numRuns: 200 },

@@ -3,7 +3,7 @@ import { Dashboard } from "@/components/admin/dashboard";
 import { db } from "@/db";
 import { getDashboardOverview } from "@/db/queries/dashboard";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
-import { requireAdmin } from "@/lib/auth/guards";
+import { requireAdmin } from "@/server/auth/guards";
 
 export const metadata = { title: "Dashboard" };
 

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { db } from "@/db";
 import { listConfigurationStatuses } from "@/db/queries/configurations";
 import { ConfigurationList } from "@/components/configurations/configuration-list";
-import { requireUser } from "@/lib/auth/guards";
+import { requireUser } from "@/server/auth/guards";
 
 export const metadata = { title: "Configurations" };
 

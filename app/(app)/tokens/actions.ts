@@ -1,28 +1,24 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { z } from "zod";
 import { db } from "@/db";
 import { createApiToken, MAX_ACTIVE_TOKENS, revokeApiToken } from "@/db/queries/api-tokens";
-import { withActionUser } from "@/lib/auth/guards";
 import { tokenIdSchema, tokenNameSchema } from "@/lib/validation/api-token";
-import { formEntries } from "@/lib/validation/form-data";
-
-export type CreateTokenState = { error?: string; submission?: number; created?: { name: string; token: string } };
+import { defineAction } from "@/server/actions";
 
 /** Creates a personal API token and shows it once (only its hash is kept). */
-export const createTokenAction = withActionUser(async (user, _previous: CreateTokenState, formData: FormData): Promise<CreateTokenState> => {
-  const submission = Date.now();
-  const name = tokenNameSchema.safeParse(formEntries(formData).find(([key]) => key === "name")?.[1]);
-  if (!name.success) return { error: name.error.issues[0].message, submission };
-  const created = await createApiToken(db, { ownerId: user.id, name: name.data });
-  if (!created.ok) return { error: `You can hold ${MAX_ACTIVE_TOKENS} tokens at once; revoke one first`, submission };
+export const createToken = defineAction({ role: "user", form: z.object({ name: tokenNameSchema }) }, async ({ form }, user) => {
+  const created = await createApiToken(db, { ownerId: user.id, name: form.name });
+  if (!created.ok) return { fieldErrors: { name: [`You can hold ${MAX_ACTIVE_TOKENS} tokens at once; revoke one first`] } };
   revalidatePath("/tokens");
-  return { submission, created: { name: name.data, token: created.token } };
+  return { values: {}, data: { name: form.name, token: created.token } };
 });
 
-export const revokeTokenAction = withActionUser(async (user, tokenId: string): Promise<{ ok: boolean }> => {
-  if (!tokenIdSchema.safeParse(tokenId).success) return { ok: false };
-  const ok = await revokeApiToken(db, { id: tokenId, ownerId: user.id });
+const NO_SUCH_TOKEN = "This token does not exist or is already revoked";
+
+export const revokeToken = defineAction({ role: "user", args: z.tuple([tokenIdSchema]), refusal: NO_SUCH_TOKEN }, async ({ args: [tokenId] }, user) => {
+  if (!(await revokeApiToken(db, { id: tokenId, ownerId: user.id }))) return { formError: NO_SUCH_TOKEN };
   revalidatePath("/tokens");
-  return { ok };
+  return {};
 });

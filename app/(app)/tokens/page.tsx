@@ -1,7 +1,7 @@
 import { db } from "@/db";
 import { listApiTokens } from "@/db/queries/api-tokens";
 import { TokenManager } from "@/components/tokens/token-manager";
-import { requireUser } from "@/lib/auth/guards";
+import { requireUser } from "@/server/auth/guards";
 
 export const metadata = { title: "API tokens" };
 

@@ -6,7 +6,7 @@ import { DatasetList } from "@/components/uploads/dataset-list";
 import { UploadDropzone } from "@/components/uploads/upload-dropzone";
 import { UploadList } from "@/components/uploads/upload-list";
 import { WatchedSources } from "@/components/uploads/watched-sources";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { requireUser } from "@/server/auth/guards";
 import { datasetPath, DATASETS } from "@/lib/datasets";
 import { getWebEnv } from "@/lib/env";
 import { uploadThingFileSize } from "@/lib/uploads/uploadthing-limit";
@@ -16,13 +16,13 @@ export const metadata = { title: "Uploads" };
 export default async function UploadsPage() {
   const user = await requireUser();
   const env = getWebEnv();
-  const [uploads, sources, datasets, shared, canShare] = await Promise.all([
+  const [uploads, sources, datasets, shared] = await Promise.all([
     listUploads(db, { ownerId: user.id }),
     listWatchedSources(db, { ownerId: user.id }),
     Promise.all(DATASETS.map(async (dataset) => ({ ...dataset, size: (await stat(datasetPath(dataset))).size }))),
     listSharedFiles(db),
-    isAdmin(user.id),
   ]);
+  const canShare = user.role === "admin";
   return (
     <div className="space-y-8">
       <h1 className="text-2xl font-semibold">Uploads</h1>

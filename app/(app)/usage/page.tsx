@@ -2,14 +2,14 @@ import Link from "next/link";
 import { db } from "@/db";
 import { getMonthlyUsage } from "@/db/queries/usage";
 import { UsageChart } from "@/components/usage/usage-chart";
-import { isAdmin, requireUser } from "@/lib/auth/guards";
+import { requireUser } from "@/server/auth/guards";
 import { UsageCells, UsageTableHead } from "@/components/usage/usage-cells";
 
 export const metadata = { title: "Usage" };
 
 export default async function UsagePage() {
   const user = await requireUser();
-  const [usage, isAdminUser] = await Promise.all([getMonthlyUsage(db, { ownerId: user.id }), isAdmin(user.id)]);
+  const usage = await getMonthlyUsage(db, { ownerId: user.id });
   const kinds = [
     ["Renders", usage.byKind.render],
     ["Upload processing steps", usage.byKind.upload],
@@ -18,7 +18,7 @@ export default async function UsagePage() {
     <div className="space-y-6">
       <div className="flex items-center justify-between">
         <h1 className="text-2xl font-semibold">Usage this month</h1>
-        {isAdminUser && (
+        {user.role === "admin" && (
           <Link className="button" href="/admin/usage">
             Everyone&apos;s usage
           </Link>

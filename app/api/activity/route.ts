@@ -1,6 +1,6 @@
 import { db } from "@/db";
 import { getDatabaseTime, listActivity } from "@/db/queries/results";
-import { withUser } from "@/lib/auth/guards";
+import { withUser } from "@/server/auth/guards";
 import { errorResponse } from "@/lib/errors";
 import { jsonWithEtag } from "@/lib/http";
 import { activityQuerySchema } from "@/lib/validation/activity";

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { Gauge, Registry } from "prom-client";
 import { db } from "@/db";
 import { getQueueMetrics } from "@/db/queries/dashboard";
@@ -6,20 +5,16 @@ import { getQueueDepth, QUEUE_DEPTH_MAX_AGE_MS } from "@/db/queries/queue";
 import { DEFAULT_STALE_AFTER_MS } from "@/db/queries/workers";
 import { taskPayloads } from "@/jobs/payloads";
 import { cachedFor } from "@/lib/cached";
-import { getWebEnv } from "@/lib/env";
-import { notFound } from "@/lib/errors";
 import { registerQueueDepthGauges } from "@/lib/queue-depth-gauges";
+import { withMetricsToken } from "@/server/auth/guards";
 
 /**
  * Prometheus metrics of the whole service, read from the database at each
  * scrape. A scraper sends `Authorization: Bearer $METRICS_TOKEN`; without the
  * token configured, or with another one, this route does not exist (404).
+ * A database outage is a 503 with Retry-After, as on every guarded route.
  */
-export async function GET(request: Request) {
-  const token = getWebEnv().METRICS_TOKEN;
-  const sent = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
-  if (!token || !isSameSecret(sent, token)) return notFound();
-
+export const GET = withMetricsToken(async () => {
   const metrics = await getQueueMetrics(db, { staleAfterMs: DEFAULT_STALE_AFTER_MS });
   const registry = new Registry();
   const jobs = new Gauge({ name: "longrun_jobs", help: "Jobs in the queue, by task and state", labelNames: ["task", "state"], registers: [registry] });
@@ -31,13 +26,7 @@ export async function GET(request: Request) {
   workers.set({ state: "lost" }, metrics.workersLost);
   registerQueueDepthGauges(registry, readQueueDepth);
   return new Response(await registry.metrics(), { headers: { "Content-Type": registry.contentType, "Cache-Control": "no-store" } });
-}
+});
 
 // Scrapes within a few seconds share one reading of the queue's depth.
 const readQueueDepth = cachedFor(QUEUE_DEPTH_MAX_AGE_MS, () => getQueueDepth(db, Object.keys(taskPayloads)));
-
-function isSameSecret(sent: string, expected: string) {
-  const a = Buffer.from(sent);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}

@@ -1,8 +1,8 @@
 import { db } from "@/db";
 import { listUploads } from "@/db/queries/uploads";
-import { withUser } from "@/lib/auth/guards";
+import { withUser } from "@/server/auth/guards";
 import { jsonWithEtag } from "@/lib/http";
-import { receiveUpload } from "@/lib/upload-request";
+import { receiveUpload } from "@/server/upload-request";
 
 /** The person's files with their processing steps: what the uploads page polls. */
 export const GET = withUser(async (request, { user }) => {

@@ -2,7 +2,7 @@ import { createUploadthing, type FileRouter } from "uploadthing/next";
 import { UploadThingError } from "uploadthing/server";
 import { db } from "@/db";
 import { acceptUpload } from "@/db/queries/uploads";
-import { getRequestUser } from "@/lib/auth/guards";
+import { getRequestUser } from "@/server/auth/guards";
 import { getUploadEnv } from "@/lib/env";
 import { uploadThingFileSize } from "@/lib/uploads/uploadthing-limit";
 import { parseDeclaredType, uploadNameSchema } from "@/lib/validation/upload";

@@ -1,6 +1,6 @@
 import { db } from "@/db";
 import { listMonthlyUsageByUser } from "@/db/queries/usage";
-import { requireAdmin } from "@/lib/auth/guards";
+import { requireAdmin } from "@/server/auth/guards";
 import { UsageCells, UsageTableHead } from "@/components/usage/usage-cells";
 
 export const metadata = { title: "Everyone's usage" };

@@ -1,7 +1,7 @@
 import { TierSelect } from "@/components/admin/tier-select";
 import { db } from "@/db";
 import { listUsers } from "@/db/queries/users";
-import { requireAdmin } from "@/lib/auth/guards";
+import { requireAdmin } from "@/server/auth/guards";
 
 export const metadata = { title: "Users" };
 

@@ -5,15 +5,14 @@ import { ConfigurationForm } from "@/components/configurations/configuration-for
 import { RenderView } from "@/components/configurations/render-view";
 import { ScheduleForm } from "@/components/configurations/schedule-form";
 import { getSchedule } from "@/db/queries/schedules";
-import { requireUser } from "@/lib/auth/guards";
-import { idSchema, type ConfigurationInput } from "@/lib/validation/configuration";
+import { requireParams, requireUser } from "@/server/auth/guards";
+import { idParamsSchema, type ConfigurationInput } from "@/lib/validation/configuration";
 
 export const metadata = { title: "Configuration" };
 
 export default async function ConfigurationPage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requireUser();
-  const { id } = await params;
-  if (!idSchema.safeParse(id).success) notFound();
+  const { id } = await requireParams(params, idParamsSchema);
   const [configuration, status, schedule] = await Promise.all([
     getConfiguration(db, { id, ownerId: user.id }),
     getConfigurationStatus(db, { id, ownerId: user.id }),

@@ -1,5 +1,5 @@
 import { ConfigurationForm } from "@/components/configurations/configuration-form";
-import { requireUser } from "@/lib/auth/guards";
+import { requireUser } from "@/server/auth/guards";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 
 export const metadata = { title: "New configuration" };

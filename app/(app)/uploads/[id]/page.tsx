@@ -3,15 +3,14 @@ import { notFound } from "next/navigation";
 import { db } from "@/db";
 import { getUpload } from "@/db/queries/uploads";
 import { UploadDetail } from "@/components/uploads/upload-detail";
-import { requireUser } from "@/lib/auth/guards";
-import { uploadIdSchema } from "@/lib/validation/upload";
+import { requireParams, requireUser } from "@/server/auth/guards";
+import { idParamsSchema } from "@/lib/validation/configuration";
 
 export const metadata = { title: "File" };
 
 export default async function UploadPage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requireUser();
-  const { id } = await params;
-  if (!uploadIdSchema.safeParse(id).success) notFound();
+  const { id } = await requireParams(params, idParamsSchema);
   const upload = await getUpload(db, { id, ownerId: user.id });
   if (!upload) notFound();
   return (

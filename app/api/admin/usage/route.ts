@@ -1,13 +1,11 @@
 import { db } from "@/db";
 import { listMonthlyUsageByUser } from "@/db/queries/usage";
-import { isAdmin, withUser } from "@/lib/auth/guards";
+import { withAdmin } from "@/server/auth/guards";
 import { csvRow } from "@/lib/csv";
-import { notFound } from "@/lib/errors";
 import { attachmentDisposition } from "@/lib/http";
 
 /** Everyone's usage this month as CSV; non-admins get the same 404 as a missing route. */
-export const GET = withUser(async (_request, { user }) => {
-  if (!(await isAdmin(user.id))) return notFound();
+export const GET = withAdmin(async () => {
   const rows = await listMonthlyUsageByUser(db);
   const header = csvRow(["email", "renders", "upload_steps", "attempts", "cpu_ms", "wall_ms", "bytes_read", "bytes_written"]);
   const lines = rows.map((row) =>

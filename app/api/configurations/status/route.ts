@@ -1,6 +1,6 @@
 import { db } from "@/db";
 import { listConfigurationStatuses } from "@/db/queries/configurations";
-import { withUser } from "@/lib/auth/guards";
+import { withUser } from "@/server/auth/guards";
 import { jsonWithEtag } from "@/lib/http";
 
 export const GET = withUser(async (request, { user }) => {

@@ -1,12 +1,14 @@
+import { z } from "zod";
 import { db } from "@/db";
 import { getOwnedImage } from "@/db/queries/results";
-import { withUser } from "@/lib/auth/guards";
+import { withUser } from "@/server/auth/guards";
 import { notFound } from "@/lib/errors";
 import { FILE_RESPONSE_HEADERS, isSafeInlineImageType } from "@/lib/http";
 
 // Content-addressed: a given URL never changes, so browsers may keep it for a year.
-export const GET = withUser<{ sha256: string }>(async (request, { user, params }) => {
-  if (!/^[0-9a-f]{64}$/.test(params.sha256)) return notFound("No such image");
+const imageParams = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+export const GET = withUser({ params: imageParams, notFound: "No such image" }, async (request, { user, params }) => {
   const etag = `"${params.sha256}"`;
   const cacheHeaders = { "Cache-Control": "private, max-age=31536000, immutable", ETag: etag };
   const image = await getOwnedImage(db, { sha256: params.sha256, ownerId: user.id });

@@ -1,4 +1,4 @@
-import { withApiToken } from "@/lib/auth/guards";
+import { withApiToken } from "@/server/auth/guards";
 
 /** Who a token belongs to: what `longrun login` checks a token with. */
 export const GET = withApiToken(async (_request, { user }) =>

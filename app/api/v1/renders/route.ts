@@ -3,10 +3,10 @@ import { getConfiguration, saveConfiguration } from "@/db/queries/configurations
 import { runIdempotently } from "@/db/queries/idempotency";
 import { getRender, listRenders } from "@/db/queries/results";
 import { UNFINISHED_STATUSES } from "@/db/schema";
-import { apiJson, idempotencyKeyOf, idempotentResponse, parseJsonBody, parseQuery, refusal, unknownCursor } from "@/lib/api/respond";
+import { apiJson, idempotencyKeyOf, idempotentResponse, parseJsonBody, parseQuery, refusal, unknownCursor } from "@/server/api/respond";
 import { createRenderSchema, listRendersQuery } from "@/lib/api/schemas";
-import { toRenderView } from "@/lib/api/views";
-import { withApiToken } from "@/lib/auth/guards";
+import { toRenderView } from "@/server/api/views";
+import { withApiToken } from "@/server/auth/guards";
 import { getWebEnv } from "@/lib/env";
 
 const isUnfinished = (status: string) => (UNFINISHED_STATUSES as readonly string[]).includes(status);

@@ -1,10 +1,10 @@
 import { db } from "@/db";
 import { getUpload, listUploads } from "@/db/queries/uploads";
-import { apiJson, idempotencyKeyOf, parseQuery, unknownCursor } from "@/lib/api/respond";
+import { apiJson, idempotencyKeyOf, parseQuery, unknownCursor } from "@/server/api/respond";
 import { listUploadsQuery, uploadQuery } from "@/lib/api/schemas";
-import { toUploadView } from "@/lib/api/views";
-import { withApiToken } from "@/lib/auth/guards";
-import { receiveUpload } from "@/lib/upload-request";
+import { toUploadView } from "@/server/api/views";
+import { withApiToken } from "@/server/auth/guards";
+import { receiveUpload } from "@/server/upload-request";
 
 /** The token owner's files, newest first; `cursor` is the previous page's nextCursor. */
 export const GET = withApiToken(async (request, { user }) => {

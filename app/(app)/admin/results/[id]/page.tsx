@@ -2,16 +2,15 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { db } from "@/db";
 import { listJobLog } from "@/db/queries/job-logs";
-import { requireAdmin } from "@/lib/auth/guards";
-import { idSchema } from "@/lib/validation/configuration";
+import { requireAdmin, requireParams } from "@/server/auth/guards";
+import { idParamsSchema } from "@/lib/validation/configuration";
 
 export const metadata = { title: "Render log" };
 
 /** Any render's log, for admins (linked from the dashboard's running renders and failures). */
 export default async function AdminRenderLogPage({ params }: { params: Promise<{ id: string }> }) {
   await requireAdmin();
-  const { id } = await params;
-  if (!idSchema.safeParse(id).success) notFound();
+  const { id } = await requireParams(params, idParamsSchema);
   const lines = await listJobLog(db, { resultId: id, ownerId: "any" });
   if (!lines) notFound();
   return (

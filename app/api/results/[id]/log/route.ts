@@ -1,13 +1,12 @@
 import { db } from "@/db";
 import { listJobLog } from "@/db/queries/job-logs";
-import { withUser } from "@/lib/auth/guards";
+import { withUser } from "@/server/auth/guards";
 import { notFound } from "@/lib/errors";
 import { jsonWithEtag } from "@/lib/http";
-import { idSchema } from "@/lib/validation/configuration";
+import { idParamsSchema } from "@/lib/validation/configuration";
 
 /** A result's log lines, oldest first; someone else's result is a 404. */
-export const GET = withUser<{ id: string }>(async (request, { user, params }) => {
-  if (!idSchema.safeParse(params.id).success) return notFound("No such render");
+export const GET = withUser({ params: idParamsSchema, notFound: "No such render" }, async (request, { user, params }) => {
   const lines = await listJobLog(db, { resultId: params.id, ownerId: user.id });
   if (!lines) return notFound("No such render");
   return jsonWithEtag(request, { lines });

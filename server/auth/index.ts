@@ -1,11 +1,10 @@
-import { eq } from "drizzle-orm";
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { db } from "@/db";
-import { users } from "@/db/schema";
 import { getWebEnv } from "@/lib/env";
 import { credentialsSchema } from "@/lib/validation/auth";
 import { clearSignInFailures, getSignInBlockedUntil, recordSignInFailure } from "@/db/queries/sign-in-failures";
+import { getUserCredentials } from "@/db/queries/users";
 import { getUnknownUserHash, verifyPassword } from "./password";
 import { clientIp, minutesUntil, SignInRateLimited } from "./sign-in-limit";
 
@@ -44,10 +43,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         const attempt = { email: parsed.data.email, ip: clientIp(request.headers, getWebEnv().TRUSTED_PROXY_HOPS) };
         const blockedUntil = await getSignInBlockedUntil(db, attempt);
         if (blockedUntil) throw new SignInRateLimited(minutesUntil(blockedUntil));
-        const [user] = await db
-          .select({ id: users.id, email: users.email, passwordHash: users.passwordHash })
-          .from(users)
-          .where(eq(users.email, parsed.data.email));
+        const user = await getUserCredentials(db, { email: parsed.data.email });
         // An unknown email costs the same Argon2 verification as a wrong password.
         const isValid = await verifyPassword(user?.passwordHash ?? (await getUnknownUserHash()), parsed.data.password);
         if (!user || !isValid) {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { z } from "zod";
 import type { IdempotencyKey, IdempotentOutcome, StoredResponse } from "@/db/queries/idempotency";
 import { ERROR_STATUS, errorResponse, type ErrorCode, type FieldError } from "@/lib/errors";
-import { idempotencyKeyHeader } from "./schemas";
+import { idempotencyKeyHeader } from "@/lib/api/schemas";
 
 /** How the Jobs API's handlers read requests and write answers. */
 

@@ -6,13 +6,11 @@ import { renderFileName } from "@/lib/download-name";
 import { errorResponse, notFound } from "@/lib/errors";
 import { attachmentDisposition, FILE_RESPONSE_HEADERS } from "@/lib/http";
 import { BINARY_TYPE, TEXT_TYPE } from "@/lib/uploads/detect-type";
-import { idSchema } from "@/lib/validation/configuration";
 
-/** Downloads, the same for the web app's routes and the Jobs API. Someone else's id is a 404. */
+/** Downloads, the same for the web app's routes and the Jobs API (whose guards parse the id). Someone else's id is a 404. */
 
 /** A finished render's PNG, named after its configuration and settings. */
 export async function renderImageResponse(args: { resultId: string; ownerId: string }) {
-  if (!idSchema.safeParse(args.resultId).success) return notFound("No such render");
   const download = await getResultDownload(db, args);
   if (!download) return notFound("No such render");
   if (download.status !== "succeeded" || !download.data) {
@@ -35,7 +33,6 @@ export async function renderImageResponse(args: { resultId: string; ownerId: str
  * nosniff and a sandboxing CSP, an uploaded page or script never runs in our origin.
  */
 export async function uploadFileResponse(args: { id: string; ownerId: string }) {
-  if (!idSchema.safeParse(args.id).success) return notFound("No such file");
   const upload = await getUploadDownload(db, args);
   if (!upload) return notFound("No such file");
   const type = upload.detectedType === TEXT_TYPE ? `${TEXT_TYPE}; charset=utf-8` : (upload.detectedType ?? BINARY_TYPE);

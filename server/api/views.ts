@@ -1,6 +1,6 @@
 import type { RenderRow } from "@/db/queries/results";
 import type { UploadView } from "@/db/queries/uploads";
-import type { JobStatus, JobView, RenderView, UploadApiView } from "./schemas";
+import type { JobStatus, JobView, RenderView, UploadApiView } from "@/lib/api/schemas";
 
 /** The Jobs API's JSON for rows of the database: the only place its links are made. */
 export const API_BASE = "/api/v1";

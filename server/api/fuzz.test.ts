@@ -6,7 +6,7 @@ import { deeplyNestedJson, hasControlCharacters, hostileJson, hostileKey, hostil
 import { DEFAULT_CONFIGURATION, LIMITS } from "@/lib/validation/configuration";
 import { UPLOAD_NAME_MAX_LENGTH } from "@/lib/validation/upload";
 import { idempotencyKeyOf, parseJsonBody, parseQuery } from "./respond";
-import { createRenderSchema, errorSchema, LIST_LIMIT, listRendersQuery, listUploadsQuery, uploadQuery, type CreateRender } from "./schemas";
+import { createRenderSchema, errorSchema, LIST_LIMIT, listRendersQuery, listUploadsQuery, uploadQuery, type CreateRender } from "@/lib/api/schemas";
 
 // Property tests of the Jobs API's parsing, with real Request objects as the
 // route handlers receive them: nothing throws, a refusal is a 400 in the

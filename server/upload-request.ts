@@ -3,7 +3,7 @@ import type { Executor } from "@/db/client";
 import { findIdempotentResponse, runIdempotently, type IdempotencyKey, type StoredResponse } from "@/db/queries/idempotency";
 import { acceptUpload, storeThenAccept } from "@/db/queries/uploads";
 import { FileTooLargeError } from "@/db/storage";
-import { idempotentResponse } from "@/lib/api/respond";
+import { idempotentResponse } from "@/server/api/respond";
 import { getWebEnv } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
 import { parseDeclaredType, uploadNameSchema } from "@/lib/validation/upload";

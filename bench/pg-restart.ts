@@ -11,7 +11,7 @@
  * intervalMs from start to end; Postgres stays up 0.5–3 s between restarts and
  * is down 0–3 s each time (every fourth restart at once). Reported apart: the
  * queries sent while it was up, and those sent while it was down, with how long
- * after it was back each ended. Results in the README (Faults).
+ * after it was back each ended. Results in docs/faults.md.
  *
  * PGJS_TRACE=1 prints, for the slowest queries, what their connections did, and
  * PGJS_TRACE_FILE=path writes every event; both need temporary calls

@@ -13,7 +13,7 @@ import { createDatabase, type Database } from "./client";
  * postgres.js 3.4.9 as released hangs in the first and third cases below
  * (porsager/postgres#1193) and, with its default backoff, makes a query sent
  * just after a restart wait up to 20 s. Outcomes only: how long each waits is
- * what `npm run bench:pg-restart` measures (README, Faults), never asserted here;
+ * what `npm run bench:pg-restart` measures (docs/faults.md), never asserted here;
  * a query with no outcome after 15 s counts as hung.
  */
 type Mode = "forward" | "close during startup" | "starting up";

@@ -75,7 +75,7 @@ export type RunningWorker = { id: string; runner: Runner; metricsPort?: number; 
  * lockTimeoutMs: the app's transactions hold their locks for milliseconds, so a
  * statement that has waited 10 s for one waits behind something that may never
  * end (an open transaction of a stalled client); it fails instead, and its job's
- * attempt with it (README: Lock and statement timeouts).
+ * attempt with it (docs/operations/workers-and-recovery.md).
  */
 export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: DEFAULT_STALE_AFTER_MS, shutdownGraceMs: 30_000, retentionDays: 7, lockTimeoutMs: 10_000 } as const;
 
@@ -91,7 +91,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 
   // Our own pool with error handlers: a database restart must not crash the process. Workers connect to
-  // Postgres itself (README: Deploy), so the timeouts go in as startup parameters (see db/client.ts).
+  // Postgres itself (docs/operations/deploy.md), so the timeouts go in as startup parameters (see db/client.ts).
   const pgPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2, lock_timeout: lockTimeoutMs });
   pgPool.on("error", (error) => log(`[worker] database connection error: ${error.message}`));
   pgPool.on("connect", (client) => client.on("error", (error) => log(`[worker] database client error: ${error.message}`)));

@@ -2,7 +2,7 @@
  * A local stand-in for UploadThing's servers, which tests cannot reach: the
  * ingest (presigned PUTs, then the signed completion callback to our route),
  * the file host (ufsUrl) and the REST API (deleteFiles). It follows what
- * uploadthing@7.7.4's own client and server SDK send and expect; see README.
+ * uploadthing@7.7.4's own client and server SDK send and expect; see docs/guides/uploads.md.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { once } from "node:events";

@@ -24,7 +24,14 @@ export default defineConfig({
         launchOptions: existsSync(systemChromium)
           ? {
               executablePath: systemChromium,
-              args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+              args: [
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+              ],
             }
           : {},
       },

@@ -63,9 +63,12 @@ async function main() {
       for (const [name, list] of Object.entries(samples)) {
         const ms = median(list.map((sample) => sample.ms));
         const blocked = median(list.map((sample) => sample.blockedMs));
-        console.log(`  ${`${width}x${height}`.padEnd(11)}  ${name.padEnd(18)}  ${ms.toFixed(1).padStart(12)}   ${blocked.toFixed(1).padStart(21)}`);
+        console.log(
+          `  ${`${width}x${height}`.padEnd(11)}  ${name.padEnd(18)}  ${ms.toFixed(1).padStart(12)}   ${blocked.toFixed(1).padStart(21)}`,
+        );
       }
-      const ratio = (key: keyof Sample) => (median(samples["calling thread"].map((s) => s[key])) / median(samples["render threads"].map((s) => s[key]))).toFixed(1);
+      const ratio = (key: keyof Sample) =>
+        (median(samples["calling thread"].map((s) => s[key])) / median(samples["render threads"].map((s) => s[key]))).toFixed(1);
       console.log(`  ${"".padEnd(11)}  calling/threads: colouring ${ratio("ms")}x, blocked ${ratio("blockedMs")}x`);
     }
   } finally {

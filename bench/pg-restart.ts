@@ -43,7 +43,11 @@ const now = () => performance.now() - t0;
 const trace: Event[] = [];
 const queryIds = new WeakMap<object, number>();
 if (process.env.PGJS_TRACE) {
-  (globalThis as { __pgTrace?: unknown }).__pgTrace = (what: string, connection: number, { q, ...details }: { q?: object } & Record<string, unknown>) => {
+  (globalThis as { __pgTrace?: unknown }).__pgTrace = (
+    what: string,
+    connection: number,
+    { q, ...details }: { q?: object } & Record<string, unknown>,
+  ) => {
     trace.push({ at: now(), what, connection, details: { ...details, query: q ? queryIds.get(q) : undefined } });
   };
 }
@@ -53,7 +57,13 @@ let server = await startEmbeddedPostgres({ dataDir, port });
 // were set (postgres.js's defaults: 30 s, and a backoff up to 20 s).
 const sql =
   process.env.CLIENT === "postgres-defaults"
-    ? postgres(server.url(), { max: 10, prepare: false, idle_timeout: 30, connection: { application_name: "pg-restart" }, onnotice: () => {} })
+    ? postgres(server.url(), {
+        max: 10,
+        prepare: false,
+        idle_timeout: 30,
+        connection: { application_name: "pg-restart" },
+        onnotice: () => {},
+      })
     : createDatabase(server.url(), { max: 10, prepare: false, applicationName: "pg-restart" }).$client;
 await sql`select 1`;
 
@@ -127,7 +137,9 @@ const describe = (list: Query[], label: string) => {
   );
   return slow;
 };
-console.log(`\n${cycles} restarts (down ${outages.map((outage) => seconds(outage.to - outage.from)).join(", ")}), 2 queries every ${intervalMs} ms, client ${process.env.CLIENT === "postgres-defaults" ? "with postgres.js defaults (connect_timeout 30 s, backoff up to 20 s)" : "of db/client.ts"}`);
+console.log(
+  `\n${cycles} restarts (down ${outages.map((outage) => seconds(outage.to - outage.from)).join(", ")}), 2 queries every ${intervalMs} ms, client ${process.env.CLIENT === "postgres-defaults" ? "with postgres.js defaults (connect_timeout 30 s, backoff up to 20 s)" : "of db/client.ts"}`,
+);
 const slowUp = describe(sentUp, "sent while Postgres was up");
 const slowDown = describe(sentDown, "sent while it was down (from stop until start -w returned)");
 console.log(`no answer within 60 s: ${hung.length}`);
@@ -140,12 +152,23 @@ for (const query of [...slowUp, ...slowDown].sort((a, b) => pastRecovery(b) - pa
   if (trace.length > 0) {
     const own = trace.filter((event) => event.details.query === query.id);
     const connections = new Set(own.map((event) => event.connection).filter((id) => id > 0));
-    for (const event of trace.filter((event) => event.at >= query.at - 5 && event.at <= endOf(query) + 5 && (event.details.query === query.id || connections.has(event.connection))).slice(0, 12)) {
+    for (const event of trace
+      .filter(
+        (event) =>
+          event.at >= query.at - 5 &&
+          event.at <= endOf(query) + 5 &&
+          (event.details.query === query.id || connections.has(event.connection)),
+      )
+      .slice(0, 12)) {
       console.log(`    ${seconds(event.at)} ${event.what} #${event.connection} ${JSON.stringify(event.details)}`);
     }
   }
 }
-if (process.env.PGJS_TRACE_FILE) writeFileSync(process.env.PGJS_TRACE_FILE, [...marks.map((mark) => JSON.stringify(mark)), ...trace.map((event) => JSON.stringify(event))].join("\n"));
+if (process.env.PGJS_TRACE_FILE)
+  writeFileSync(
+    process.env.PGJS_TRACE_FILE,
+    [...marks.map((mark) => JSON.stringify(mark)), ...trace.map((event) => JSON.stringify(event))].join("\n"),
+  );
 await sql.end({ timeout: 1 });
 await server.stop();
 rmSync(dataDir, { recursive: true, force: true });

@@ -83,7 +83,9 @@ try {
     await db.delete(workerHeartbeats); // the killed worker's row, so the next round's sweep is not this round's
   }
   samples.sort((a, b) => a - b);
-  console.log(`median ${samples[Math.floor(samples.length / 2)].toFixed(1)} s, worst ${samples.at(-1)!.toFixed(1)} s (graphile-worker alone: 4 h)`);
+  console.log(
+    `median ${samples[Math.floor(samples.length / 2)].toFixed(1)} s, worst ${samples.at(-1)!.toFixed(1)} s (graphile-worker alone: 4 h)`,
+  );
   await db.$client.end();
 } finally {
   await cleanUp();

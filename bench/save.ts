@@ -129,7 +129,17 @@ async function timeClickToActionReturn() {
     await waitForHttp(`${base}/sign-in`);
     browser = await chromium.launch(
       existsSync("/usr/bin/chromium")
-        ? { executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] }
+        ? {
+            executablePath: "/usr/bin/chromium",
+            args: [
+              "--no-sandbox",
+              "--disable-gpu",
+              "--disable-background-networking",
+              "--disable-component-update",
+              "--disable-sync",
+              "--no-first-run",
+            ],
+          }
         : {},
     );
     const page = await browser.newPage();

@@ -161,7 +161,9 @@ async function benchMd5() {
   console.log(`md5 of a ${MD5_MB} MB file, page cache warm: best of ${ROUNDS} interleaved rounds (median in brackets)`);
   for (const [name, rates] of warm) {
     const figures = `${best(rates).toFixed(0).padStart(4)} MB/s (${median(rates).toFixed(0)})`;
-    console.log(`  ${name.padEnd(46)} ${figures.padEnd(16)}${name === "md5sum" ? "" : `  ${ratio(best(rates), md5sumBest)} (${ratio(median(rates), md5sumMedian)})`}`);
+    console.log(
+      `  ${name.padEnd(46)} ${figures.padEnd(16)}${name === "md5sum" ? "" : `  ${ratio(best(rates), md5sumBest)} (${ratio(median(rates), md5sumMedian)})`}`,
+    );
   }
   const [coldMd5sum, coldOurs] = coldReaders.map(([name]) => cold.get(name)!);
   console.log(
@@ -184,7 +186,10 @@ async function waitUntilProcessed(uploadIds: string[]) {
   for (;;) {
     const [row] = await db.execute<{ unfinished: number }>(sql`
       select count(*)::int as unfinished from upload_steps
-      where upload_id in (${sql.join(uploadIds.map((id) => sql`${id}::uuid`), sql`, `)}) and status in ('queued', 'running')`);
+      where upload_id in (${sql.join(
+        uploadIds.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )}) and status in ('queued', 'running')`);
     const [jobs] = await db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`);
     if (row.unfinished === 0 && jobs.count === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -199,7 +204,8 @@ type WorkerBuild = "tsx" | "bundled";
  */
 async function startBenchWorker(concurrency: number, build: WorkerBuild = "tsx") {
   const workerArgs = ["--concurrency", String(concurrency)];
-  const [command, args] = build === "tsx" ? nodeWithTsx("worker/main.ts", workerArgs) : [process.execPath, [await workerBundle(), ...workerArgs]];
+  const [command, args] =
+    build === "tsx" ? nodeWithTsx("worker/main.ts", workerArgs) : [process.execPath, [await workerBundle(), ...workerArgs]];
   const child = spawn(command, args, { env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let errors = "";
@@ -230,7 +236,14 @@ async function benchWorkerMemory() {
   await writeRandomFile(file, RSS_MB);
   const stored = await writeStoredFile(db, createReadStream(file, { highWaterMark: MB }), { maxBytes: RSS_MB * MB });
   rmSync(file);
-  const upload = { ownerId: user.id, name: "big.bin", size: stored.size, storage: "local" as const, storageKey: stored.key, declaredType: null };
+  const upload = {
+    ownerId: user.id,
+    name: "big.bin",
+    size: stored.size,
+    storage: "local" as const,
+    storageKey: stored.key,
+    declaredType: null,
+  };
   console.log(`worker processing a ${RSS_MB} MB upload (checksum + type), concurrency 4`);
   for (const build of ["tsx", "bundled"] as const) {
     const worker = await startBenchWorker(4, build);
@@ -245,7 +258,9 @@ async function benchWorkerMemory() {
     const peak = peakRssMb(worker.pid);
     await worker.stop();
     const label = build === "tsx" ? "under tsx (npm run worker)" : "bundled (npm run build:worker)";
-    console.log(`  ${label.padEnd(32)} peak RSS ${peak.toFixed(0)} MB, of which ${(peak - idle).toFixed(0)} MB during the upload (idle peak ${idle.toFixed(0)} MB); ${seconds.toFixed(1)} s`);
+    console.log(
+      `  ${label.padEnd(32)} peak RSS ${peak.toFixed(0)} MB, of which ${(peak - idle).toFixed(0)} MB during the upload (idle peak ${idle.toFixed(0)} MB); ${seconds.toFixed(1)} s`,
+    );
   }
   console.log();
 }
@@ -253,7 +268,9 @@ async function benchWorkerMemory() {
 async function benchThumbnail() {
   // Noise compresses badly, like a real photo: a 24-megapixel JPEG of about 10 MB.
   const { width, height } = THUMBNAIL_SIZE;
-  const jpeg = await sharp({ create: { width, height, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 40 } } })
+  const jpeg = await sharp({
+    create: { width, height, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 40 } },
+  })
     .jpeg({ quality: 90 })
     .toBuffer();
   const times: number[] = [];
@@ -271,7 +288,9 @@ async function benchThumbnail() {
 async function benchSmallImages() {
   const images = await Promise.all(
     Array.from({ length: SMALL_IMAGES }, (_, i) =>
-      sharp({ create: { width: 320, height: 240, channels: 3, background: { r: i % 256, g: (i * 7) % 256, b: (i * 13) % 256 } } }).png().toBuffer(),
+      sharp({ create: { width: 320, height: 240, channels: 3, background: { r: i % 256, g: (i * 7) % 256, b: (i * 13) % 256 } } })
+        .png()
+        .toBuffer(),
     ),
   );
 
@@ -291,7 +310,14 @@ async function benchSmallImages() {
     Array.from({ length: 8 }, async (_, lane) => {
       for (let i = lane; i < images.length; i += 8) {
         const stored = await writeStoredFile(db, Readable.from([images[i]]), { maxBytes: MB });
-        const upload = await acceptUpload(db, { ownerId: user.id, name: `image-${i}.png`, size: stored.size, storage: "local", storageKey: stored.key, declaredType: "image/png" });
+        const upload = await acceptUpload(db, {
+          ownerId: user.id,
+          name: `image-${i}.png`,
+          size: stored.size,
+          storage: "local",
+          storageKey: stored.key,
+          declaredType: "image/png",
+        });
         ids.push(upload.id);
       }
     }),
@@ -299,11 +325,15 @@ async function benchSmallImages() {
   await waitUntilProcessed(ids);
   const endToEnd = SMALL_IMAGES / ((performance.now() - t0) / 1000);
   await worker.stop();
-  const [thumbnails] = await db.execute<{ count: number }>(sql`select count(*)::int as count from upload_steps where step = 'thumbnail' and status = 'succeeded'`);
+  const [thumbnails] = await db.execute<{ count: number }>(
+    sql`select count(*)::int as count from upload_steps where step = 'thumbnail' and status = 'succeeded'`,
+  );
   if (thumbnails.count !== SMALL_IMAGES) throw new Error(`expected ${SMALL_IMAGES} thumbnails, found ${thumbnails.count}`);
   console.log(`${SMALL_IMAGES} small PNGs (320x240): md5 + type + thumbnail`);
   console.log(`  end to end (store, accept, 3 jobs each, one worker, concurrency 4)  ${endToEnd.toFixed(0)} files/s`);
-  console.log(`  same steps in a plain loop, no queue or database                   ${inProcess.toFixed(0)} files/s  (end to end ${(endToEnd / inProcess).toFixed(2)}x)`);
+  console.log(
+    `  same steps in a plain loop, no queue or database                   ${inProcess.toFixed(0)} files/s  (end to end ${(endToEnd / inProcess).toFixed(2)}x)`,
+  );
 }
 
 try {

@@ -72,7 +72,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function parseId(value: string | undefined, usage: string): string {
   if (value === undefined) throw new UsageError("Give the id of a render or upload", usage);
   const id = value.trim();
-  if (!UUID.test(id)) throw new UsageError(`${JSON.stringify(value)} is not a render or upload id (they look like 0b9f5c1e-…, 36 characters)`, usage);
+  if (!UUID.test(id))
+    throw new UsageError(`${JSON.stringify(value)} is not a render or upload id (they look like 0b9f5c1e-…, 36 characters)`, usage);
   return id.toLowerCase();
 }
 

@@ -86,7 +86,10 @@ export class ApiClient {
     try {
       return { status: response.status, body: (await response.json()) as T };
     } catch (error) {
-      throw new CliError(EXIT.unavailable, `The server's answer to ${method} ${path} was not JSON (${(error as Error).message}); is ${this.baseUrl} a Longrun server?`);
+      throw new CliError(
+        EXIT.unavailable,
+        `The server's answer to ${method} ${path} was not JSON (${(error as Error).message}); is ${this.baseUrl} a Longrun server?`,
+      );
     }
   }
 
@@ -136,7 +139,8 @@ export class ApiClient {
       const hint = this.token ? "Log in again with a valid token" : "Log in first";
       return new CliError(EXIT.unauthenticated, `${code}: ${message}\n${hint}: longrun login --url ${this.baseUrl}`, details);
     }
-    if (response.status >= 500) return new CliError(EXIT.unavailable, `The server failed (${response.status} ${code}): ${message}`, details);
+    if (response.status >= 500)
+      return new CliError(EXIT.unavailable, `The server failed (${response.status} ${code}): ${message}`, details);
     return new CliError(EXIT.refused, `${code}: ${message}${fields}`, details);
   }
 

@@ -71,7 +71,8 @@ export function normaliseUrl(value: string): string {
   } catch {
     throw new UsageError(`${JSON.stringify(value)} is not a URL (e.g. http://localhost:3000)`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`The server URL must start with http:// or https://, not ${url.protocol}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`The server URL must start with http:// or https://, not ${url.protocol}`);
   if (url.username || url.password) throw new UsageError("Put the token in longrun login, not in the URL");
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

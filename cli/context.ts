@@ -36,14 +36,17 @@ export class Context {
   }
 
   settings(): Promise<Settings> {
-    this.settingsPromise ??= readConfig(this.io.env, (line) => this.note(line)).then((stored) => resolveSettings(this.io.env, stored, this.urlFlag));
+    this.settingsPromise ??= readConfig(this.io.env, (line) => this.note(line)).then((stored) =>
+      resolveSettings(this.io.env, stored, this.urlFlag),
+    );
     return this.settingsPromise;
   }
 
   /** The API with the stored (or LONGRUN_TOKEN) token: exit 4 before any request when there is none. */
   async client(): Promise<ApiClient> {
     const { url, token } = await this.settings();
-    if (!token) throw new CliError(EXIT.unauthenticated, `Not logged in to ${url}. Run: longrun login --url ${url}  (or set LONGRUN_TOKEN)`);
+    if (!token)
+      throw new CliError(EXIT.unauthenticated, `Not logged in to ${url}. Run: longrun login --url ${url}  (or set LONGRUN_TOKEN)`);
     return new ApiClient(url, token, (line) => this.note(line));
   }
 }

@@ -79,7 +79,10 @@ describe("settings", () => {
     expect(resolveSettings({}, stored, "http://localhost:3000/")).toMatchObject({ token });
     expect(resolveSettings({}, stored, "https://elsewhere.test")).toMatchObject({ url: "https://elsewhere.test", token: null });
     expect(resolveSettings({ LONGRUN_URL: "https://elsewhere.test" }, stored, undefined)).toMatchObject({ token: null });
-    expect(resolveSettings({ LONGRUN_TOKEN: "lr_env" }, stored, "https://elsewhere.test")).toMatchObject({ token: "lr_env", tokenSource: "LONGRUN_TOKEN" });
+    expect(resolveSettings({ LONGRUN_TOKEN: "lr_env" }, stored, "https://elsewhere.test")).toMatchObject({
+      token: "lr_env",
+      tokenSource: "LONGRUN_TOKEN",
+    });
   });
 
   it("reads Retry-After as seconds or a date, within bounds", () => {

@@ -70,7 +70,11 @@ export function pathInside(directory: string, name: string): string {
   return target;
 }
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** "a.png", then "a (1).png", "a (2).png"…: a download never replaces a file it was not told to. */
 export async function freePath(directory: string, name: string): Promise<string> {
@@ -86,11 +90,22 @@ export async function freePath(directory: string, name: string): Promise<string>
  * Where to save: `--output` as given (a directory, or a file to write or
  * replace), else a free name in the current directory.
  */
-export async function downloadTarget(args: { output?: string; cwd: string; suggestedName: string | null; fallbackName: string }): Promise<string> {
+export async function downloadTarget(args: {
+  output?: string;
+  cwd: string;
+  suggestedName: string | null;
+  fallbackName: string;
+}): Promise<string> {
   const name = safeFileName(args.suggestedName, args.fallbackName);
   if (args.output === undefined) return freePath(args.cwd, name);
   const output = path.resolve(args.cwd, args.output);
-  const isDirectory = args.output.endsWith("/") || args.output.endsWith(path.sep) || (await stat(output).then((s) => s.isDirectory(), () => false));
+  const isDirectory =
+    args.output.endsWith("/") ||
+    args.output.endsWith(path.sep) ||
+    (await stat(output).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ));
   if (isDirectory) return freePath(output, name);
   return output;
 }
@@ -114,8 +129,13 @@ export async function saveResponse(response: Response, target: string, onBytes?:
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), counter, createWriteStream(temporary, { flags: "wx" }));
-    if (total !== null && received !== total) throw new CliError(EXIT.unavailable, `The download was cut short (${received} of ${total} bytes)`);
+    await pipeline(
+      Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+      counter,
+      createWriteStream(temporary, { flags: "wx" }),
+    );
+    if (total !== null && received !== total)
+      throw new CliError(EXIT.unavailable, `The download was cut short (${received} of ${total} bytes)`);
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -28,8 +28,7 @@ export function ActivityNotifier() {
   const { data } = useQuery({
     queryKey: queryKeys.activity,
     queryFn: () => fetchJson<Activity>(`/api/activity${since.current ? `?since=${encodeURIComponent(since.current)}` : ""}`),
-    refetchInterval: (query) =>
-      query.state.data?.items.some((item) => item.finishedAt === null) ? ACTIVE_POLL_MS : IDLE_POLL_MS,
+    refetchInterval: (query) => (query.state.data?.items.some((item) => item.finishedAt === null) ? ACTIVE_POLL_MS : IDLE_POLL_MS),
     refetchIntervalInBackground: true,
   });
 

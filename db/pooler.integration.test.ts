@@ -27,7 +27,9 @@ it("the web's saves and status reads work through a transaction pooler: each sav
   const web = createDatabase(pooler.url(database), { max: 6, prepare: false, applicationName: "longrun-web" });
   try {
     const saved = await Promise.all(
-      owners.map((owner, index) => saveConfiguration(web, { ownerId: owner.id, input: { ...DEFAULT_CONFIGURATION, name: `pooled ${index}` } })),
+      owners.map((owner, index) =>
+        saveConfiguration(web, { ownerId: owner.id, input: { ...DEFAULT_CONFIGURATION, name: `pooled ${index}` } }),
+      ),
     );
     expect(saved).toEqual(Array(12).fill(expect.objectContaining({ ok: true, isNewRender: true })));
     for (const [index, save] of saved.entries()) {

@@ -68,7 +68,6 @@ async function startProxy(target: URL) {
   };
 }
 
-
 /** "answered", the error's code, or "no answer" when the query hangs. */
 function outcome(query: Promise<unknown>): Promise<string> {
   return Promise.race([
@@ -143,7 +142,11 @@ it("a restart under steady queries: queries sent while the server is down are re
   await proxy.start();
   await sleep(50);
   // With postgres.js's default backoff, these were handed to connections sleeping 10–20 s.
-  expect(await Promise.all([outcome(sql`select 1`), outcome(sql`select 2`), outcome(sql`select 3`)])).toEqual(["answered", "answered", "answered"]);
+  expect(await Promise.all([outcome(sql`select 1`), outcome(sql`select 2`), outcome(sql`select 3`)])).toEqual([
+    "answered",
+    "answered",
+    "answered",
+  ]);
   const settled = await Promise.all(duringOutage);
   expect(settled.filter((result) => !["ECONNREFUSED", "CONNECTION_CLOSED", "answered"].includes(result))).toEqual([]);
 });

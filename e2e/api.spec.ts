@@ -20,9 +20,13 @@ const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
 test.afterAll(() => sql.end());
 
 const countResults = async (email: string) =>
-  (await sql<{ count: number }[]>`select count(*)::int as count from results r join users u on u.id = r.owner_id where u.email = ${email}`)[0].count;
+  (
+    await sql<{ count: number }[]>`select count(*)::int as count from results r join users u on u.id = r.owner_id where u.email = ${email}`
+  )[0].count;
 const countUploads = async (email: string) =>
-  (await sql<{ count: number }[]>`select count(*)::int as count from uploads x join users u on u.id = x.owner_id where u.email = ${email}`)[0].count;
+  (
+    await sql<{ count: number }[]>`select count(*)::int as count from uploads x join users u on u.id = x.owner_id where u.email = ${email}`
+  )[0].count;
 
 function api(request: APIRequestContext, token: string) {
   const headers = (extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${token}`, ...extra });
@@ -52,7 +56,11 @@ const FINISHED = ["succeeded", "failed", "cancelled", "superseded"];
 
 async function waitForJob(client: Api, id: string) {
   let job = jobSchema.parse(await (await client.get(`/jobs/${id}`)).json());
-  await expect.poll(async () => FINISHED.includes((job = jobSchema.parse(await (await client.get(`/jobs/${id}`)).json())).status), { timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(async () => FINISHED.includes((job = jobSchema.parse(await (await client.get(`/jobs/${id}`)).json())).status), {
+      timeout: 30_000,
+    })
+    .toBe(true);
   return job;
 }
 
@@ -64,13 +72,24 @@ test("start a render, follow it to success, download its PNG, and page through t
   expect(started.status()).toBe(202);
   const render = renderSchema.parse(await started.json());
   expect(started.headers().location).toBe(`/api/v1/renders/${render.id}`);
-  expect(render).toMatchObject({ status: "queued", configurationName: "from a script", params: { ...SMALL, zoom: 1, cx: 0, cy: 0, colormap: "nipy_spectral" } });
+  expect(render).toMatchObject({
+    status: "queued",
+    configurationName: "from a script",
+    params: { ...SMALL, zoom: 1, cx: 0, cy: 0, colormap: "nipy_spectral" },
+  });
   expect(render.links.image).toBeNull();
 
   const job = await waitForJob(client, render.id);
   expect(job).toMatchObject({ kind: "render", status: "succeeded", progress: 1, links: { resource: `/api/v1/renders/${render.id}` } });
   const done = renderSchema.parse(await (await client.get(`/renders/${render.id}`)).json());
-  expect(done).toMatchObject({ status: "succeeded", progress: 1, attempts: 1, wallMs: expect.any(Number), startedAt: expect.any(String), finishedAt: expect.any(String) });
+  expect(done).toMatchObject({
+    status: "succeeded",
+    progress: 1,
+    attempts: 1,
+    wallMs: expect.any(Number),
+    startedAt: expect.any(String),
+    finishedAt: expect.any(String),
+  });
   const image = await client.get(done.links.image!.replace("/api/v1", ""));
   expect(image.headers()["content-type"]).toBe("image/png");
   expect((await image.body()).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -116,7 +135,10 @@ test("bad bodies and queries are 400s naming the field, and change nothing", asy
   const { email, token } = await signUpWithToken(page, "api-invalid");
   const client = api(request, token);
 
-  const notJson = await request.post("/api/v1/renders", { headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, data: Buffer.from("{re: 1") });
+  const notJson = await request.post("/api/v1/renders", {
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    data: Buffer.from("{re: 1"),
+  });
   expect((await expectError(notJson, 400, "bad_request")).message).toBe("The body is not valid JSON");
   const form = await request.post("/api/v1/renders", { headers: { Authorization: `Bearer ${token}` }, form: { re: "1", im: "1" } });
   expect((await expectError(form, 400, "bad_request")).message).toMatch(/Content-Type: application\/json/);
@@ -136,7 +158,10 @@ test("bad bodies and queries are 400s naming the field, and change nothing", asy
   ];
   for (const [body, field] of cases) {
     const error = await expectError(await client.post("/renders", body), 400, "bad_request");
-    expect(error.fields?.map((entry) => entry.field), JSON.stringify(body)).toContain(field);
+    expect(
+      error.fields?.map((entry) => entry.field),
+      JSON.stringify(body),
+    ).toContain(field);
   }
   for (const query of ["limit=0", "limit=abc", "limit=101", "status=bogus", "cursor=not-a-cursor", `cursor=${randomUUID()}`, "unknown=1"]) {
     await expectError(await client.get(`/renders?${query}`), 400, "bad_request");
@@ -176,7 +201,10 @@ test("tier limits: too large a render (403) and too many unfinished ones (409); 
   expect((await client.post("/renders", SMALL)).status()).toBe(202);
 });
 
-test("Idempotency-Key: a retry gets the first answer and starts nothing; another request with the key is refused", async ({ page, request }) => {
+test("Idempotency-Key: a retry gets the first answer and starts nothing; another request with the key is refused", async ({
+  page,
+  request,
+}) => {
   const { email, token } = await signUpWithToken(page, "api-idempotency");
   const client = api(request, token);
 
@@ -192,7 +220,9 @@ test("Idempotency-Key: a retry gets the first answer and starts nothing; another
 
   // Retries that race each other: one render.
   const raceKey = randomUUID();
-  const raced = await Promise.all(Array.from({ length: 5 }, () => client.post("/renders", { ...SMALL, depth: 70 }, { "Idempotency-Key": raceKey })));
+  const raced = await Promise.all(
+    Array.from({ length: 5 }, () => client.post("/renders", { ...SMALL, depth: 70 }, { "Idempotency-Key": raceKey })),
+  );
   const ids = new Set(await Promise.all(raced.map(async (response) => renderSchema.parse(await response.json()).id)));
   expect(ids.size).toBe(1);
   expect(await countResults(email)).toBe(2);
@@ -207,7 +237,10 @@ test("Idempotency-Key: a retry gets the first answer and starts nothing; another
   expect(await countUploads(email)).toBe(1);
 });
 
-test("uploads: streamed in, processed, downloaded byte for byte, deleted; too large is a 413 that keeps nothing", async ({ page, request }) => {
+test("uploads: streamed in, processed, downloaded byte for byte, deleted; too large is a 413 that keeps nothing", async ({
+  page,
+  request,
+}) => {
   const { email, token } = await signUpWithToken(page, "api-uploads");
   const client = api(request, token);
   const bytes = Buffer.from("name,value\nalpha,1\nbeta,2\n");
@@ -249,7 +282,14 @@ test("someone else's ids are 404s on every route, and nothing of theirs changes"
   await waitForJob(owner, render.id);
   await waitForJob(owner, upload.id);
 
-  for (const path of [`/renders/${render.id}`, `/renders/${render.id}/image`, `/jobs/${render.id}`, `/uploads/${upload.id}`, `/uploads/${upload.id}/download`, `/jobs/${upload.id}`]) {
+  for (const path of [
+    `/renders/${render.id}`,
+    `/renders/${render.id}/image`,
+    `/jobs/${render.id}`,
+    `/uploads/${upload.id}`,
+    `/uploads/${upload.id}/download`,
+    `/jobs/${upload.id}`,
+  ]) {
     const error = await expectError(await stranger.get(path), 404, "not_found");
     expect(JSON.stringify(error)).not.toContain(render.id);
   }

@@ -33,7 +33,10 @@ test.afterAll(() => {
 });
 
 /** Runs the binary; never inherits the tester's LONGRUN_* settings. */
-function longrun(args: string[], options: { configDir: string; cwd?: string; env?: Record<string, string>; input?: string }): Promise<Outcome> {
+function longrun(
+  args: string[],
+  options: { configDir: string; cwd?: string; env?: Record<string, string>; input?: string },
+): Promise<Outcome> {
   const env: NodeJS.ProcessEnv = { ...process.env, LONGRUN_CONFIG_DIR: options.configDir };
   for (const name of Object.keys(env)) if (name.startsWith("LONGRUN_") && name !== "LONGRUN_CONFIG_DIR") delete env[name];
   const child = spawn(process.execPath, [CLI, ...args], {
@@ -113,7 +116,11 @@ test("login checks the token and stores it 0600; a bad token exits 4 and stores 
 
 test("without a token every command exits 4 and says how to log in", async () => {
   const empty = temporaryDirectory();
-  for (const args of [["status", randomUUID()], ["render", ...SMALL], ["download", randomUUID()]]) {
+  for (const args of [
+    ["status", randomUUID()],
+    ["render", ...SMALL],
+    ["download", randomUUID()],
+  ]) {
     const outcome = await longrun([...args, "--url", baseURL], { configDir: empty });
     expect(outcome.code, args.join(" ")).toBe(4);
     expect(outcome.stderr).toContain("longrun login");
@@ -178,7 +185,9 @@ test("render --json, status --json and watch --json print the API's JSON and not
 
   const status = await as(["status", render.id, "--json"], { cwd });
   expect(status.code, status.stderr).toBe(0);
-  expect(jsonLines(status.stdout).map((line) => jobSchema.parse(line))).toEqual([expect.objectContaining({ id: render.id, kind: "render" })]);
+  expect(jsonLines(status.stdout).map((line) => jobSchema.parse(line))).toEqual([
+    expect.objectContaining({ id: render.id, kind: "render" }),
+  ]);
 
   const watched = await as(["watch", render.id, "--json"], { cwd });
   expect(watched.code, watched.stderr).toBe(0);

@@ -9,7 +9,17 @@ import { tokenNameSchema } from "../lib/validation/api-token";
 import { credentialsSchema, signUpSchema } from "../lib/validation/auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema } from "../lib/validation/configuration";
 import { watchSourceInputSchema } from "../lib/validation/watched-source";
-import { createRenderSchema, errorCodes, errorSchema, jobSchema, listRendersQuery, listUploadsQuery, renderSchema, uploadQuery, uploadSchema } from "../lib/api/schemas";
+import {
+  createRenderSchema,
+  errorCodes,
+  errorSchema,
+  jobSchema,
+  listRendersQuery,
+  listUploadsQuery,
+  renderSchema,
+  uploadQuery,
+  uploadSchema,
+} from "../lib/api/schemas";
 import { ERROR_STATUS } from "../lib/errors";
 import { hostileActionArgument, hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString } from "../lib/test/arbitraries";
 import { assertLocalDatabase } from "./assert-local-database";
@@ -72,7 +82,12 @@ const toWellFormed = (value: string) => value.replace(/\p{Cs}/gu, "\uFFFD");
  */
 const hostileSegment = fc
   .oneof(
-    { weight: 4, arbitrary: hostileString().filter(isWellFormed).map((value) => encodeURIComponent(value)) },
+    {
+      weight: 4,
+      arbitrary: hostileString()
+        .filter(isWellFormed)
+        .map((value) => encodeURIComponent(value)),
+    },
     { weight: 1, arbitrary: fc.constantFrom("%25", "%25zz", "%00", "%2F", "a%2Fb", "%20", "%2525", "null", "0", "-1", "1e9") },
   )
   // "", "." and ".." are not ids: the URL itself resolves them to another path before any route sees it.
@@ -81,7 +96,9 @@ const hostileSegment = fc
 /** A query string: the route's own parameters with hostile values, repeated, and unknown ones. */
 const hostileQuery = (known: readonly string[]) =>
   fc
-    .array(fc.tuple(fc.oneof(fc.constantFrom(...known), hostileKey()), fc.oneof(hostileString(), hostileNumber().map(String))), { maxLength: 4 })
+    .array(fc.tuple(fc.oneof(fc.constantFrom(...known), hostileKey()), fc.oneof(hostileString(), hostileNumber().map(String))), {
+      maxLength: 4,
+    })
     .map((pairs) => new URLSearchParams(pairs.map(([key, value]) => [toWellFormed(key), toWellFormed(value)])).toString())
     // Longer request heads get Node's own 431 before any of our code runs (its limit is 16 KB); proxies stop at about 8 KB.
     .filter((query) => query.length <= 8192);
@@ -96,7 +113,12 @@ const CREATE_RENDER_FIELDS = Object.keys(createRenderSchema.shape);
 
 function v1(request: APIRequestContext, token: string) {
   return (method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string> } = {}) =>
-    request.fetch(`/api/v1${path}`, { method, headers: { Authorization: `Bearer ${token}`, ...options.headers }, data: options.body, maxRedirects: 0 });
+    request.fetch(`/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...options.headers },
+      data: options.body,
+      maxRedirects: 0,
+    });
 }
 
 test.describe.configure({ mode: "serial" });
@@ -118,14 +140,29 @@ test.beforeAll(async ({ browser }) => {
   call = v1(context.request, token);
 
   // Finished work to aim at: once it is done, nothing changes the person's rows but requests.
-  const started = await call("POST", "/renders", { body: JSON.stringify({ re: -0.8, im: 0.156, width: 32, height: 32, depth: 16 }), headers: { "Content-Type": "application/json" } });
+  const started = await call("POST", "/renders", {
+    body: JSON.stringify({ re: -0.8, im: 0.156, width: 32, height: 32, depth: 16 }),
+    headers: { "Content-Type": "application/json" },
+  });
   renderId = renderSchema.parse(await started.json()).id;
-  const uploaded = await call("POST", "/uploads?name=data.csv", { body: Buffer.from("a,b\n1,2\n"), headers: { "Content-Type": "text/csv" } });
+  const uploaded = await call("POST", "/uploads?name=data.csv", {
+    body: Buffer.from("a,b\n1,2\n"),
+    headers: { "Content-Type": "text/csv" },
+  });
   uploadId = uploadSchema.parse(await uploaded.json()).id;
   for (const id of [renderId, uploadId]) {
-    await expect.poll(async () => jobSchema.parse(await (await call("GET", `/jobs/${id}`)).json()).status, { timeout: 30_000 }).toBe("succeeded");
+    await expect
+      .poll(async () => jobSchema.parse(await (await call("GET", `/jobs/${id}`)).json()).status, { timeout: 30_000 })
+      .toBe("succeeded");
   }
-  await expect.poll(async () => (await sql`select 1 from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`).length).toBe(0);
+  await expect
+    .poll(
+      async () =>
+        (
+          await sql`select 1 from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`
+        ).length,
+    )
+    .toBe(0);
 });
 
 test.afterAll(() => context?.close());
@@ -135,31 +172,58 @@ test("POST /api/v1/renders: invalid bodies are 400s that start nothing", async (
   const body = fc.oneof(
     { weight: 5, arbitrary: hostileRecord(CREATE_RENDER_FIELDS).map((value) => JSON.stringify(value)) },
     { weight: 2, arbitrary: hostileJson().map((value) => JSON.stringify(value) ?? "") },
-    { weight: 1, arbitrary: fc.constantFrom('{"re":0,"im":0,"__proto__":{"isAdmin":true}}', '{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', '{"re":NaN,"im":0}', '{"re":1e400,"im":0}', "{re: 1", `{"re":0,"im":0,"name":${"[".repeat(50_000)}${"]".repeat(50_000)}}`, `{"re":0,"im":0,"name":"${"x".repeat(1_000_000)}"}`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{"re":0,"im":0,"__proto__":{"isAdmin":true}}',
+        '{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}',
+        '{"re":NaN,"im":0}',
+        '{"re":1e400,"im":0}',
+        "{re: 1",
+        `{"re":0,"im":0,"name":${"[".repeat(50_000)}${"]".repeat(50_000)}}`,
+        `{"re":0,"im":0,"name":"${"x".repeat(1_000_000)}"}`,
+      ),
+    },
     { weight: 1, arbitrary: hostileString() },
   );
-  const contentType = fc.constantFrom("application/json", "application/json; charset=utf-8", "application/problem+json", "text/plain", "multipart/form-data; boundary=x", "");
+  const contentType = fc.constantFrom(
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/problem+json",
+    "text/plain",
+    "multipart/form-data; boundary=x",
+    "",
+  );
   await fc.assert(
-    fc.asyncProperty(body, contentType, fc.option(fc.string({ unit: "grapheme-ascii", maxLength: 300 }), { nil: undefined }), async (text, type, key) => {
-      // Only what the API's own schema refuses: a request it accepts may rightly start a render.
-      let isValid: boolean;
-      try {
-        isValid = type.includes("json") && createRenderSchema.safeParse(JSON.parse(text)).success;
-      } catch {
-        // Not JSON, or a body that makes zod throw: both refused.
-        isValid = false;
-      }
-      fc.pre(!isValid);
-      const headers: Record<string, string> = { "Content-Type": type };
-      if (key !== undefined) headers["Idempotency-Key"] = key;
-      const response = await call("POST", "/renders", { body: text, headers });
-      await expectWellFormed(response, `POST /renders ${type} ${text.slice(0, 200)}`);
-      expect(response.status()).toBe(400);
-      expect(await snapshot(email)).toEqual(before);
-    }),
+    fc.asyncProperty(
+      body,
+      contentType,
+      fc.option(fc.string({ unit: "grapheme-ascii", maxLength: 300 }), { nil: undefined }),
+      async (text, type, key) => {
+        // Only what the API's own schema refuses: a request it accepts may rightly start a render.
+        let isValid: boolean;
+        try {
+          isValid = type.includes("json") && createRenderSchema.safeParse(JSON.parse(text)).success;
+        } catch {
+          // Not JSON, or a body that makes zod throw: both refused.
+          isValid = false;
+        }
+        fc.pre(!isValid);
+        const headers: Record<string, string> = { "Content-Type": type };
+        if (key !== undefined) headers["Idempotency-Key"] = key;
+        const response = await call("POST", "/renders", { body: text, headers });
+        await expectWellFormed(response, `POST /renders ${type} ${text.slice(0, 200)}`);
+        expect(response.status()).toBe(400);
+        expect(await snapshot(email)).toEqual(before);
+      },
+    ),
     // No shrinking: once a request has changed rows, every smaller one would "fail" too.
     // The first body used to make safeParse throw: a 500.
-    { numRuns: 80, endOnFailure: true, examples: [['{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', "application/json", undefined]] },
+    {
+      numRuns: 80,
+      endOnFailure: true,
+      examples: [['{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', "application/json", undefined]],
+    },
   );
 });
 
@@ -230,8 +294,15 @@ test("every id route with hostile ids and queries: 404s (or the person's own ite
   ];
   // Hostile ids, and the person's own ids on reading routes (a DELETE of their upload would rightly change their rows).
   const id = (route: Route) =>
-    route.method === "GET" ? fc.oneof({ weight: 4, arbitrary: hostileSegment }, { weight: 1, arbitrary: fc.constantFrom(renderId, uploadId, sha256, renderId.toUpperCase()) }) : hostileSegment;
-  const request = fc.constantFrom(...routes).chain((route) => fc.tuple(fc.constant(route), id(route), hostileQuery(["since", "limit", "cursor", "status", "name"])));
+    route.method === "GET"
+      ? fc.oneof(
+          { weight: 4, arbitrary: hostileSegment },
+          { weight: 1, arbitrary: fc.constantFrom(renderId, uploadId, sha256, renderId.toUpperCase()) },
+        )
+      : hostileSegment;
+  const request = fc
+    .constantFrom(...routes)
+    .chain((route) => fc.tuple(fc.constant(route), id(route), hostileQuery(["since", "limit", "cursor", "status", "name"])));
   const ownIds = [renderId, uploadId, sha256];
 
   await fc.assert(
@@ -252,7 +323,13 @@ test("every id route with hostile ids and queries: 404s (or the person's own ite
 
 test("GET /api/activity: any since is a 200 or a 400, never a 500 (year 0 used to reach Postgres)", async () => {
   const since = fc.oneof(
-    fc.constantFrom("0000-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-14:00", "2026-11-24T00:00:00Z", "2026-02-30T00:00:00Z"),
+    fc.constantFrom(
+      "0000-01-01T00:00:00Z",
+      "0001-01-01T00:30:00+01:00",
+      "9999-12-31T23:59:59-14:00",
+      "2026-11-24T00:00:00Z",
+      "2026-02-30T00:00:00Z",
+    ),
     fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
     hostileString().filter(isWellFormed),
   );
@@ -270,7 +347,10 @@ test("GET /api/activity: any since is a 200 or a 400, never a 500 (year 0 used t
 test("the token form (a server action) with hostile names: never a 5xx, and a token is created exactly when its name is valid", async () => {
   const page = await context.newPage();
   await page.goto("/tokens");
-  const activeTokens = async () => sql<{ name: string }[]>`select t.name from api_tokens t join users u on u.id = t.owner_id where u.email = ${email} and t.revoked_at is null`;
+  const activeTokens = async () =>
+    sql<
+      { name: string }[]
+    >`select t.name from api_tokens t join users u on u.id = t.owner_id where u.email = ${email} and t.revoked_at is null`;
   await fc.assert(
     fc.asyncProperty(hostileString(), async (name) => {
       const before = (await activeTokens()).length;
@@ -302,10 +382,15 @@ test("the token form (a server action) with hostile names: never a 5xx, and a to
  * actions are public endpoints, and a script need not use our form.
  */
 async function captureAction(page: Page, submit: () => Promise<void>) {
-  const [request] = await Promise.all([page.waitForRequest((candidate) => candidate.method() === "POST" && !!candidate.headers()["next-action"]), submit()]);
+  const [request] = await Promise.all([
+    page.waitForRequest((candidate) => candidate.method() === "POST" && !!candidate.headers()["next-action"]),
+    submit(),
+  ]);
   await request.response();
   const headers = request.headers();
-  const form = await new Response(new Uint8Array(request.postDataBuffer()!), { headers: { "content-type": headers["content-type"] } }).formData();
+  const form = await new Response(new Uint8Array(request.postDataBuffer()!), {
+    headers: { "content-type": headers["content-type"] },
+  }).formData();
   const send = (fields: Record<string, string>, boundArguments?: string) => {
     const body = new FormData();
     for (const [key, value] of form) {
@@ -314,7 +399,11 @@ async function captureAction(page: Page, submit: () => Promise<void>) {
     }
     for (const [name, value] of Object.entries(fields)) body.append(`_1_${name}`, value);
     return context.request.post(request.url(), {
-      headers: { "Next-Action": headers["next-action"], "Next-Router-State-Tree": headers["next-router-state-tree"], Accept: "text/x-component" },
+      headers: {
+        "Next-Action": headers["next-action"],
+        "Next-Router-State-Tree": headers["next-router-state-tree"],
+        Accept: "text/x-component",
+      },
       multipart: body,
       maxRedirects: 0,
     });
@@ -325,7 +414,11 @@ async function captureAction(page: Page, submit: () => Promise<void>) {
 /** The form's fields with hostile values (some dropped, some unknown added), as the action's FormData will hold them. */
 const hostileFields = (known: readonly string[], base: Record<string, string>) =>
   fc
-    .tuple(fc.dictionary(fc.constantFrom(...known), hostileString(), { maxKeys: known.length }), fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }), fc.subarray([...known]))
+    .tuple(
+      fc.dictionary(fc.constantFrom(...known), hostileString(), { maxKeys: known.length }),
+      fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }),
+      fc.subarray([...known]),
+    )
     .map(([fields, extra, dropped]) => {
       const form: Record<string, string> = { ...base };
       for (const name of dropped) delete form[name];
@@ -348,8 +441,11 @@ test("server actions replayed with hostile form fields: never a 5xx, and an inva
       ) as counts`;
     return row.counts;
   };
-  const asForm = (values: Record<string, string | number>) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
-  const [{ configurationId }] = await sql<{ configurationId: string }[]>`select configuration_id as "configurationId" from results where id = ${renderId}`;
+  const asForm = (values: Record<string, string | number>) =>
+    Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
+  const [{ configurationId }] = await sql<
+    { configurationId: string }[]
+  >`select configuration_id as "configurationId" from results where id = ${renderId}`;
 
   // Each action captured from a refused submission, so capturing changes nothing.
   await page.goto("/configurations/new");
@@ -368,12 +464,20 @@ test("server actions replayed with hostile form fields: never a 5xx, and an inva
       schema: configurationInputSchema,
       fields: hostileFields(Object.keys(DEFAULT_CONFIGURATION), asForm(DEFAULT_CONFIGURATION)),
       bound: (id: string | null) => JSON.stringify([asReplyValue(id), {}, "$K1"]),
-      examples: [{ ...asForm(DEFAULT_CONFIGURATION), width: "" }, { ...asForm(DEFAULT_CONFIGURATION), re: "Infinity" }],
+      examples: [
+        { ...asForm(DEFAULT_CONFIGURATION), width: "" },
+        { ...asForm(DEFAULT_CONFIGURATION), re: "Infinity" },
+      ],
     },
     {
       action: saveSchedule,
       schema: scheduleInputSchema,
-      fields: hostileFields(["repeat", "date", "time", "weekday", "timeZone"], { repeat: "weekly", weekday: "1", time: "07:30", timeZone: "UTC" }),
+      fields: hostileFields(["repeat", "date", "time", "weekday", "timeZone"], {
+        repeat: "weekly",
+        weekday: "1",
+        time: "07:30",
+        timeZone: "UTC",
+      }),
       bound: (id: string | null) => JSON.stringify([asReplyValue(id) ?? configurationId, {}, "$K1"]),
       // An empty weekday used to be saved as Sunday.
       examples: [{ repeat: "weekly", weekday: "", time: "07:30", timeZone: "UTC" }],
@@ -383,7 +487,10 @@ test("server actions replayed with hostile form fields: never a 5xx, and an inva
       schema: watchSourceInputSchema,
       fields: hostileFields(["url", "intervalMinutes", "isShared"], { url: "https://example.test/data.csv", intervalMinutes: "60" }),
       bound: () => undefined,
-      examples: [{ url: "https://user:secret@example.test/", intervalMinutes: "60" }, { url: "https://example.test/", intervalMinutes: "" }],
+      examples: [
+        { url: "https://user:secret@example.test/", intervalMinutes: "60" },
+        { url: "https://example.test/", intervalMinutes: "" },
+      ],
     },
   ];
   const before = await personal();
@@ -396,14 +503,22 @@ test("server actions replayed with hostile form fields: never a 5xx, and an inva
         expect(response.status(), `${JSON.stringify(fields)} ${boundId}`).toBeLessThan(500);
         expect(await personal()).toEqual(before);
       }),
-      { numRuns: 25, endOnFailure: true, examples: form.examples.map((fields) => [fields, null] as [Record<string, string>, string | null]) },
+      {
+        numRuns: 25,
+        endOnFailure: true,
+        examples: form.examples.map((fields) => [fields, null] as [Record<string, string>, string | null]),
+      },
     );
   }
   await page.close();
 });
 
-test("the signed-in form actions called with anything but a form in its place: refused like an empty form, nothing saved", async ({ baseURL }) => {
-  const [{ configurationId }] = await sql<{ configurationId: string }[]>`select configuration_id as "configurationId" from results where id = ${renderId}`;
+test("the signed-in form actions called with anything but a form in its place: refused like an empty form, nothing saved", async ({
+  baseURL,
+}) => {
+  const [{ configurationId }] = await sql<
+    { configurationId: string }[]
+  >`select configuration_id as "configurationId" from results where id = ${renderId}`;
   const actions = builtActions();
   // Each action's arguments as its form binds them, with the value in the form's place.
   const FORM_ACTIONS: Record<string, (value: unknown) => unknown[]> = {
@@ -436,7 +551,10 @@ test("the signed-in form actions called with anything but a form in its place: r
   );
 });
 
-test("the admin actions called by an admin with hostile arguments: never a 5xx, refused as not found, and no one's rows change", async ({ browser, baseURL }) => {
+test("the admin actions called by an admin with hostile arguments: never a 5xx, refused as not found, and no one's rows change", async ({
+  browser,
+  baseURL,
+}) => {
   // An admin of their own, aiming at the fuzz person's finished render, upload and account.
   const adminContext = await browser.newContext();
   const { email: adminEmail } = await signUpWithToken(await adminContext.newPage(), "fuzz-admin");
@@ -444,7 +562,11 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
   const [{ userId, adminId }] = await sql<{ userId: string; adminId: string }[]>`
     select (select id from users where email = ${email}) as "userId", (select id from users where email = ${adminEmail}) as "adminId"`;
   const tierOf = { [userId]: "pro", [adminId]: "free" };
-  const everyone = async () => ({ person: await snapshot(email), admin: await snapshot(adminEmail), logs: (await sql<{ count: number }[]>`select count(*)::int as count from job_logs`)[0].count });
+  const everyone = async () => ({
+    person: await snapshot(email),
+    admin: await snapshot(adminEmail),
+    logs: (await sql<{ count: number }[]>`select count(*)::int as count from job_logs`)[0].count,
+  });
 
   const actions = builtActions();
   const actionId = (name: string) => actions.find((action) => action.key === `app/(app)/admin/actions.ts#${name}`)!.id;
@@ -458,12 +580,29 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
   };
   const id = fc.oneof(
     { weight: 3, arbitrary: hostileActionArgument() },
-    { weight: 1, arbitrary: fc.constantFrom(renderId, uploadId, userId, adminId, renderId.toUpperCase(), ` ${uploadId}`, `${userId}\u0000`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(renderId, uploadId, userId, adminId, renderId.toUpperCase(), ` ${uploadId}`, `${userId}\u0000`),
+    },
     { weight: 1, arbitrary: fc.uuid() },
   );
   const choice = fc.oneof(
     { weight: 3, arbitrary: hostileActionArgument() },
-    { weight: 2, arbitrary: fc.constantFrom("checksum", "type", "thumbnail", "free", "pro", "Thumbnail", " pro", "admin", "pro\u0000", "x".repeat(100_000)) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "checksum",
+        "type",
+        "thumbnail",
+        "free",
+        "pro",
+        "Thumbnail",
+        " pro",
+        "admin",
+        "pro\u0000",
+        "x".repeat(100_000),
+      ),
+    },
   );
   const call = fc.tuple(
     fc.constantFrom(...(Object.keys(ADMIN_ACTIONS) as (keyof typeof ADMIN_ACTIONS)[])),
@@ -487,7 +626,15 @@ test("the admin actions called by an admin with hostile arguments: never a 5xx, 
       if (!isValid) expect(body, what).toContain('{"formError":"Not found"}');
       expect(await everyone(), what).toEqual(before);
     }),
-    { numRuns: 150, endOnFailure: true, examples: [[["changeUserTier", [userId, "pro\u0000"]]], [["retryUploadStepAsAdmin", [uploadId, Number.NaN]]], [["cancelRenderAsAdmin", [10n ** 30n]]]] },
+    {
+      numRuns: 150,
+      endOnFailure: true,
+      examples: [
+        [["changeUserTier", [userId, "pro\u0000"]]],
+        [["retryUploadStepAsAdmin", [uploadId, Number.NaN]]],
+        [["cancelRenderAsAdmin", [10n ** 30n]]],
+      ],
+    },
   );
   await adminContext.close();
 });
@@ -506,7 +653,9 @@ const freshIp = () => `2001:db8:f::${randomBytes(2).toString("hex")}:${randomByt
 
 /** Whether an answer signs its client in (next-auth's session cookie, with a value). */
 const setsSession = (response: APIResponse) =>
-  response.headersArray().some(({ name, value }) => name.toLowerCase() === "set-cookie" && /^(__Secure-)?authjs\.session-token=[^;]/.test(value));
+  response
+    .headersArray()
+    .some(({ name, value }) => name.toLowerCase() === "set-cookie" && /^(__Secure-)?authjs\.session-token=[^;]/.test(value));
 
 /**
  * The state an auth action answered with, without what it echoes back (the email typed, the submission): the row of the RSC
@@ -514,7 +663,7 @@ const setsSession = (response: APIResponse) =>
  * line break (a long string, such as a huge email echoed back).
  */
 function authState(body: Buffer) {
-  for (let at = 0; at < body.length; ) {
+  for (let at = 0; at < body.length;) {
     const colon = body.indexOf(":", at);
     if (colon === -1) break;
     if (body[colon + 1] === "T".charCodeAt(0)) {
@@ -541,13 +690,34 @@ function authState(body: Buffer) {
 const disguisedEmail = (email: string) =>
   fc.oneof(
     { weight: 2, arbitrary: fc.constantFrom(email, email.toUpperCase(), `  ${email}\t`) },
-    { weight: 1, arbitrary: fc.constantFrom(`${email}.`, `${email}\u0000`, `\u200B${email}`, email.replace("@", "＠"), `${email},${email}`, `"${email}"`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        `${email}.`,
+        `${email}\u0000`,
+        `\u200B${email}`,
+        email.replace("@", "＠"),
+        `${email},${email}`,
+        `"${email}"`,
+      ),
+    },
   );
 /** Emails no account has (fuzz-nobody-… is never signed up). */
 const unknownEmail = fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `fuzz-nobody-${hex}@example.test`);
 /** A password and its near-misses. */
 const nearPassword = (password: string) =>
-  fc.constantFrom(password, `${password} `, ` ${password}`, password.toUpperCase(), password.slice(0, -1), `${password}\u0000`, `${password}\n`, password.replace(" ", "\u00A0"), "x".repeat(257), "");
+  fc.constantFrom(
+    password,
+    `${password} `,
+    ` ${password}`,
+    password.toUpperCase(),
+    password.slice(0, -1),
+    `${password}\u0000`,
+    `${password}\n`,
+    password.replace(" ", "\u00A0"),
+    "x".repeat(257),
+    "",
+  );
 
 /**
  * An auth form as a script can post it: each field missing, a near-miss, hostile, sent more than
@@ -562,11 +732,17 @@ const authForm = (emails: fc.Arbitrary<string>, passwords: fc.Arbitrary<string>)
       { weight: 1, arbitrary: fc.constant(new Blob(["not a string"])) },
     );
   return fc
-    .tuple(fc.option(field(emails), { nil: undefined, freq: 8 }), fc.option(field(passwords), { nil: undefined, freq: 8 }), fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }))
+    .tuple(
+      fc.option(field(emails), { nil: undefined, freq: 8 }),
+      fc.option(field(passwords), { nil: undefined, freq: 8 }),
+      fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }),
+    )
     .map(([email, password, extra]) => {
       const form: Form["form"] = {};
-      const set = (name: string, value: Form["form"][string]) => Object.defineProperty(form, name, { value, enumerable: true, writable: true, configurable: true });
-      for (const [name, value] of Object.entries(extra)) if (!name.startsWith("$") && name !== "email" && name !== "password") set(toWellFormed(name), toWellFormed(value));
+      const set = (name: string, value: Form["form"][string]) =>
+        Object.defineProperty(form, name, { value, enumerable: true, writable: true, configurable: true });
+      for (const [name, value] of Object.entries(extra))
+        if (!name.startsWith("$") && name !== "email" && name !== "password") set(toWellFormed(name), toWellFormed(value));
       if (email !== undefined) set("email", email);
       if (password !== undefined) set("password", password);
       return form;
@@ -575,10 +751,14 @@ const authForm = (emails: fc.Arbitrary<string>, passwords: fc.Arbitrary<string>)
 
 /** Half the time a form as the page sends one (both fields, plausible values), half the time anything a script can. */
 const someForm = (emails: fc.Arbitrary<string>, passwords: fc.Arbitrary<string>) =>
-  fc.oneof(fc.record({ email: emails, password: passwords }).map((fields): Form["form"] => fields), authForm(emails, passwords));
+  fc.oneof(
+    fc.record({ email: emails, password: passwords }).map((fields): Form["form"] => fields),
+    authForm(emails, passwords),
+  );
 
 /** What the action reads, Object.fromEntries(formData): the last of a repeated field. */
-const formAsActionSeesIt = (form: Form["form"]) => Object.fromEntries(Object.entries(form).map(([name, value]) => [name, Array.isArray(value) ? value.at(-1) : value]));
+const formAsActionSeesIt = (form: Form["form"]) =>
+  Object.fromEntries(Object.entries(form).map(([name, value]) => [name, Array.isArray(value) ? value.at(-1) : value]));
 
 /** The action's first argument (the form's previous state, which it ignores), as a script may send it. */
 const previousState = hostileActionArgument().filter((value) => !(typeof value === "object" && value !== null && "form" in value));
@@ -587,24 +767,35 @@ const formArgument = (form: fc.Arbitrary<Form["form"]>) =>
   fc.oneof({ weight: 9, arbitrary: form.map((fields): Form => ({ form: fields })) }, { weight: 1, arbitrary: previousState });
 const isFormArgument = (value: unknown): value is Form => typeof value === "object" && value !== null && "form" in value;
 const describeAuthCall = (argument: unknown) =>
-  JSON.stringify(isFormArgument(argument) ? argument.form : asReplyValue(argument), (_key, value: unknown) => (value instanceof Blob ? "<file>" : typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}…(${value.length})` : value));
+  JSON.stringify(isFormArgument(argument) ? argument.form : asReplyValue(argument), (_key, value: unknown) =>
+    value instanceof Blob ? "<file>" : typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}…(${value.length})` : value,
+  );
 
 function authActions(baseURL: string | undefined, guest: BrowserContext) {
   const actions = builtActions();
   const origin = new URL(baseURL!).origin;
   return (name: "signInWithPassword" | "signUpWithPassword", args: unknown[]) => {
     const id = actions.find((action) => action.key === `app/(auth)/actions.ts#${name}`)!.id;
-    return callAction(guest.request, id, args.map((arg) => (isFormArgument(arg) ? arg : asReplyValue(arg))), origin, {
-      path: name === "signInWithPassword" ? "/sign-in" : "/sign-up",
-      headers: { "X-Forwarded-For": freshIp() },
-    });
+    return callAction(
+      guest.request,
+      id,
+      args.map((arg) => (isFormArgument(arg) ? arg : asReplyValue(arg))),
+      origin,
+      {
+        path: name === "signInWithPassword" ? "/sign-in" : "/sign-up",
+        headers: { "X-Forwarded-For": freshIp() },
+      },
+    );
   };
 }
 
 const countUsers = async () => (await sql<{ count: number }[]>`select count(*)::int as count from users`)[0].count;
 const countSignInFailures = async () => (await sql<{ count: number }[]>`select count(*)::int as count from sign_in_failures`)[0].count;
 
-test("the sign-in action with hostile forms: never a 5xx, no account made, signed in only by the right password, one answer for an unknown email and a wrong password", async ({ browser, baseURL }) => {
+test("the sign-in action with hostile forms: never a 5xx, no account made, signed in only by the right password, one answer for an unknown email and a wrong password", async ({
+  browser,
+  baseURL,
+}) => {
   const guest = await browser.newContext();
   const send = authActions(baseURL, guest);
   // An account to aim at, made by the real sign-up action over HTTP (which signs its owner in).
@@ -650,7 +841,13 @@ test("the sign-in action with hostile forms: never a 5xx, no account made, signe
         // Just under Next's 1 MB limit on an action's body (past it, Next answers 500 before any action runs).
         [{}, { form: { email: `${"x".repeat(1_000_000)}@example.test`, password: account.password } }],
         [{}, { form: { email: new Blob([account.email]), password: account.password } }],
-        [{}, [["email", account.email], ["password", account.password]]],
+        [
+          {},
+          [
+            ["email", account.email],
+            ["password", account.password],
+          ],
+        ],
         [null, "email=x"],
       ],
     },
@@ -658,7 +855,10 @@ test("the sign-in action with hostile forms: never a 5xx, no account made, signe
   await guest.close();
 });
 
-test("the sign-up action with hostile forms: never a 5xx, an account only from a valid form, a taken email neither changed nor signed in without its password", async ({ browser, baseURL }) => {
+test("the sign-up action with hostile forms: never a 5xx, an account only from a valid form, a taken email neither changed nor signed in without its password", async ({
+  browser,
+  baseURL,
+}) => {
   const guest = await browser.newContext();
   const send = authActions(baseURL, guest);
   const account = { email: uniqueEmail("fuzz-taken"), password: PASSWORD };
@@ -668,12 +868,18 @@ test("the sign-up action with hostile forms: never a 5xx, an account only from a
 
   const newEmail = fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `fuzz-new-${hex}@example.test`);
   const emails = fc.oneof(disguisedEmail(account.email), newEmail.chain(disguisedEmail));
-  const passwords = fc.oneof(nearPassword(account.password), fc.string({ minLength: 8, maxLength: 40 }), fc.constantFrom("short", "1234567", "x".repeat(256)));
+  const passwords = fc.oneof(
+    nearPassword(account.password),
+    fc.string({ minLength: 8, maxLength: 40 }),
+    fc.constantFrom("short", "1234567", "x".repeat(256)),
+  );
   await fc.assert(
     fc.asyncProperty(previousState, formArgument(someForm(emails, passwords)), async (previous, argument) => {
       await guest.clearCookies();
       const parsed = signUpSchema.safeParse(isFormArgument(argument) ? formAsActionSeesIt(argument.form) : {});
-      const [existing] = parsed.success ? await sql<{ password_hash: string }[]>`select password_hash from users where email = ${parsed.data.email}` : [];
+      const [existing] = parsed.success
+        ? await sql<{ password_hash: string }[]>`select password_hash from users where email = ${parsed.data.email}`
+        : [];
       const [users, failures] = [await countUsers(), await countSignInFailures()];
 
       const response = await send("signUpWithPassword", [previous, argument]);
@@ -693,7 +899,9 @@ test("the sign-up action with hostile forms: never a 5xx, an account only from a
         // A taken email: the account is not changed, and only its own password signs in.
         const isRight = accounts.get(parsed.data.email) === parsed.data.password;
         expect(await countUsers(), what).toBe(users);
-        expect((await sql`select password_hash from users where email = ${parsed.data.email}`)[0].password_hash, what).toBe(existing.password_hash);
+        expect((await sql`select password_hash from users where email = ${parsed.data.email}`)[0].password_hash, what).toBe(
+          existing.password_hash,
+        );
         expect(setsSession(response), what).toBe(isRight);
         if (!isRight) {
           expect(authState(body), what).toEqual({ formError: EMAIL_TAKEN });
@@ -719,7 +927,10 @@ test("the sign-up action with hostile forms: never a 5xx, an account only from a
   // Past Next's 1 MB limit on an action's body, Next itself refuses the call (a 500, by design: the
   // page's error boundary shows it) before the action runs: nothing is made.
   const users = await countUsers();
-  const oversized = await send("signUpWithPassword", [{}, { form: { email: uniqueEmail("fuzz-oversized"), password: `${PASSWORD}${"x".repeat(1_100_000)}` } }]);
+  const oversized = await send("signUpWithPassword", [
+    {},
+    { form: { email: uniqueEmail("fuzz-oversized"), password: `${PASSWORD}${"x".repeat(1_100_000)}` } },
+  ]);
   expect(await oversized.text()).toMatch(/^0:\{"a":"\$@1".*\n1:E\{"digest":"\d+"\}/);
   expect(setsSession(oversized)).toBe(false);
   expect(await countUsers()).toBe(users);
@@ -728,17 +939,28 @@ test("the sign-up action with hostile forms: never a 5xx, an account only from a
 
 // ---------------------------------------------------------------- the actions that take one id
 
-test("the actions that take one id, called with hostile ids and another person's: never a 5xx, refused, and nobody's rows change", async ({ browser, baseURL }) => {
+test("the actions that take one id, called with hostile ids and another person's: never a 5xx, refused, and nobody's rows change", async ({
+  browser,
+  baseURL,
+}) => {
   // Another person with one of everything these actions aim at, all finished or not yet due.
   const otherContext = await browser.newContext();
   const other = await signUpWithToken(await otherContext.newPage(), "fuzz-other");
   const otherCall = v1(otherContext.request, other.token);
-  const started = await otherCall("POST", "/renders", { body: JSON.stringify({ re: 0.285, im: 0.01, width: 32, height: 32, depth: 16 }), headers: { "Content-Type": "application/json" } });
+  const started = await otherCall("POST", "/renders", {
+    body: JSON.stringify({ re: 0.285, im: 0.01, width: 32, height: 32, depth: 16 }),
+    headers: { "Content-Type": "application/json" },
+  });
   const otherRender = renderSchema.parse(await started.json()).id;
-  const uploaded = await otherCall("POST", "/uploads?name=theirs.csv", { body: Buffer.from("c,d\n3,4\n"), headers: { "Content-Type": "text/csv" } });
+  const uploaded = await otherCall("POST", "/uploads?name=theirs.csv", {
+    body: Buffer.from("c,d\n3,4\n"),
+    headers: { "Content-Type": "text/csv" },
+  });
   const otherUpload = uploadSchema.parse(await uploaded.json()).id;
   for (const id of [otherRender, otherUpload]) {
-    await expect.poll(async () => jobSchema.parse(await (await otherCall("GET", `/jobs/${id}`)).json()).status, { timeout: 30_000 }).toBe("succeeded");
+    await expect
+      .poll(async () => jobSchema.parse(await (await otherCall("GET", `/jobs/${id}`)).json()).status, { timeout: 30_000 })
+      .toBe("succeeded");
   }
   const [ids] = await sql<{ userId: string; configurationId: string; tokenId: string }[]>`
     select u.id as "userId", r.configuration_id as "configurationId", (select t.id from api_tokens t where t.owner_id = u.id) as "tokenId"
@@ -747,7 +969,14 @@ test("the actions that take one id, called with hostile ids and another person's
   await sql`insert into schedules (configuration_id, owner_id, repeat, time_of_day, time_zone, next_run_at) values (${ids.configurationId}, ${ids.userId}, 'daily', '04:44', 'UTC', now() + interval '1 year')`;
   const [{ sourceId }] = await sql<{ sourceId: string }[]>`
     insert into watched_sources (owner_id, url, next_check_at) values (${ids.userId}, 'https://example.test/theirs.csv', now() + interval '1 year') returning id as "sourceId"`;
-  await expect.poll(async () => (await sql`select 1 from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`).length).toBe(0);
+  await expect
+    .poll(
+      async () =>
+        (
+          await sql`select 1 from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`
+        ).length,
+    )
+    .toBe(0);
   const everyone = async () => ({ caller: await snapshot(email), other: await snapshot(other.email) });
 
   const actions = builtActions();
@@ -768,13 +997,30 @@ test("the actions that take one id, called with hostile ids and another person's
   const id = fc.oneof(
     { weight: 3, arbitrary: hostileActionArgument() },
     // Their ids as they are and in the disguises Postgres's uuid input accepts (braces, no dashes, upper case).
-    { weight: 2, arbitrary: fc.constantFrom(...theirs).chain((theirId) => fc.constantFrom(theirId, theirId.toUpperCase(), `{${theirId}}`, theirId.replaceAll("-", ""), ` ${theirId}`, `${theirId}\u0000`, [theirId])) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(...theirs)
+        .chain((theirId) =>
+          fc.constantFrom(theirId, theirId.toUpperCase(), `{${theirId}}`, theirId.replaceAll("-", ""), ` ${theirId}`, `${theirId}\u0000`, [
+            theirId,
+          ]),
+        ),
+    },
     { weight: 1, arbitrary: fc.uuid() },
-    { weight: 1, arbitrary: fc.constantFrom(...DATASETS.map((dataset) => dataset.id)).chain((dataset) => fc.constantFrom(dataset.toUpperCase(), ` ${dataset}`, `${dataset}\u0000`, `${dataset}.png`, `../${dataset}`)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(...DATASETS.map((dataset) => dataset.id))
+        .chain((dataset) => fc.constantFrom(dataset.toUpperCase(), ` ${dataset}`, `${dataset}\u0000`, `${dataset}.png`, `../${dataset}`)),
+    },
   );
   const request = fc.tuple(
     fc.constantFrom(...Object.keys(ONE_ID_ACTIONS)),
-    fc.oneof({ weight: 4, arbitrary: id.map((value) => [value]) }, { weight: 1, arbitrary: fc.array(fc.oneof(id, hostileActionArgument()), { maxLength: 3 }) }),
+    fc.oneof(
+      { weight: 4, arbitrary: id.map((value) => [value]) },
+      { weight: 1, arbitrary: fc.array(fc.oneof(id, hostileActionArgument()), { maxLength: 3 }) },
+    ),
   );
   const origin = new URL(baseURL!).origin;
   // The calls reach the actions: the person's own finished render gets cancelRender's own refusal.
@@ -794,7 +1040,15 @@ test("the actions that take one id, called with hostile ids and another person's
       if (refusal) expect(body, what).toContain(refusal);
       expect(await everyone(), what).toEqual(before);
     }),
-    { numRuns: 150, endOnFailure: true, examples: [[["app/(app)/uploads/actions.ts#deleteUpload", [`{${otherUpload}}`]]], [["app/(app)/tokens/actions.ts#revokeToken", [ids.tokenId.toUpperCase()]]], [["app/(app)/uploads/actions.ts#importDataset", ["__proto__"]]]] },
+    {
+      numRuns: 150,
+      endOnFailure: true,
+      examples: [
+        [["app/(app)/uploads/actions.ts#deleteUpload", [`{${otherUpload}}`]]],
+        [["app/(app)/tokens/actions.ts#revokeToken", [ids.tokenId.toUpperCase()]]],
+        [["app/(app)/uploads/actions.ts#importDataset", ["__proto__"]]],
+      ],
+    },
   );
   await otherContext.close();
 });

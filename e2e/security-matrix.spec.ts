@@ -45,10 +45,14 @@ async function snapshotOf(owner: Owner) {
   const tables = ["configurations", "results", "uploads", "schedules", "watched_sources", "api_tokens", "webdav_entries"];
   const parts: string[] = [];
   for (const table of tables) {
-    const [row] = await sql.unsafe(`select count(*)::int as count, coalesce(md5(string_agg(t::text, ',' order by t::text)), '') as digest from ${table} t where owner_id = $1`, [owner.userId]);
+    const [row] = await sql.unsafe(
+      `select count(*)::int as count, coalesce(md5(string_agg(t::text, ',' order by t::text)), '') as digest from ${table} t where owner_id = $1`,
+      [owner.userId],
+    );
     parts.push(`${table}:${row.count}:${row.digest}`);
   }
-  const [steps] = await sql`select coalesce(md5(string_agg(s::text, ',' order by s::text)), '') as digest from upload_steps s where upload_id = ${owner.uploadId}`;
+  const [steps] =
+    await sql`select coalesce(md5(string_agg(s::text, ',' order by s::text)), '') as digest from upload_steps s where upload_id = ${owner.uploadId}`;
   const [user] = await sql`select role, tier, password_hash from users where id = ${owner.userId}`;
   return [...parts, `steps:${steps.digest}`, `user:${user.role}:${user.tier}:${user.password_hash}`].join("\n");
 }
@@ -89,8 +93,15 @@ const PAGES: PageProbe[] = [
  * create: makes something for the caller; admin: 404 for non-admins; public: anyone.
  * Session kinds need the web session cookie; token kinds an API token (sessions do not count).
  */
-type RouteKind = "owned-session" | "list-session" | "create-session" | "admin-session" | "owned-token" | "list-token" | "create-token" | "public";
-type RouteProbe = { file: string; method: "GET" | "POST" | "DELETE"; kind: RouteKind; path: (owner: Owner) => string; publicStatus?: number };
+type RouteKind =
+  "owned-session" | "list-session" | "create-session" | "admin-session" | "owned-token" | "list-token" | "create-token" | "public";
+type RouteProbe = {
+  file: string;
+  method: "GET" | "POST" | "DELETE";
+  kind: RouteKind;
+  path: (owner: Owner) => string;
+  publicStatus?: number;
+};
 
 const V1_RENDER = { re: -0.8, im: 0.156, width: 32, height: 32, depth: 16 };
 const ROUTES: RouteProbe[] = [
@@ -99,16 +110,41 @@ const ROUTES: RouteProbe[] = [
   { file: "app/api/admin/usage/route.ts", method: "GET", kind: "admin-session", path: () => "/api/admin/usage" },
   { file: "app/api/auth/[...nextauth]/route.ts", method: "GET", kind: "public", path: () => "/api/auth/session", publicStatus: 200 },
   { file: "app/api/auth/[...nextauth]/route.ts", method: "GET", kind: "public", path: () => "/api/auth/providers", publicStatus: 200 },
-  { file: "app/api/configurations/[id]/status/route.ts", method: "GET", kind: "owned-session", path: (owner) => `/api/configurations/${owner.configurationId}/status` },
+  {
+    file: "app/api/configurations/[id]/status/route.ts",
+    method: "GET",
+    kind: "owned-session",
+    path: (owner) => `/api/configurations/${owner.configurationId}/status`,
+  },
   { file: "app/api/configurations/status/route.ts", method: "GET", kind: "list-session", path: () => "/api/configurations/status" },
   { file: "app/api/health/route.ts", method: "GET", kind: "public", path: () => "/api/health", publicStatus: 200 },
   { file: "app/api/images/[sha256]/route.ts", method: "GET", kind: "owned-session", path: (owner) => `/api/images/${owner.imageSha256}` },
   // Without the scraper's token the metrics do not exist.
   { file: "app/api/metrics/route.ts", method: "GET", kind: "public", path: () => "/api/metrics", publicStatus: 404 },
-  { file: "app/api/results/[id]/download/route.ts", method: "GET", kind: "owned-session", path: (owner) => `/api/results/${owner.resultId}/download` },
-  { file: "app/api/results/[id]/log/route.ts", method: "GET", kind: "owned-session", path: (owner) => `/api/results/${owner.resultId}/log` },
-  { file: "app/api/uploads/[id]/download/route.ts", method: "GET", kind: "owned-session", path: (owner) => `/api/uploads/${owner.uploadId}/download` },
-  { file: "app/api/uploads/[id]/log/route.ts", method: "GET", kind: "owned-session", path: (owner) => `/api/uploads/${owner.uploadId}/log` },
+  {
+    file: "app/api/results/[id]/download/route.ts",
+    method: "GET",
+    kind: "owned-session",
+    path: (owner) => `/api/results/${owner.resultId}/download`,
+  },
+  {
+    file: "app/api/results/[id]/log/route.ts",
+    method: "GET",
+    kind: "owned-session",
+    path: (owner) => `/api/results/${owner.resultId}/log`,
+  },
+  {
+    file: "app/api/uploads/[id]/download/route.ts",
+    method: "GET",
+    kind: "owned-session",
+    path: (owner) => `/api/uploads/${owner.uploadId}/download`,
+  },
+  {
+    file: "app/api/uploads/[id]/log/route.ts",
+    method: "GET",
+    kind: "owned-session",
+    path: (owner) => `/api/uploads/${owner.uploadId}/log`,
+  },
   { file: "app/api/uploads/[id]/route.ts", method: "GET", kind: "owned-session", path: (owner) => `/api/uploads/${owner.uploadId}` },
   { file: "app/api/uploads/route.ts", method: "GET", kind: "list-session", path: () => "/api/uploads" },
   { file: "app/api/uploads/route.ts", method: "POST", kind: "create-session", path: () => "/api/uploads?name=matrix.txt" },
@@ -119,12 +155,22 @@ const ROUTES: RouteProbe[] = [
   { file: "app/api/v1/jobs/[id]/route.ts", method: "GET", kind: "owned-token", path: (owner) => `/api/v1/jobs/${owner.uploadId}` },
   { file: "app/api/v1/me/route.ts", method: "GET", kind: "list-token", path: () => "/api/v1/me" },
   { file: "app/api/v1/openapi.json/route.ts", method: "GET", kind: "public", path: () => "/api/v1/openapi.json", publicStatus: 200 },
-  { file: "app/api/v1/renders/[id]/image/route.ts", method: "GET", kind: "owned-token", path: (owner) => `/api/v1/renders/${owner.resultId}/image` },
+  {
+    file: "app/api/v1/renders/[id]/image/route.ts",
+    method: "GET",
+    kind: "owned-token",
+    path: (owner) => `/api/v1/renders/${owner.resultId}/image`,
+  },
   { file: "app/api/v1/renders/[id]/route.ts", method: "GET", kind: "owned-token", path: (owner) => `/api/v1/renders/${owner.resultId}` },
   { file: "app/api/v1/renders/[id]/route.ts", method: "DELETE", kind: "owned-token", path: (owner) => `/api/v1/renders/${owner.resultId}` },
   { file: "app/api/v1/renders/route.ts", method: "GET", kind: "list-token", path: () => "/api/v1/renders" },
   { file: "app/api/v1/renders/route.ts", method: "POST", kind: "create-token", path: () => "/api/v1/renders" },
-  { file: "app/api/v1/uploads/[id]/download/route.ts", method: "GET", kind: "owned-token", path: (owner) => `/api/v1/uploads/${owner.uploadId}/download` },
+  {
+    file: "app/api/v1/uploads/[id]/download/route.ts",
+    method: "GET",
+    kind: "owned-token",
+    path: (owner) => `/api/v1/uploads/${owner.uploadId}/download`,
+  },
   { file: "app/api/v1/uploads/[id]/route.ts", method: "GET", kind: "owned-token", path: (owner) => `/api/v1/uploads/${owner.uploadId}` },
   { file: "app/api/v1/uploads/[id]/route.ts", method: "DELETE", kind: "owned-token", path: (owner) => `/api/v1/uploads/${owner.uploadId}` },
   { file: "app/api/v1/uploads/route.ts", method: "GET", kind: "list-token", path: () => "/api/v1/uploads" },
@@ -134,20 +180,40 @@ const ROUTES: RouteProbe[] = [
 /** Server actions with the arguments an attacker would send: the owner's ids. A form is `{ form: fields }`. */
 /** `refusal`: what the action answers another signed-in user who sends the owner's ids. */
 type ActionProbe = { args: (owner: Owner) => unknown[]; refusal?: string };
-const CONFIGURATION_FORM = { name: "Hijacked", re: "0.3", im: "0.5", depth: "32", width: "32", height: "32", zoom: "1", cx: "0", cy: "0", colormap: "ocean" };
+const CONFIGURATION_FORM = {
+  name: "Hijacked",
+  re: "0.3",
+  im: "0.5",
+  depth: "32",
+  width: "32",
+  height: "32",
+  zoom: "1",
+  cx: "0",
+  cy: "0",
+  colormap: "ocean",
+};
 const ACTIONS: Record<string, ActionProbe> = {
   "app/(auth)/actions.ts#signInWithPassword": { args: (owner) => [{}, { form: { email: owner.email, password: "not their password" } }] },
   "app/(auth)/actions.ts#signUpWithPassword": { args: (owner) => [{}, { form: { email: owner.email, password: "not their password" } }] },
   "app/(auth)/actions.ts#signOutUser": { args: () => [] },
-  "app/(app)/configurations/actions.ts#saveConfiguration": { args: (owner) => [owner.configurationId, {}, { form: CONFIGURATION_FORM }], refusal: "This configuration does not exist" },
+  "app/(app)/configurations/actions.ts#saveConfiguration": {
+    args: (owner) => [owner.configurationId, {}, { form: CONFIGURATION_FORM }],
+    refusal: "This configuration does not exist",
+  },
   "app/(app)/configurations/actions.ts#cancelRender": { args: (owner) => [owner.resultId], refusal: "This render does not exist" },
   "app/(app)/configurations/actions.ts#saveSchedule": {
     args: (owner) => [owner.configurationId, {}, { form: { repeat: "daily", time: "03:00", timeZone: "UTC" } }],
     refusal: "This configuration does not exist",
   },
-  "app/(app)/configurations/actions.ts#deleteSchedule": { args: (owner) => [owner.configurationId], refusal: "This configuration has no schedule" },
+  "app/(app)/configurations/actions.ts#deleteSchedule": {
+    args: (owner) => [owner.configurationId],
+    refusal: "This configuration has no schedule",
+  },
   "app/(app)/tokens/actions.ts#createToken": { args: () => [{}, { form: { name: "matrix token" } }] },
-  "app/(app)/tokens/actions.ts#revokeToken": { args: (owner) => [owner.tokenId], refusal: "This token does not exist or is already revoked" },
+  "app/(app)/tokens/actions.ts#revokeToken": {
+    args: (owner) => [owner.tokenId],
+    refusal: "This token does not exist or is already revoked",
+  },
   "app/(app)/uploads/actions.ts#reprocessUpload": { args: (owner) => [owner.uploadId], refusal: "This file does not exist" },
   "app/(app)/uploads/actions.ts#deleteUpload": { args: (owner) => [owner.uploadId], refusal: "This file does not exist" },
   "app/(app)/uploads/actions.ts#importDataset": { args: () => ["iris"] },
@@ -184,7 +250,12 @@ async function createOwner(browser: Browser): Promise<Owner> {
   expect(created.status()).toBe(201);
   const { id: uploadId } = (await created.json()) as { id: string };
   await expect
-    .poll(async () => ((await (await page.request.get(`/api/uploads/${uploadId}`)).json()) as { upload: { thumbnailSha256: string | null } }).upload.thumbnailSha256, { timeout: 20_000 })
+    .poll(
+      async () =>
+        ((await (await page.request.get(`/api/uploads/${uploadId}`)).json()) as { upload: { thumbnailSha256: string | null } }).upload
+          .thumbnailSha256,
+      { timeout: 20_000 },
+    )
     .not.toBeNull();
   await context.close(); // the owner stays away: nothing of theirs should change from here on
 
@@ -193,7 +264,16 @@ async function createOwner(browser: Browser): Promise<Owner> {
     select u.id as user_id, r.id as result_id, r.image_sha256, t.id as token_id
     from users u join results r on r.owner_id = u.id join api_tokens t on t.owner_id = u.id
     where u.email = ${email} and r.configuration_id = ${configurationId}`;
-  return { email, userId: row.user_id, configurationId, resultId: row.result_id, imageSha256: row.image_sha256, uploadId, uploadName, tokenId: row.token_id };
+  return {
+    email,
+    userId: row.user_id,
+    configurationId,
+    resultId: row.result_id,
+    imageSha256: row.image_sha256,
+    uploadId,
+    uploadName,
+    tokenId: row.token_id,
+  };
 }
 
 type ErrorBody = { error: { code: string } };
@@ -219,7 +299,10 @@ async function expiredSessionContext(browser: Browser, baseURL: string, user: { 
 const countOthers = async (table: string, exceptOwnerId: string) =>
   (await sql.unsafe(`select count(*)::int as count from ${table} where owner_id <> $1`, [exceptOwnerId]))[0].count as number;
 
-test("every page, route and action refuses other people's ids, no session and an expired session, and changes nothing", async ({ browser, baseURL }) => {
+test("every page, route and action refuses other people's ids, no session and an expired session, and changes nothing", async ({
+  browser,
+  baseURL,
+}) => {
   test.setTimeout(300_000);
 
   // Nothing is forgotten: every page, route handler and action in the app has its row.
@@ -228,10 +311,17 @@ test("every page, route and action refuses other people's ids, no session and an
   const routeFiles = appFiles("route.ts").sort();
   expect(routeFiles, "route handlers missing from ROUTES").toEqual([...new Set(ROUTES.map((probe) => probe.file))].sort());
   for (const file of routeFiles) {
-    const methods = [...readFileSync(file, "utf8").matchAll(/export (?:const|async function|function) (GET|POST|PUT|PATCH|DELETE)\b/g)].map((match) => match[1]);
+    const methods = [...readFileSync(file, "utf8").matchAll(/export (?:const|async function|function) (GET|POST|PUT|PATCH|DELETE)\b/g)].map(
+      (match) => match[1],
+    );
     const destructured = /export const \{ ([A-Z, ]+) \} = handlers/.exec(readFileSync(file, "utf8"))?.[1].split(/,\s*/) ?? [];
-    for (const method of [...methods, ...destructured].filter((method) => method !== "POST" || file !== "app/api/auth/[...nextauth]/route.ts")) {
-      expect(ROUTES.some((probe) => probe.file === file && probe.method === method), `${method} ${file} has no row in ROUTES`).toBe(true);
+    for (const method of [...methods, ...destructured].filter(
+      (method) => method !== "POST" || file !== "app/api/auth/[...nextauth]/route.ts",
+    )) {
+      expect(
+        ROUTES.some((probe) => probe.file === file && probe.method === method),
+        `${method} ${file} has no row in ROUTES`,
+      ).toBe(true);
     }
   }
   const actions = builtActions();
@@ -256,7 +346,11 @@ test("every page, route and action refuses other people's ids, no session and an
   const identities: Identity[] = [
     { name: "another user", context: intruderContext, token: intruder.token, hasSession: true },
     { name: "no session", context: await browser.newContext(), hasSession: false },
-    { name: "an expired session", context: await expiredSessionContext(browser, baseURL!, { id: owner.userId, email: owner.email }), hasSession: false },
+    {
+      name: "an expired session",
+      context: await expiredSessionContext(browser, baseURL!, { id: owner.userId, email: owner.email }),
+      hasSession: false,
+    },
   ];
 
   // Pages.
@@ -300,7 +394,11 @@ test("every page, route and action refuses other people's ids, no session and an
         if (probe.method === "GET") return identity.context.request.get(probe.path(owner), options);
         if (probe.method === "DELETE") return identity.context.request.delete(probe.path(owner), options);
         const data = probe.path(owner).includes("/renders") ? JSON.stringify(V1_RENDER) : Buffer.from("matrix bytes");
-        return identity.context.request.post(probe.path(owner), { ...options, headers: { ...headers, "Content-Type": "application/json" }, data });
+        return identity.context.request.post(probe.path(owner), {
+          ...options,
+          headers: { ...headers, "Content-Type": "application/json" },
+          data,
+        });
       };
       // With a token when the route takes tokens and the identity has one; the session cookie goes along anyway.
       const response: APIResponse = await send(usesToken && identity.token ? { Authorization: `Bearer ${identity.token}` } : {});
@@ -336,9 +434,16 @@ test("every page, route and action refuses other people's ids, no session and an
   const origin = new URL(baseURL!).origin;
   const actionId = (key: string) => actions.find((action) => action.key === key)!.id;
   // First, proof that the calls below reach the actions: the intruder's own configuration saves.
-  const ownSave = await callAction(intruderContext.request, actionId("app/(app)/configurations/actions.ts#saveConfiguration"), [intruderConfigurationUrl.split("/").pop(), {}, { form: { ...CONFIGURATION_FORM, name: "Intruder renamed" } }], origin);
+  const ownSave = await callAction(
+    intruderContext.request,
+    actionId("app/(app)/configurations/actions.ts#saveConfiguration"),
+    [intruderConfigurationUrl.split("/").pop(), {}, { form: { ...CONFIGURATION_FORM, name: "Intruder renamed" } }],
+    origin,
+  );
   expect(ownSave.status()).toBe(200);
-  expect((await sql`select name from configurations where id = ${intruderConfigurationUrl.split("/").pop()!}`)[0].name).toBe("Intruder renamed");
+  expect((await sql`select name from configurations where id = ${intruderConfigurationUrl.split("/").pop()!}`)[0].name).toBe(
+    "Intruder renamed",
+  );
 
   for (const [key, probe] of Object.entries(ACTIONS)) {
     if (key.startsWith("app/(auth)/")) continue; // public by nature; sign-in is covered by the rate-limit tests
@@ -357,7 +462,12 @@ test("every page, route and action refuses other people's ids, no session and an
     }
   }
   // Nor make themself pro.
-  const promoted = await callAction(intruderContext.request, actionId("app/(app)/admin/actions.ts#changeUserTier"), [intruderRow.id, "pro"], origin);
+  const promoted = await callAction(
+    intruderContext.request,
+    actionId("app/(app)/admin/actions.ts#changeUserTier"),
+    [intruderRow.id, "pro"],
+    origin,
+  );
   expect(await promoted.text()).toContain("Not found");
   expect((await sql`select tier from users where id = ${intruderRow.id}`)[0].tier).toBe(intruderRow.tier);
 

@@ -22,7 +22,9 @@ async function watchForCspViolations(page: Page) {
   const violations: string[] = [];
   await page.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (event) => {
-      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber} on ${location.pathname}`);
+      console.error(
+        `CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber} on ${location.pathname}`,
+      );
     });
   });
   page.on("console", (message) => {
@@ -31,12 +33,17 @@ async function watchForCspViolations(page: Page) {
   return violations;
 }
 
-test("pages carry a per-request nonce CSP and work under it: sign-up, configurations with a render, uploads, dashboard", async ({ page }) => {
+test("pages carry a per-request nonce CSP and work under it: sign-up, configurations with a render, uploads, dashboard", async ({
+  page,
+}) => {
   const violations = await watchForCspViolations(page);
 
   const signIn = await page.goto("/sign-in");
   const policy = signIn!.headers()["content-security-policy"];
-  const scriptSrc = policy.split(";").map((directive) => directive.trim()).find((directive) => directive.startsWith("script-src "));
+  const scriptSrc = policy
+    .split(";")
+    .map((directive) => directive.trim())
+    .find((directive) => directive.startsWith("script-src "));
   expect(scriptSrc).toMatch(/^script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'$/);
   expect(policy).toContain("frame-ancestors 'none'");
   expect(policy).toContain("object-src 'none'");
@@ -45,7 +52,11 @@ test("pages carry a per-request nonce CSP and work under it: sign-up, configurat
   // Next's own scripts carry this response's nonce, and the next page gets another one.
   const nonce = /'nonce-([^']+)'/.exec(policy)![1];
   expect(await page.locator(`script[nonce]`).count()).toBeGreaterThan(0);
-  expect(await page.locator("script").evaluateAll((scripts, value) => scripts.every((script) => (script as HTMLScriptElement).nonce === value), nonce)).toBe(true);
+  expect(
+    await page
+      .locator("script")
+      .evaluateAll((scripts, value) => scripts.every((script) => (script as HTMLScriptElement).nonce === value), nonce),
+  ).toBe(true);
   const again = await page.goto("/sign-up");
   expect(again!.headers()["content-security-policy"]).not.toContain(nonce);
   for (const [name, value] of Object.entries({
@@ -97,7 +108,11 @@ test("API answers carry static security headers, without passing through the pro
   }
 });
 
-test("the session cookie is HttpOnly and SameSite=Lax, and Secure with a __Secure- name behind https", async ({ page, playwright, baseURL }) => {
+test("the session cookie is HttpOnly and SameSite=Lax, and Secure with a __Secure- name behind https", async ({
+  page,
+  playwright,
+  baseURL,
+}) => {
   const email = uniqueEmail("cookie");
   await new AuthPage(page).signUp(email);
   const session = (await page.context().cookies()).find((cookie) => cookie.name === "authjs.session-token");
@@ -107,7 +122,9 @@ test("the session cookie is HttpOnly and SameSite=Lax, and Secure with a __Secur
   // Behind an https proxy (X-Forwarded-Proto, as Vercel or a reverse proxy sets it), next-auth switches to secure cookies.
   const https = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { "X-Forwarded-Proto": "https" } });
   const csrf = await https.get("/api/auth/csrf");
-  const csrfCookie = csrf.headersArray().find((header) => header.name.toLowerCase() === "set-cookie" && header.value.startsWith("__Host-authjs.csrf-token="))!;
+  const csrfCookie = csrf
+    .headersArray()
+    .find((header) => header.name.toLowerCase() === "set-cookie" && header.value.startsWith("__Host-authjs.csrf-token="))!;
   expect(csrfCookie.value).toMatch(/; HttpOnly/i);
   expect(csrfCookie.value).toMatch(/; Secure/i);
   const signedIn = await https.post("/api/auth/callback/credentials", {
@@ -116,7 +133,9 @@ test("the session cookie is HttpOnly and SameSite=Lax, and Secure with a __Secur
     maxRedirects: 0,
   });
   expect(signedIn.status()).toBe(302);
-  const sessionCookie = signedIn.headersArray().find((header) => header.name.toLowerCase() === "set-cookie" && header.value.startsWith("__Secure-authjs.session-token="));
+  const sessionCookie = signedIn
+    .headersArray()
+    .find((header) => header.name.toLowerCase() === "set-cookie" && header.value.startsWith("__Secure-authjs.session-token="));
   expect(sessionCookie?.value).toMatch(/; HttpOnly/i);
   expect(sessionCookie?.value).toMatch(/; Secure/i);
   expect(sessionCookie?.value).toMatch(/; SameSite=Lax/i);
@@ -138,7 +157,12 @@ test("a server action replayed from another origin is rejected and changes nothi
 
   const replay = (request: Request, origin: string) =>
     page.request.post(request.url(), {
-      headers: { "Next-Action": request.headers()["next-action"], "Content-Type": request.headers()["content-type"], Accept: "text/x-component", Origin: origin },
+      headers: {
+        "Next-Action": request.headers()["next-action"],
+        "Content-Type": request.headers()["content-type"],
+        Accept: "text/x-component",
+        Origin: origin,
+      },
       data: request.postDataBuffer()!.toString("latin1").replaceAll("Renamed", "Hijacked"),
     });
   for (const origin of ["https://evil.example", "null", baseURL!.replace("127.0.0.1", "localhost")]) {
@@ -155,7 +179,9 @@ test("a server action replayed from another origin is rejected and changes nothi
 async function waitForDetectedType(request: APIRequestContext, id: string) {
   let detectedType: string | null = null;
   await expect
-    .poll(async () => (detectedType = ((await (await request.get(`/api/uploads/${id}`)).json()) as UploadBody).upload.detectedType), { timeout: 20_000 })
+    .poll(async () => (detectedType = ((await (await request.get(`/api/uploads/${id}`)).json()) as UploadBody).upload.detectedType), {
+      timeout: 20_000,
+    })
     .not.toBeNull();
   return detectedType!;
 }
@@ -163,11 +189,20 @@ async function waitForDetectedType(request: APIRequestContext, id: string) {
 test("uploaded HTML and SVG are only ever downloaded, never rendered in our origin", async ({ page }) => {
   await new AuthPage(page).signUp(uniqueEmail("active-content"));
   const files = {
-    "page.html": { type: "text/html", body: "<!doctype html><html><body><script>document.title = 'pwned'</script><h1>hi</h1></body></html>" },
-    "drawing.svg": { type: "image/svg+xml", body: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><circle r="5"/></svg>' },
+    "page.html": {
+      type: "text/html",
+      body: "<!doctype html><html><body><script>document.title = 'pwned'</script><h1>hi</h1></body></html>",
+    },
+    "drawing.svg": {
+      type: "image/svg+xml",
+      body: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><circle r="5"/></svg>',
+    },
   };
   for (const [name, file] of Object.entries(files)) {
-    const created = await page.request.post(`/api/uploads?name=${encodeURIComponent(name)}`, { headers: { "Content-Type": file.type }, data: Buffer.from(file.body) });
+    const created = await page.request.post(`/api/uploads?name=${encodeURIComponent(name)}`, {
+      headers: { "Content-Type": file.type },
+      data: Buffer.from(file.body),
+    });
     expect(created.status()).toBe(201);
     const { id } = (await created.json()) as { id: string };
     // Typed by content: text, whatever the name and the declared type say.
@@ -200,7 +235,11 @@ test("uploaded HTML and SVG are only ever downloaded, never rendered in our orig
   const created = await page.request.post(`/api/uploads?name=${encodeURIComponent(fixtures.png.name)}`, { data: fixtures.png.bytes });
   const { id } = (await created.json()) as { id: string };
   let thumbnail: string | null = null;
-  await expect.poll(async () => (thumbnail = ((await (await page.request.get(`/api/uploads/${id}`)).json()) as UploadBody).upload.thumbnailSha256), { timeout: 20_000 }).not.toBeNull();
+  await expect
+    .poll(async () => (thumbnail = ((await (await page.request.get(`/api/uploads/${id}`)).json()) as UploadBody).upload.thumbnailSha256), {
+      timeout: 20_000,
+    })
+    .not.toBeNull();
   const image = await page.request.get(`/api/images/${thumbnail}`);
   expect(image.headers()["content-type"]).toMatch(/^image\/(png|webp|jpeg)$/);
   expect(image.headers()["x-content-type-options"]).toBe("nosniff");
@@ -299,7 +338,9 @@ test("sign-up of a taken email says so only after a counted sign-in attempt, and
 
   // Its owner, signing up again with their password, is simply signed in; the account is unchanged.
   await new AuthPage(page).signUp(email);
-  const [after] = await sql<{ password_hash: string; count: number }[]>`select password_hash, (select count(*)::int from users where email = ${email}) as count from users where email = ${email}`;
+  const [after] = await sql<
+    { password_hash: string; count: number }[]
+  >`select password_hash, (select count(*)::int from users where email = ${email}) as count from users where email = ${email}`;
   expect(after).toEqual({ password_hash: user.password_hash, count: 1 });
   await context.close();
 

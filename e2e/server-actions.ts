@@ -20,7 +20,13 @@ export type Form = { form: Record<string, string | string[] | Blob> };
  * Calls a server action the way React's client does (encodeReply): JSON args, or a multipart body when one is a form.
  * `path` is the page it is posted to (any page finds the action by its id); `headers` go along.
  */
-export function callAction(request: APIRequestContext, actionId: string, args: unknown[], origin: string, options: { path?: string; headers?: Record<string, string> } = {}) {
+export function callAction(
+  request: APIRequestContext,
+  actionId: string,
+  args: unknown[],
+  origin: string,
+  options: { path?: string; headers?: Record<string, string> } = {},
+) {
   const { path = "/configurations" } = options;
   const headers = { "Next-Action": actionId, Accept: "text/x-component", Origin: origin, ...options.headers };
   const formIndex = args.findIndex((arg) => typeof arg === "object" && arg !== null && "form" in arg);
@@ -56,7 +62,8 @@ export function asReplyValue(value: unknown): unknown {
   if (value !== null && typeof value === "object") {
     // defineProperty keeps a "__proto__" key an own key, as JSON.parse does on the server.
     const encoded: Record<string, unknown> = {};
-    for (const [key, entry] of Object.entries(value)) Object.defineProperty(encoded, key, { value: asReplyValue(entry), enumerable: true, writable: true, configurable: true });
+    for (const [key, entry] of Object.entries(value))
+      Object.defineProperty(encoded, key, { value: asReplyValue(entry), enumerable: true, writable: true, configurable: true });
     return encoded;
   }
   return value;

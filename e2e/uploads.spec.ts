@@ -110,7 +110,12 @@ test("files past the size limit are refused, in the page and by the route while 
       controller.close();
     },
   });
-  const response = await fetch(`${baseURL}/api/uploads?name=stream.bin`, { method: "POST", body, headers: { cookie }, duplex: "half" } as RequestInit);
+  const response = await fetch(`${baseURL}/api/uploads?name=stream.bin`, {
+    method: "POST",
+    body,
+    headers: { cookie },
+    duplex: "half",
+  } as RequestInit);
   expect(response.status).toBe(413);
   expect(await response.json()).toEqual({ error: { code: "file_too_large", message: "File is larger than the 5.0 MiB limit" } });
   // A name is required; nothing is kept from refused uploads.

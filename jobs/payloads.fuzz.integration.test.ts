@@ -37,7 +37,18 @@ afterAll(async () => {
 
 /** Every person-visible row a task could write, as JSON, in a stable order. */
 async function snapshotRows() {
-  const tables = ["users", "configurations", "results", "blobs", "uploads", "upload_steps", "stored_files", "job_logs", "schedules", "watched_sources"];
+  const tables = [
+    "users",
+    "configurations",
+    "results",
+    "blobs",
+    "uploads",
+    "upload_steps",
+    "stored_files",
+    "job_logs",
+    "schedules",
+    "watched_sources",
+  ];
   const snapshot: Record<string, unknown> = {};
   for (const table of tables) {
     const rows = await test.db.execute<{ row: unknown }>(sql`select to_jsonb(t) as row from ${sql.identifier(table)} t order by 1`);
@@ -46,20 +57,39 @@ async function snapshotRows() {
   return snapshot;
 }
 
-type Job = { id: string; task_identifier: string; attempts: number; max_attempts: number; last_error: string | null; locked_at: Date | null };
+type Job = {
+  id: string;
+  task_identifier: string;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  locked_at: Date | null;
+};
 const readJobs = (ids: string[]) =>
-  test.db.execute<Job>(sql`select j.id::text, t.identifier as task_identifier, j.attempts, j.max_attempts, j.last_error, j.locked_at from graphile_worker._private_jobs j
+  test.db
+    .execute<Job>(sql`select j.id::text, t.identifier as task_identifier, j.attempts, j.max_attempts, j.last_error, j.locked_at from graphile_worker._private_jobs j
     join graphile_worker._private_tasks t on t.id = j.task_id where j.id = any(${`{${ids.join(",")}}`}::bigint[])`);
 
 describe("fuzzed job payloads", () => {
   it("fail for good with the reason when they can never be valid, keep the workers running, and change no rows", async () => {
     // Finished work of a person: what a stale or forged payload might name.
     const user = await createTestUser(test.db);
-    const saved = await saveConfiguration(test.db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, width: 32, height: 32, depth: 16 } });
+    const saved = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      input: { ...DEFAULT_CONFIGURATION, width: 32, height: 32, depth: 16 },
+    });
     if (!saved.ok) throw new Error("save failed");
-    const upload = await storeUpload(test.db, Readable.from([Buffer.from("a,b\n1,2\n")]), { ownerId: user.id, name: "data.csv", declaredType: "text/csv" }, { maxBytes: 1024 });
+    const upload = await storeUpload(
+      test.db,
+      Readable.from([Buffer.from("a,b\n1,2\n")]),
+      { ownerId: user.id, name: "data.csv", declaredType: "text/csv" },
+      { maxBytes: 1024 },
+    );
     await waitFor(
-      () => test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`),
+      () =>
+        test.db.execute<{ count: number }>(
+          sql`select count(*)::int as count from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`,
+        ),
       (rows) => rows[0].count === 0,
     );
     expect((await getUpload(test.db, { id: upload.id, ownerId: user.id }))?.isProcessed).toBe(true);
@@ -71,10 +101,15 @@ describe("fuzzed job payloads", () => {
       hostileJson(),
       hostileRecord(["resultId", "uploadId", "_cron"]),
       // Well-formed, naming finished work (or nothing): a re-delivery that must change nothing.
-      fc.record({ resultId: fc.oneof(fc.constantFrom(...existingIds), fc.uuid()), uploadId: fc.oneof(fc.constantFrom(...existingIds), fc.uuid()) }, { requiredKeys: [] }),
+      fc.record(
+        { resultId: fc.oneof(fc.constantFrom(...existingIds), fc.uuid()), uploadId: fc.oneof(fc.constantFrom(...existingIds), fc.uuid()) },
+        { requiredKeys: [] },
+      ),
     );
     // One batch (a dozen payloads per task), run once: fast-check prints its seed and the batch if it fails.
-    const batch = fc.tuple(...tasks.map((task) => fc.array(payloadFor, { minLength: 12, maxLength: 12 }).map((payloads) => ({ task, payloads }))));
+    const batch = fc.tuple(
+      ...tasks.map((task) => fc.array(payloadFor, { minLength: 12, maxLength: 12 }).map((payloads) => ({ task, payloads }))),
+    );
     await fc.assert(
       fc.asyncProperty(batch, async (perTask) => {
         const added: { id: string; task: TaskName; payload: unknown }[] = [];
@@ -113,7 +148,10 @@ describe("fuzzed job payloads", () => {
     );
 
     // The workers still work: a real render after the storm.
-    const again = await saveConfiguration(test.db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, width: 32, height: 32, depth: 17 } });
+    const again = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      input: { ...DEFAULT_CONFIGURATION, width: 32, height: 32, depth: 17 },
+    });
     if (!again.ok) throw new Error("save failed");
     await waitFor(
       () => test.db.execute<{ status: string }>(sql`select status from results where id = ${again.resultId}`),

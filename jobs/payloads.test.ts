@@ -41,6 +41,7 @@ describe("task payloads", () => {
 
   it("cron tasks accept graphile-worker's _cron details", () => {
     const cron = { _cron: { ts: "2026-11-24T03:17:00.000Z", backfilled: false } };
-    for (const task of ["housekeeping", "run_schedules", "check_sources", "roll_up_usage"] as const) expect(taskPayloads[task].parse(cron)).toEqual(cron);
+    for (const task of ["housekeeping", "run_schedules", "check_sources", "roll_up_usage"] as const)
+      expect(taskPayloads[task].parse(cron)).toEqual(cron);
   });
 });

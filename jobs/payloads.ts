@@ -30,7 +30,16 @@ export type TaskPayload<T extends TaskName> = z.infer<(typeof taskPayloads)[T]>;
 
 /** Which tasks a worker runs: `npm run worker -- --only large` for the special-hardware queue. */
 export const TASK_GROUPS = {
-  standard: ["render", "upload_checksum", "upload_type", "upload_thumbnail", "housekeeping", "run_schedules", "check_sources", "roll_up_usage"],
+  standard: [
+    "render",
+    "upload_checksum",
+    "upload_type",
+    "upload_thumbnail",
+    "housekeeping",
+    "run_schedules",
+    "check_sources",
+    "roll_up_usage",
+  ],
   large: ["render_large"],
 } as const satisfies Record<string, TaskName[]>;
 export type TaskGroup = keyof typeof TASK_GROUPS;

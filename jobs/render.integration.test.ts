@@ -29,7 +29,6 @@ const input = (overrides: Partial<ConfigurationInput> = {}): ConfigurationInput 
 // c = 0: most points never escape and cost the full depth; about half a minute on two cores.
 const LONG = { re: 0, im: 0, width: 4096, height: 2048, depth: 5000 };
 
-
 const readResult = async (id: string) => (await test.db.select().from(results).where(eq(results.id, id)))[0];
 const pendingJobs = async () =>
   Number((await test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`))[0].count);
@@ -44,7 +43,10 @@ describe("render task through a real worker", () => {
   it("renders, stores the PNG and a thumbnail, and records timings and the worker", async () => {
     const user = await createTestUser(test.db);
     const saved = await save(user.id, { width: 320, height: 200 });
-    const result = await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+    const result = await waitFor(
+      () => readResult(saved.resultId),
+      (row) => row.status === "succeeded",
+    );
 
     expect(result).toMatchObject({ progress: 1, attempts: 1, workerId: worker.id, error: null });
     expect(result.wallMs).toBeGreaterThan(0);
@@ -93,7 +95,10 @@ describe("render task through a real worker", () => {
   it("a re-delivered job leaves the same single result", async () => {
     const user = await createTestUser(test.db);
     const saved = await save(user.id, { width: 64, height: 64 });
-    const done = await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+    const done = await waitFor(
+      () => readResult(saved.resultId),
+      (row) => row.status === "succeeded",
+    );
     await test.db.transaction((tx) => enqueue(tx, "render", { resultId: saved.resultId }));
     await waitFor(pendingJobs, (count) => count === 0);
     const again = await readResult(saved.resultId);
@@ -104,10 +109,16 @@ describe("render task through a real worker", () => {
   it("stops a running render that a newer save superseded, and renders the newer one", async () => {
     const user = await createTestUser(test.db);
     const first = await save(user.id, { name: "Picture", width: 128, height: 128 });
-    await waitFor(() => readResult(first.resultId), (row) => row.status === "succeeded");
+    await waitFor(
+      () => readResult(first.resultId),
+      (row) => row.status === "succeeded",
+    );
 
     const long = await save(user.id, LONG, first.configurationId);
-    await waitFor(() => readResult(long.resultId), (row) => row.status === "running" && row.progress > 0);
+    await waitFor(
+      () => readResult(long.resultId),
+      (row) => row.status === "running" && row.progress > 0,
+    );
     // While it computes, the last picture is what shows, marked stale.
     const during = await getConfigurationStatus(test.db, { id: first.configurationId, ownerId: user.id });
     expect(during?.shown).toMatchObject({ id: first.resultId, isStale: true });
@@ -115,7 +126,10 @@ describe("render task through a real worker", () => {
 
     const newer = await save(user.id, { width: 96, height: 96 }, first.configurationId);
     const startedAt = Date.now();
-    await waitFor(() => readResult(newer.resultId), (row) => row.status === "succeeded");
+    await waitFor(
+      () => readResult(newer.resultId),
+      (row) => row.status === "succeeded",
+    );
     const superseded = await readResult(long.resultId);
     expect(superseded.status).toBe("superseded");
     expect(superseded.imageSha256).toBeNull();
@@ -132,9 +146,15 @@ describe("render task through a real worker", () => {
   it("cancels a running render: the worker stops and the previous picture stays", async () => {
     const user = await createTestUser(test.db);
     const first = await save(user.id, { width: 64, height: 64 });
-    await waitFor(() => readResult(first.resultId), (row) => row.status === "succeeded");
+    await waitFor(
+      () => readResult(first.resultId),
+      (row) => row.status === "succeeded",
+    );
     const long = await save(user.id, LONG, first.configurationId);
-    await waitFor(() => readResult(long.resultId), (row) => row.status === "running" && row.progress > 0);
+    await waitFor(
+      () => readResult(long.resultId),
+      (row) => row.status === "running" && row.progress > 0,
+    );
 
     expect(await cancelResult(test.db, { resultId: long.resultId, ownerId: user.id })).toEqual({ ok: true });
     await waitFor(pendingJobs, (count) => count === 0, 5_000);
@@ -142,7 +162,10 @@ describe("render task through a real worker", () => {
     expect(cancelled.status).toBe("cancelled");
     expect(cancelled.progress).toBeLessThan(1);
     // What it computed before it stopped is accounted to its owner.
-    await waitFor(() => readResult(long.resultId), (row) => row.cpuMs !== null);
+    await waitFor(
+      () => readResult(long.resultId),
+      (row) => row.cpuMs !== null,
+    );
     const { cpuMs } = await readResult(long.resultId);
     expect(cpuMs).toBeGreaterThan(0);
     const usage = await getMonthlyUsage(test.db, { ownerId: user.id });
@@ -153,7 +176,11 @@ describe("render task through a real worker", () => {
 
   it("leaves large renders to the workers of the large queue", async () => {
     const user = await createTestUser(test.db);
-    const saved = await saveConfiguration(test.db, { ownerId: user.id, input: input({ width: 96, height: 96 }), largeRenderPixels: 64 * 64 });
+    const saved = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      input: input({ width: 96, height: 96 }),
+      largeRenderPixels: 64 * 64,
+    });
     if (!saved.ok) throw new Error("save failed");
     // The standard worker of this file polls every 2 s at most; give it two chances to (wrongly) take it.
     await new Promise((resolve) => setTimeout(resolve, 4_500));
@@ -161,7 +188,10 @@ describe("render task through a real worker", () => {
 
     const large = await startWorker({ databaseUrl: test.url, concurrency: 1, group: "large", log: () => {} });
     try {
-      const done = await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+      const done = await waitFor(
+        () => readResult(saved.resultId),
+        (row) => row.status === "succeeded",
+      );
       expect(done.workerId).toBe(large.id);
     } finally {
       await large.stop();
@@ -171,9 +201,15 @@ describe("render task through a real worker", () => {
   it("housekeeping purges old superseded results and unreferenced blobs, and keeps the rest", async () => {
     const user = await createTestUser(test.db);
     const first = await save(user.id, { width: 64, height: 64 });
-    await waitFor(() => readResult(first.resultId), (row) => row.status === "succeeded");
+    await waitFor(
+      () => readResult(first.resultId),
+      (row) => row.status === "succeeded",
+    );
     const second = await save(user.id, { width: 80, height: 80 }, first.configurationId);
-    await waitFor(() => readResult(second.resultId), (row) => row.status === "succeeded");
+    await waitFor(
+      () => readResult(second.resultId),
+      (row) => row.status === "succeeded",
+    );
 
     const blob = async (name: string, age: string) => {
       const sha256 = name.padEnd(64, "0");
@@ -186,7 +222,14 @@ describe("render task through a real worker", () => {
     const freshOrphan = await blob("cc", "1 minute");
     const [old] = await test.db
       .insert(results)
-      .values({ configurationId: first.configurationId, ownerId: user.id, params: { ...DEFAULT_CONFIGURATION }, paramsHash: "old", status: "superseded", imageSha256: oldImage })
+      .values({
+        configurationId: first.configurationId,
+        ownerId: user.id,
+        params: { ...DEFAULT_CONFIGURATION },
+        paramsHash: "old",
+        status: "superseded",
+        imageSha256: oldImage,
+      })
       .returning();
     await test.db.execute(sql`update results set finished_at = now() - interval '8 days' where id = ${old.id}`);
 
@@ -208,14 +251,25 @@ describe("render task through a real worker", () => {
   it("records a readable error and fails the result after its last attempt", async () => {
     const user = await createTestUser(test.db);
     const saved = await save(user.id, { width: 64, height: 64 });
-    await waitFor(() => readResult(saved.resultId), (row) => row.status === "succeeded");
+    await waitFor(
+      () => readResult(saved.resultId),
+      (row) => row.status === "succeeded",
+    );
     // A result whose stored params cannot be rendered (bypassing validation), with a single attempt.
     const [broken] = await test.db
       .insert(results)
-      .values({ configurationId: saved.configurationId, ownerId: user.id, params: { ...DEFAULT_CONFIGURATION, width: 0 }, paramsHash: "broken" })
+      .values({
+        configurationId: saved.configurationId,
+        ownerId: user.id,
+        params: { ...DEFAULT_CONFIGURATION, width: 0 },
+        paramsHash: "broken",
+      })
       .returning();
     await test.db.transaction((tx) => enqueue(tx, "render", { resultId: broken.id }, { maxAttempts: 1 }));
-    const failed = await waitFor(() => readResult(broken.id), (row) => row.status === "failed");
+    const failed = await waitFor(
+      () => readResult(broken.id),
+      (row) => row.status === "failed",
+    );
     expect(failed.error).toMatch(/width/);
     expect(failed.message).toMatch(/^Failed: /);
     expect(failed.finishedAt).not.toBeNull();

@@ -2,7 +2,15 @@ import { createHash } from "node:crypto";
 import type { JobHelpers, Task } from "graphile-worker";
 import type { Database } from "@/db/client";
 import { appendJobLog } from "@/db/queries/job-logs";
-import { claimRender, completeRender, handBackRender, recordRenderFailure, recordStoppedRenderCost, reportRenderProgress, rerankQueuedRenders } from "@/db/queries/render-jobs";
+import {
+  claimRender,
+  completeRender,
+  handBackRender,
+  recordRenderFailure,
+  recordStoppedRenderCost,
+  reportRenderProgress,
+  rerankQueuedRenders,
+} from "@/db/queries/render-jobs";
 import type { LogLevel } from "@/db/schema";
 import { describeError } from "@/lib/errors";
 import { isRenderAborted, renderPng, rgbImage, type RenderPool } from "@/lib/render";
@@ -54,7 +62,10 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
       });
       await progress.settled();
       // From the pixels, not the PNG: no decoding it again.
-      const thumbnail = await rgbImage(outcome.rgb, params.width, params.height).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside" }).webp().toBuffer();
+      const thumbnail = await rgbImage(outcome.rgb, params.width, params.height)
+        .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside" })
+        .webp()
+        .toBuffer();
       const isStored = await completeRender(db, {
         resultId,
         image: { sha256: sha256(outcome.png), contentType: "image/png", data: outcome.png },
@@ -90,12 +101,18 @@ export function createRenderTask({ db, renderPool, workerId }: RenderTaskDepende
       throw failure;
     } finally {
       // Its owner has one render fewer running: their queue moves up. Best effort: the order is a preference.
-      await rerankQueuedRenders(db, claimed.ownerId).catch((error: unknown) => helpers.logger.warn(`re-ranking queued renders failed: ${String(error)}`));
+      await rerankQueuedRenders(db, claimed.ownerId).catch((error: unknown) =>
+        helpers.logger.warn(`re-ranking queued renders failed: ${String(error)}`),
+      );
     }
   };
 }
 
-async function recordFailure(db: Database, { resultId, error, cost }: { resultId: string; error: unknown; cost: { wallMs: number; cpuMs: number } }, helpers: JobHelpers) {
+async function recordFailure(
+  db: Database,
+  { resultId, error, cost }: { resultId: string; error: unknown; cost: { wallMs: number; cpuMs: number } },
+  helpers: JobHelpers,
+) {
   const { attempts, max_attempts: maxAttempts } = helpers.job;
   await recordRenderFailure(db, {
     resultId,

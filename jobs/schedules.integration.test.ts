@@ -25,7 +25,10 @@ afterAll(async () => {
 async function renderedConfiguration(ownerId: string) {
   const saved = await saveConfiguration(test.db, { ownerId, input: { ...DEFAULT_CONFIGURATION, width: 64, height: 64 } });
   if (!saved.ok) throw new Error("save failed");
-  await waitFor(() => test.db.select().from(results).where(eq(results.id, saved.resultId)), ([row]) => row.status === "succeeded");
+  await waitFor(
+    () => test.db.select().from(results).where(eq(results.id, saved.resultId)),
+    ([row]) => row.status === "succeeded",
+  );
   return saved.configurationId;
 }
 
@@ -33,7 +36,10 @@ const resultsOf = (configurationId: string) => test.db.select().from(results).wh
 /** What the crontab does every minute, without waiting for the minute. */
 const runSchedulesNow = () => enqueue(test.db, "run_schedules", {});
 const makeDue = (configurationId: string) =>
-  test.db.update(schedules).set({ nextRunAt: sql`now() - interval '1 second'` }).where(eq(schedules.configurationId, configurationId));
+  test.db
+    .update(schedules)
+    .set({ nextRunAt: sql`now() - interval '1 second'` })
+    .where(eq(schedules.configurationId, configurationId));
 
 describe("scheduled renders", () => {
   it("renders a configuration again when its schedule is due, even with unchanged settings, and computes the next run", async () => {
@@ -46,7 +52,10 @@ describe("scheduled renders", () => {
 
     await makeDue(configurationId);
     await runSchedulesNow();
-    const schedule = await waitFor(() => getSchedule(test.db, { configurationId, ownerId: user.id }), (row) => row?.lastRunAt !== null);
+    const schedule = await waitFor(
+      () => getSchedule(test.db, { configurationId, ownerId: user.id }),
+      (row) => row?.lastRunAt !== null,
+    );
     const rendered = await resultsOf(configurationId);
     expect(rendered).toHaveLength(2);
     const fresh = rendered.find((row) => row.id !== original.id)!;
@@ -54,11 +63,17 @@ describe("scheduled renders", () => {
     expect(fresh.paramsHash).toBe(original.paramsHash); // the same settings, rendered again
     expect(new Date(schedule!.nextRunAt!).getTime()).toBeGreaterThan(Date.now());
     expect(schedule?.nextRunAt).toBe(nextRunAt(input)!.toISOString());
-    await waitFor(() => resultsOf(configurationId), (rows) => rows.every((row) => row.status === "succeeded"));
+    await waitFor(
+      () => resultsOf(configurationId),
+      (rows) => rows.every((row) => row.status === "succeeded"),
+    );
 
     // Nothing is due any more: another tick adds nothing.
     await runSchedulesNow();
-    await waitFor(() => test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`), ([row]) => row.count === 0);
+    await waitFor(
+      () => test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`),
+      ([row]) => row.count === 0,
+    );
     expect(await resultsOf(configurationId)).toHaveLength(2);
   });
 
@@ -71,7 +86,10 @@ describe("scheduled renders", () => {
     const saved = await saveSchedule(test.db, { configurationId, ownerId: user.id, input, now: new Date(Date.now() - 3_600_000) });
     expect(saved.ok).toBe(true);
     await runSchedulesNow();
-    const schedule = await waitFor(() => getSchedule(test.db, { configurationId, ownerId: user.id }), (row) => row?.lastRunAt !== null);
+    const schedule = await waitFor(
+      () => getSchedule(test.db, { configurationId, ownerId: user.id }),
+      (row) => row?.lastRunAt !== null,
+    );
     expect(schedule).toMatchObject({ nextRunAt: null, lastMessage: null });
     expect(await resultsOf(configurationId)).toHaveLength(2);
   });
@@ -82,7 +100,13 @@ describe("scheduled renders", () => {
     const configurationId = await renderedConfiguration(owner.id);
     const daily = { repeat: "daily", time: "07:30", timeZone: "UTC" } as const;
     expect(await saveSchedule(test.db, { configurationId, ownerId: stranger.id, input: daily })).toEqual({ ok: false, code: "not_found" });
-    expect(await saveSchedule(test.db, { configurationId, ownerId: owner.id, input: { repeat: "once", date: "2020-01-01", time: "07:30", timeZone: "UTC" } })).toEqual({
+    expect(
+      await saveSchedule(test.db, {
+        configurationId,
+        ownerId: owner.id,
+        input: { repeat: "once", date: "2020-01-01", time: "07:30", timeZone: "UTC" },
+      }),
+    ).toEqual({
       ok: false,
       code: "in_the_past",
     });

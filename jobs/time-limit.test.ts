@@ -79,6 +79,13 @@ describe("withTimeLimit", () => {
 
 describe("formatDuration", () => {
   it("says a configured duration in its largest whole unit", () => {
-    expect([7_200_000, 5_400_000, 900_000, 2_000, 1_500, 20].map(formatDuration)).toEqual(["2 h", "90 min", "15 min", "2 s", "1500 ms", "20 ms"]);
+    expect([7_200_000, 5_400_000, 900_000, 2_000, 1_500, 20].map(formatDuration)).toEqual([
+      "2 h",
+      "90 min",
+      "15 min",
+      "2 s",
+      "1500 ms",
+      "20 ms",
+    ]);
   });
 });

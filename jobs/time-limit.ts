@@ -72,7 +72,9 @@ export function withTimeLimit(task: Task, limitMs: number, stopGraceMs = STOP_GR
     if (helpers.abortSignal.aborted) onShutdown();
     const abortSignal = stop.signal;
     // graphile-worker's abortPromise, for the same signal: rejects when it aborts.
-    const abortPromise = new Promise<void>((_resolve, reject) => abortSignal.addEventListener("abort", () => reject(abortSignal.reason), { once: true }));
+    const abortPromise = new Promise<void>((_resolve, reject) =>
+      abortSignal.addEventListener("abort", () => reject(abortSignal.reason), { once: true }),
+    );
     abortPromise.catch(() => {}); // only tasks that await it see it
     const running = Promise.resolve().then(() => task(payload, { ...helpers, abortSignal, abortPromise }));
 
@@ -85,9 +87,20 @@ export function withTimeLimit(task: Task, limitMs: number, stopGraceMs = STOP_GR
 
       const exceeded = new TimeLimitExceeded(limitMs);
       stop.abort(exceeded);
-      const hasStopped = await Promise.race([running.then(() => true, () => true), after(stopGraceMs, false)]);
-      if (!hasStopped) helpers.logger.error(`did not stop within ${formatDuration(stopGraceMs)} of its time limit; its slot is freed, but it may still be running`);
-      await endRetries(helpers).catch((error: unknown) => helpers.logger.error(`could not stop the retries of a timed-out job: ${String(error)}`));
+      const hasStopped = await Promise.race([
+        running.then(
+          () => true,
+          () => true,
+        ),
+        after(stopGraceMs, false),
+      ]);
+      if (!hasStopped)
+        helpers.logger.error(
+          `did not stop within ${formatDuration(stopGraceMs)} of its time limit; its slot is freed, but it may still be running`,
+        );
+      await endRetries(helpers).catch((error: unknown) =>
+        helpers.logger.error(`could not stop the retries of a timed-out job: ${String(error)}`),
+      );
       throw exceeded;
     } finally {
       for (const timer of timers) clearTimeout(timer);

@@ -45,7 +45,10 @@ function* pieces(bytes: Buffer, size = 64 * 1024 + 7) {
 }
 
 const processed = async (ownerId: string, id: string): Promise<UploadView> => {
-  const view = await waitFor(() => getUpload(test.db, { id, ownerId }), (candidate) => candidate?.isProcessed === true);
+  const view = await waitFor(
+    () => getUpload(test.db, { id, ownerId }),
+    (candidate) => candidate?.isProcessed === true,
+  );
   if (!view) throw new Error(`no upload ${id}`);
   return view;
 };
@@ -56,7 +59,10 @@ describe("upload processing through a real worker", () => {
   it("checksums, types by content and thumbnails every kind of file", async () => {
     const user = await createTestUser(test.db);
     const accepted = await Promise.all(
-      FIXTURE_NAMES.map(async (name) => ({ name, ...(await upload(user.id, fixtures[name].bytes, fixtures[name].name, fixtures[name].declaredType)) })),
+      FIXTURE_NAMES.map(async (name) => ({
+        name,
+        ...(await upload(user.id, fixtures[name].bytes, fixtures[name].name, fixtures[name].declaredType)),
+      })),
     );
     for (const { name, id } of accepted) {
       const fixture = fixtures[name];
@@ -73,7 +79,9 @@ describe("upload processing through a real worker", () => {
       }
     }
 
-    const byName = Object.fromEntries(await Promise.all(accepted.map(async ({ name, id }) => [name, await processed(user.id, id)] as const)));
+    const byName = Object.fromEntries(
+      await Promise.all(accepted.map(async ({ name, id }) => [name, await processed(user.id, id)] as const)),
+    );
     for (const name of ["png", "jpegExif", "gif", "webp"] as const) {
       const view: UploadView = byName[name];
       expect(stepOf(view, "thumbnail")?.status, name).toBe("succeeded");
@@ -84,11 +92,17 @@ describe("upload processing through a real worker", () => {
       const { width, height } = fixtures[name].image!;
       const scale = Math.min(1, 256 / Math.max(width, height));
       // EXIF orientation applied: the 400x200 JPEG turned upright is 128 wide and 256 high.
-      expect({ width: metadata.width, height: metadata.height }, name).toEqual({ width: Math.round(width * scale), height: Math.round(height * scale) });
+      expect({ width: metadata.width, height: metadata.height }, name).toEqual({
+        width: Math.round(width * scale),
+        height: Math.round(height * scale),
+      });
     }
 
     const truncated: UploadView = byName.truncatedJpeg;
-    expect(stepOf(truncated, "thumbnail")).toMatchObject({ status: "failed", message: expect.stringMatching(/^Corrupt or truncated image: ./) });
+    expect(stepOf(truncated, "thumbnail")).toMatchObject({
+      status: "failed",
+      message: expect.stringMatching(/^Corrupt or truncated image: ./),
+    });
     const bomb: UploadView = byName.bomb;
     expect(stepOf(bomb, "thumbnail")).toMatchObject({ status: "failed", message: expect.stringContaining("30000x30000 (900 megapixels)") });
     expect(bomb.md5).toBe(md5(fixtures.bomb.bytes));
@@ -101,7 +115,13 @@ describe("upload processing through a real worker", () => {
     const overview = await getDashboardOverview(test.db, { staleAfterMs: 15_000 });
     expect(overview.uploadSteps).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ uploadId: bomb.id, step: "thumbnail", status: "failed", email: user.email, message: expect.stringContaining("30000x30000") }),
+        expect.objectContaining({
+          uploadId: bomb.id,
+          step: "thumbnail",
+          status: "failed",
+          email: user.email,
+          message: expect.stringContaining("30000x30000"),
+        }),
         expect.objectContaining({ uploadId: truncated.id, step: "thumbnail", status: "failed" }),
       ]),
     );
@@ -129,7 +149,10 @@ describe("upload processing through a real worker", () => {
     const bytes = randomBytes(3 * CHUNK_BYTES + 12_345);
     const { id } = await upload(user.id, bytes, "random.bin");
     const [row] = await test.db.select().from(uploads).where(eq(uploads.id, id));
-    const chunks = await test.db.select({ seq: storedFileChunks.seq }).from(storedFileChunks).where(eq(storedFileChunks.fileKey, row.storageKey));
+    const chunks = await test.db
+      .select({ seq: storedFileChunks.seq })
+      .from(storedFileChunks)
+      .where(eq(storedFileChunks.fileKey, row.storageKey));
     expect(chunks).toHaveLength(4);
     const readBack: Buffer[] = [];
     for await (const chunk of readUploadBytes(test.db, row)) readBack.push(chunk);
@@ -190,8 +213,16 @@ describe("upload processing through a real worker", () => {
   it("adds nothing when the accepting transaction fails, and a repeated acceptance finds the same upload", async () => {
     const user = await createTestUser(test.db);
     const stored = await writeStoredFile(test.db, Readable.from([Buffer.from("hello")]), { maxBytes: 1024 });
-    const upload = { ownerId: user.id, name: "a.txt", size: stored.size, storage: "local" as const, storageKey: stored.key, declaredType: null };
-    const countJobs = async () => (await test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`))[0].count;
+    const upload = {
+      ownerId: user.id,
+      name: "a.txt",
+      size: stored.size,
+      storage: "local" as const,
+      storageKey: stored.key,
+      declaredType: null,
+    };
+    const countJobs = async () =>
+      (await test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`))[0].count;
     const jobsBefore = await countJobs();
     await expect(
       test.db.transaction(async (tx) => {
@@ -258,7 +289,10 @@ describe("upload processing through a real worker", () => {
     expect(await completeChecksum(test.db, { ...oldJob, md5: "0".repeat(32), cost, log: { message: "late" } })).toBe(false);
     expect(await failUploadStep(test.db, { ...oldJob, reason: "late", isFinal: false, cost, log: { message: "late" } })).toBe(false);
     expect(await completeChecksum(test.db, { ...newJob, md5: md5(bytes), cost, log: { message: "on time" } })).toBe(true);
-    expect(await getUpload(test.db, { id: row.id, ownerId: user.id })).toMatchObject({ md5: md5(bytes), steps: [{ step: "checksum", status: "succeeded" }] });
+    expect(await getUpload(test.db, { id: row.id, ownerId: user.id })).toMatchObject({
+      md5: md5(bytes),
+      steps: [{ step: "checksum", status: "succeeded" }],
+    });
 
     // A worker that stopped beating while it held a step: the step goes back to the queue, said so.
     await test.db.insert(uploadSteps).values({ uploadId: row.id, step: "type", status: "running", workerId: "gone:1:abc", jobId: "held" });
@@ -272,10 +306,12 @@ describe("upload processing through a real worker", () => {
       lastSeenAt: sql`now() - interval '1 hour'`,
     });
     await recoverLostWorkers(test.db, { staleAfterMs: 15_000 });
-    const [step] = await test.db.select().from(uploadSteps).where(and(eq(uploadSteps.uploadId, row.id), eq(uploadSteps.step, "type")));
+    const [step] = await test.db
+      .select()
+      .from(uploadSteps)
+      .where(and(eq(uploadSteps.uploadId, row.id), eq(uploadSteps.step, "type")));
     expect(step).toMatchObject({ status: "queued", message: "Retrying after a worker was lost" });
     const log = await listJobLog(test.db, { uploadId: row.id, ownerId: user.id });
     expect(log?.at(-1)?.message).toBe("type: worker gone:1:abc was lost; retrying");
   });
 });
-

@@ -54,7 +54,12 @@ async function checksum({ db }: UploadTaskDependencies, { job, upload, meter, li
   if (meter.bytesRead !== upload.size) throw new Error(`Read ${meter.bytesRead} bytes, but the file has ${upload.size}`);
   const digest = md5.digest("hex");
   const cost = meter.cost();
-  await completeChecksum(db, { ...job, md5: digest, cost, log: line(`md5 ${digest} over ${formatBytes(upload.size)} in ${Math.round(cost.wallMs)} ms`) });
+  await completeChecksum(db, {
+    ...job,
+    md5: digest,
+    cost,
+    log: line(`md5 ${digest} over ${formatBytes(upload.size)} in ${Math.round(cost.wallMs)} ms`),
+  });
 }
 
 async function detect({ db }: UploadTaskDependencies, { job, upload, meter, line, signal }: StepContext) {
@@ -73,10 +78,21 @@ async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, l
   meter.bytesWritten = made.webp.length;
   const sha256 = createHash("sha256").update(made.webp).digest("hex");
   const log = line(`${made.width}x${made.height} image, ${formatBytes(made.webp.length)} WebP`);
-  await completeThumbnail(db, { ...job, thumbnail: { sha256, data: made.webp }, width: made.width, height: made.height, cost: meter.cost(), log });
+  await completeThumbnail(db, {
+    ...job,
+    thumbnail: { sha256, data: made.webp },
+    width: made.width,
+    height: made.height,
+    cost: meter.cost(),
+    log,
+  });
 }
 
-function stepTask(dependencies: UploadTaskDependencies, step: UploadStep, run: (deps: UploadTaskDependencies, context: StepContext) => Promise<void>): Task {
+function stepTask(
+  dependencies: UploadTaskDependencies,
+  step: UploadStep,
+  run: (deps: UploadTaskDependencies, context: StepContext) => Promise<void>,
+): Task {
   const { db, workerId } = dependencies;
   return async (rawPayload, helpers) => {
     const { uploadId } = await parsePayload(taskPayloads[UPLOAD_STEP_TASKS[step]], rawPayload, helpers);
@@ -130,7 +146,12 @@ function startMeter() {
     bytesWritten: 0,
     cost(this: { bytesRead: number; bytesWritten: number }): StepCost {
       const cpu = process.cpuUsage(cpuAtStart);
-      return { wallMs: performance.now() - startedAt, cpuMs: (cpu.user + cpu.system) / 1000, bytesRead: this.bytesRead, bytesWritten: this.bytesWritten };
+      return {
+        wallMs: performance.now() - startedAt,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        bytesRead: this.bytesRead,
+        bytesWritten: this.bytesWritten,
+      };
     },
   };
 }

@@ -4,7 +4,15 @@ import type { AddressInfo } from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listJobLog } from "@/db/queries/job-logs";
-import { deleteUpload, getUpload, getUploadDownload, listSharedFiles, listUploads, reprocessUpload, type UploadView } from "@/db/queries/uploads";
+import {
+  deleteUpload,
+  getUpload,
+  getUploadDownload,
+  listSharedFiles,
+  listUploads,
+  reprocessUpload,
+  type UploadView,
+} from "@/db/queries/uploads";
 import {
   addWatchedSource,
   checkDueSources,
@@ -19,10 +27,7 @@ import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { enqueue } from "./enqueue";
 
 /** What the local server answers for a path. */
-type Served =
-  | { body: Buffer; etag?: string; contentType?: string; isChunked?: boolean }
-  | { status: number }
-  | { redirectTo: string };
+type Served = { body: Buffer; etag?: string; contentType?: string; isChunked?: boolean } | { status: number } | { redirectTo: string };
 
 let test: TestDatabase;
 let server: http.Server;
@@ -59,11 +64,27 @@ afterAll(async () => {
 
 const SOURCE_MAX_BYTES = 64 * 1024;
 const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("hex");
-const sourceRow = (id: string) => test.db.select().from(watchedSources).where(eq(watchedSources.id, id)).then(([row]) => row);
-const storedFileCount = () => test.db.select({ count: sql<number>`count(*)::int` }).from(storedFiles).then(([row]) => row.count);
-const makeDue = (id: string) => test.db.update(watchedSources).set({ nextCheckAt: sql`now() - interval '1 second'` }).where(eq(watchedSources.id, id));
+const sourceRow = (id: string) =>
+  test.db
+    .select()
+    .from(watchedSources)
+    .where(eq(watchedSources.id, id))
+    .then(([row]) => row);
+const storedFileCount = () =>
+  test.db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(storedFiles)
+    .then(([row]) => row.count);
+const makeDue = (id: string) =>
+  test.db
+    .update(watchedSources)
+    .set({ nextCheckAt: sql`now() - interval '1 second'` })
+    .where(eq(watchedSources.id, id));
 const processed = async (ownerId: string, id: string): Promise<UploadView> => {
-  const view = await waitFor(() => getUpload(test.db, { id, ownerId }), (candidate) => candidate?.isProcessed === true);
+  const view = await waitFor(
+    () => getUpload(test.db, { id, ownerId }),
+    (candidate) => candidate?.isProcessed === true,
+  );
   if (!view) throw new Error(`no upload ${id}`);
   return view;
 };
@@ -95,7 +116,10 @@ describe("watched sources through a real worker", () => {
     const before = (await sourceRow(id)).lastCheckedAt?.getTime() ?? 0;
     await makeDue(id);
     await enqueue(test.db, "check_sources", {});
-    return waitFor(() => sourceRow(id), (row) => (row.lastCheckedAt?.getTime() ?? 0) > before);
+    return waitFor(
+      () => sourceRow(id),
+      (row) => (row.lastCheckedAt?.getTime() ?? 0) > before,
+    );
   }
 
   it("stores a new version as a processed upload, sends the ETag back (304: Unchanged) and stores the next version", async () => {
@@ -108,7 +132,13 @@ describe("watched sources through a real worker", () => {
     expect(source).toMatchObject({ lastStatus: "New version stored", versions: 1, etag: '"v1"' });
     expect(source.nextCheckAt.getTime() - Date.now()).toBeGreaterThan(59 * 60_000); // its own interval, an hour
     const first = await processed(owner.id, source.lastUploadId!);
-    expect(first).toMatchObject({ name: "report.csv", size: firstBytes.length, md5: md5(firstBytes), declaredType: "text/csv", detectedType: "text/plain" });
+    expect(first).toMatchObject({
+      name: "report.csv",
+      size: firstBytes.length,
+      md5: md5(firstBytes),
+      declaredType: "text/csv",
+      detectedType: "text/plain",
+    });
     const log = await listJobLog(test.db, { uploadId: first.id, ownerId: owner.id });
     expect(log?.map((line) => line.message)).toContain(`Version 1 of watched source ${base}/data/report.csv`);
 
@@ -132,7 +162,12 @@ describe("watched sources through a real worker", () => {
     const someone = await createTestUser(test.db);
     const bytes = Buffer.from("station,temperature\nOslo,-3\n");
     served.set("/shared/weather.csv", { body: bytes, contentType: "text/csv" });
-    const added = await addWatchedSource(test.db, { ownerId: admin.id, url: `${base}/shared/weather.csv`, intervalMinutes: 60, isShared: true });
+    const added = await addWatchedSource(test.db, {
+      ownerId: admin.id,
+      url: `${base}/shared/weather.csv`,
+      intervalMinutes: 60,
+      isShared: true,
+    });
     if (!added.ok) throw new Error("not added");
     expect(added.source.isShared).toBe(true);
 
@@ -173,9 +208,16 @@ describe("watched sources through a real worker", () => {
     served.set("/loop", { redirectTo: "/loop" });
     const moved = await checkNow(await watch(owner.id, "/moved"));
     expect(moved).toMatchObject({ lastStatus: "New version stored", versions: 1 });
-    expect(await processed(owner.id, moved.lastUploadId!)).toMatchObject({ name: "moved", md5: md5(Buffer.from("found after a redirect")) });
+    expect(await processed(owner.id, moved.lastUploadId!)).toMatchObject({
+      name: "moved",
+      md5: md5(Buffer.from("found after a redirect")),
+    });
 
-    expect(await checkNow(await watch(owner.id, "/missing.csv"))).toMatchObject({ lastStatus: "Failed: HTTP 404", versions: 0, lastUploadId: null });
+    expect(await checkNow(await watch(owner.id, "/missing.csv"))).toMatchObject({
+      lastStatus: "Failed: HTTP 404",
+      versions: 0,
+      lastUploadId: null,
+    });
     requests.length = 0;
     expect(await checkNow(await watch(owner.id, "/loop"))).toMatchObject({ lastStatus: "Failed: more than 5 redirects", versions: 0 });
     expect(requests).toHaveLength(6);
@@ -189,7 +231,11 @@ describe("watched sources through a real worker", () => {
     served.set("/streamed.bin", { body: tooLarge, isChunked: true });
     const filesBefore = await storedFileCount();
     for (const path of ["/declared.bin", "/streamed.bin"]) {
-      expect(await checkNow(await watch(owner.id, path)), path).toMatchObject({ lastStatus: "Failed: larger than 64.0 KiB", versions: 0, lastSha256: null });
+      expect(await checkNow(await watch(owner.id, path)), path).toMatchObject({
+        lastStatus: "Failed: larger than 64.0 KiB",
+        versions: 0,
+        lastSha256: null,
+      });
     }
     expect(await storedFileCount()).toBe(filesBefore);
     expect(await listUploads(test.db, { ownerId: owner.id })).toHaveLength(0);
@@ -203,32 +249,53 @@ describe("checking sources, and who may change them", () => {
     served.set("/secret", { body: Buffer.from("internal only") });
     const id = await watch(owner.id, "/secret");
     requests.length = 0;
-    expect(await checkDueSources(test.db, { maxBytes: SOURCE_MAX_BYTES, allowPrivateHosts: false })).toEqual({ checked: 1, newVersions: 0 });
-    expect(await sourceRow(id)).toMatchObject({ lastStatus: "Failed: 127.0.0.1 is a private or local address; only public hosts are fetched", versions: 0 });
+    expect(await checkDueSources(test.db, { maxBytes: SOURCE_MAX_BYTES, allowPrivateHosts: false })).toEqual({
+      checked: 1,
+      newVersions: 0,
+    });
+    expect(await sourceRow(id)).toMatchObject({
+      lastStatus: "Failed: 127.0.0.1 is a private or local address; only public hosts are fetched",
+      versions: 0,
+    });
     expect(requests).toEqual([]);
   });
 
   it("checks the host of every redirect: a public address sending the worker to a private one gets nowhere", async () => {
     const owner = await createTestUser(test.db);
-    const { source } = (await addWatchedSource(test.db, { ownerId: owner.id, url: "http://93.184.216.34/feed.xml", intervalMinutes: 5 })) as { source: { id: string } };
+    const { source } = (await addWatchedSource(test.db, {
+      ownerId: owner.id,
+      url: "http://93.184.216.34/feed.xml",
+      intervalMinutes: 5,
+    })) as { source: { id: string } };
     // Stands in for the public host (no network here); anything else goes out for real, to our server.
     const fetchImpl: typeof fetch = async (input, init) =>
-      (input instanceof Request ? input.url : String(input)).startsWith("http://93.184.216.34/") ? new Response(null, { status: 302, headers: { Location: `${base}/secret` } }) : fetch(input, init);
+      (input instanceof Request ? input.url : String(input)).startsWith("http://93.184.216.34/")
+        ? new Response(null, { status: 302, headers: { Location: `${base}/secret` } })
+        : fetch(input, init);
     requests.length = 0;
     await checkDueSources(test.db, { maxBytes: SOURCE_MAX_BYTES, allowPrivateHosts: false, fetchImpl });
-    expect(await sourceRow(source.id)).toMatchObject({ lastStatus: "Failed: 127.0.0.1 is a private or local address; only public hosts are fetched" });
+    expect(await sourceRow(source.id)).toMatchObject({
+      lastStatus: "Failed: 127.0.0.1 is a private or local address; only public hosts are fetched",
+    });
     expect(requests).toEqual([]);
   });
 
   it("keeps nothing from a check that finishes after its source was removed", async () => {
     const owner = await createTestUser(test.db);
-    const { source } = (await addWatchedSource(test.db, { ownerId: owner.id, url: "http://93.184.216.34/gone.txt", intervalMinutes: 5 })) as { source: { id: string } };
+    const { source } = (await addWatchedSource(test.db, {
+      ownerId: owner.id,
+      url: "http://93.184.216.34/gone.txt",
+      intervalMinutes: 5,
+    })) as { source: { id: string } };
     const filesBefore = await storedFileCount();
     const fetchImpl: typeof fetch = async () => {
       await removeWatchedSource(test.db, { id: source.id, ownerId: owner.id }); // "Stop watching" while the bytes travel
       return new Response("bytes nobody wants any more");
     };
-    expect(await checkDueSources(test.db, { maxBytes: SOURCE_MAX_BYTES, allowPrivateHosts: false, fetchImpl })).toEqual({ checked: 1, newVersions: 0 });
+    expect(await checkDueSources(test.db, { maxBytes: SOURCE_MAX_BYTES, allowPrivateHosts: false, fetchImpl })).toEqual({
+      checked: 1,
+      newVersions: 0,
+    });
     expect(await storedFileCount()).toBe(filesBefore);
     expect(await listUploads(test.db, { ownerId: owner.id })).toHaveLength(0);
   });
@@ -237,7 +304,10 @@ describe("checking sources, and who may change them", () => {
     const owner = await createTestUser(test.db);
     const stranger = await createTestUser(test.db);
     const id = await watch(owner.id, "/data/report.csv");
-    await test.db.update(watchedSources).set({ nextCheckAt: sql`now() + interval '1 hour'` }).where(eq(watchedSources.id, id));
+    await test.db
+      .update(watchedSources)
+      .set({ nextCheckAt: sql`now() + interval '1 hour'` })
+      .where(eq(watchedSources.id, id));
     expect(await listWatchedSources(test.db, { ownerId: stranger.id })).toEqual([]);
     expect(await removeWatchedSource(test.db, { id, ownerId: stranger.id })).toBe(false);
     expect(await removeWatchedSource(test.db, { id: "00000000-0000-4000-8000-000000000000", ownerId: stranger.id })).toBe(false);
@@ -254,7 +324,10 @@ describe("checking sources, and who may change them", () => {
     expect(added.filter((outcome) => !outcome.ok)).toEqual(Array(5).fill({ ok: false, code: "limit" }));
     await removeWatchedSource(test.db, { id: (await listWatchedSources(test.db, { ownerId: owner.id }))[0].id, ownerId: owner.id });
     const again = await listWatchedSources(test.db, { ownerId: owner.id });
-    expect(await addWatchedSource(test.db, { ownerId: owner.id, url: again[0].url, intervalMinutes: 5 })).toEqual({ ok: false, code: "duplicate" });
+    expect(await addWatchedSource(test.db, { ownerId: owner.id, url: again[0].url, intervalMinutes: 5 })).toEqual({
+      ok: false,
+      code: "duplicate",
+    });
     // Not due: nothing here may reach the network.
     await test.db.delete(watchedSources).where(eq(watchedSources.ownerId, owner.id));
   });

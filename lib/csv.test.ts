@@ -3,7 +3,7 @@ import { csvRow } from "./csv";
 
 describe("csvRow", () => {
   it("quotes commas, quotes and line breaks", () => {
-    expect(csvRow(['a,b', 'say "hi"', "two\nlines", 3])).toBe('"a,b","say ""hi""","two\nlines",3');
+    expect(csvRow(["a,b", 'say "hi"', "two\nlines", 3])).toBe('"a,b","say ""hi""","two\nlines",3');
   });
 
   it("neutralises spreadsheet formulas", () => {

@@ -14,7 +14,12 @@ const databaseSchema = z.object({
 /** Upload settings: every one optional, so modules may read them at import time (next build). */
 const uploadSchema = z.object({
   /** Largest accepted upload in bytes, enforced while the bytes stream in (default 100 MB). */
-  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).max(2 ** 40).default(100 * 1024 * 1024),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 40)
+    .default(100 * 1024 * 1024),
   /** When set, browsers upload straight to UploadThing; otherwise into the local store (Postgres). */
   UPLOADTHING_TOKEN: z.string().min(1).optional(),
 });
@@ -44,7 +49,12 @@ const workerSchema = databaseSchema.extend({
   /** Days after which superseded, cancelled and failed results (and their images) are purged. */
   RESULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
   /** A render still running after this long is stopped and fails for good (default 2 h: jobs/time-limit.ts). */
-  RENDER_TIME_LIMIT_MS: z.coerce.number().int().min(1_000).max(7 * 24 * 3_600_000).optional(),
+  RENDER_TIME_LIMIT_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(7 * 24 * 3_600_000)
+    .optional(),
   /** As for the web: scheduled renders with more pixels than this go to the large queue. */
   LARGE_RENDER_PIXELS: z.coerce.number().int().min(1).optional(),
   /** Port of the worker's Prometheus metrics (GET /metrics); off when unset. */
@@ -78,7 +88,9 @@ const localStackSchema = z.object({
 
 /** The test harness: a Postgres server on which the tests may create databases. */
 const testSchema = z.object({
-  TEST_DATABASE_URL: z.url({ message: "TEST_DATABASE_URL must name a Postgres server the tests may create databases on (`npm test` provides one)" }),
+  TEST_DATABASE_URL: z.url({
+    message: "TEST_DATABASE_URL must name a Postgres server the tests may create databases on (`npm test` provides one)",
+  }),
 });
 
 export type WebEnv = z.infer<typeof webSchema>;
@@ -121,4 +133,6 @@ export function getEnvOrExit<T>(getEnv: () => T): T {
 }
 
 /** Every variable a Longrun process reads: .env.example lists each (a unit test checks). */
-export const ENV_VARIABLES = [...new Set([webSchema, workerSchema, webdavSchema, localStackSchema].flatMap((schema) => Object.keys(schema.shape)))];
+export const ENV_VARIABLES = [
+  ...new Set([webSchema, workerSchema, webdavSchema, localStackSchema].flatMap((schema) => Object.keys(schema.shape))),
+];

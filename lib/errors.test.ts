@@ -6,7 +6,11 @@ const postgresError = (message: string, code: string) => Object.assign(new Error
 
 describe("describeError", () => {
   it("gives a failed query's reason from the database, not drizzle's statement and parameters", () => {
-    const error = new DrizzleQueryError('update "results" set "status" = $1 where "results"."id" = $2', ["running", "id"], postgresError("canceling statement due to lock timeout", "55P03"));
+    const error = new DrizzleQueryError(
+      'update "results" set "status" = $1 where "results"."id" = $2',
+      ["running", "id"],
+      postgresError("canceling statement due to lock timeout", "55P03"),
+    );
     expect(error.message).toMatch(/^Failed query: update/);
     expect(describeError(error)).toBe("canceling statement due to lock timeout");
     expect(isDatabaseUnavailable(error)).toBe(false);

@@ -63,7 +63,11 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
 
 /** An error and its causes, outermost first: drizzle wraps the driver's error in its own. */
 function* errorChain(error: unknown) {
-  for (let current = error, depth = 0; current && typeof current === "object" && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (
+    let current = error, depth = 0;
+    current && typeof current === "object" && depth < 5;
+    current = (current as { cause?: unknown }).cause, depth++
+  ) {
     yield current as { code?: unknown; message?: unknown };
   }
 }

@@ -31,7 +31,8 @@ describe("scheduleInputSchema", () => {
   });
 
   it("refuses bad times, dates, days and zones with messages", () => {
-    const issues = (value: unknown) => scheduleInputSchema.safeParse(value).error?.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    const issues = (value: unknown) =>
+      scheduleInputSchema.safeParse(value).error?.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     expect(issues({ repeat: "daily", time: "24:00", timeZone: "UTC" })).toEqual(["time: Enter a time as HH:MM"]);
     expect(issues({ repeat: "daily", time: "07:30", timeZone: "Mars/Olympus" })).toEqual(["timeZone: Unknown time zone"]);
     expect(issues({ repeat: "once", date: "2026-02-30", time: "07:30", timeZone: "UTC" })).toEqual(["date: Enter a date"]);

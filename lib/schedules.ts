@@ -24,7 +24,12 @@ export const scheduleInputSchema = z.discriminatedUnion(
     z.object({ repeat: z.literal("daily"), time, timeZone }),
     z.object({ repeat: z.literal("weekdays"), time, timeZone }),
     // The select's value, "0" (Sunday) to "6"; not z.coerce, which reads an empty field as 0, Sunday.
-    z.object({ repeat: z.literal("weekly"), weekday: z.enum(["0", "1", "2", "3", "4", "5", "6"], { message: "Choose a day" }).transform(Number), time, timeZone }),
+    z.object({
+      repeat: z.literal("weekly"),
+      weekday: z.enum(["0", "1", "2", "3", "4", "5", "6"], { message: "Choose a day" }).transform(Number),
+      time,
+      timeZone,
+    }),
   ],
   { message: "Choose how often" },
 );

@@ -33,7 +33,9 @@ try {
     console.log(`${updated.email}: tier ${updated.tier}, role ${updated.role}`);
   }
 } catch (error) {
-  console.error(`Could not reach the database at ${url.replace(/:[^:@/]*@/, ":***@")}: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `Could not reach the database at ${url.replace(/:[^:@/]*@/, ":***@")}: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exitCode = 1;
 } finally {
   await db.$client.end();

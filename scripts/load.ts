@@ -53,7 +53,10 @@ async function signIn(base: string, email: string, password: string) {
     headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: cookies.join("; ") },
     body: new URLSearchParams({ csrfToken, email, password }),
   });
-  const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0]).find((cookie) => cookie.includes("session-token"));
+  const session = response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(";")[0])
+    .find((cookie) => cookie.includes("session-token"));
   if (!session) throw new Error(`sign-in failed (${response.status})`);
   return session;
 }
@@ -61,7 +64,12 @@ async function signIn(base: string, email: string, password: string) {
 type Latency = { rate: number; p50: number; p99: number };
 
 async function openLoop(url: string, cookie: string, rate: number): Promise<Latency> {
-  const [command, args] = nodeWithTsx("scripts/lib/open-loop-load.ts", [url, String(rate), String(SECONDS), JSON.stringify({ Cookie: cookie })]);
+  const [command, args] = nodeWithTsx("scripts/lib/open-loop-load.ts", [
+    url,
+    String(rate),
+    String(SECONDS),
+    JSON.stringify({ Cookie: cookie }),
+  ]);
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
@@ -96,7 +104,13 @@ try {
   buildWebIfNeeded();
   const workerBundle = await bundledWorker();
   const port = await freePort();
-  const env = { ...process.env, DATABASE_URL: url, AUTH_SECRET: randomBytes(32).toString("base64url"), WORKER_CONCURRENCY: "2", NEXT_TELEMETRY_DISABLED: "1" };
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    WORKER_CONCURRENCY: "2",
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
   services.push(startStandaloneWeb({ port, env, hostname: "127.0.0.1" }));
   const worker = startService("worker", process.execPath, [workerBundle], env);
   services.push(worker);
@@ -111,7 +125,8 @@ try {
     watched.push(saved.resultId);
   }
   const firstConfiguration = (await db.select().from(results).where(eq(results.id, watched[0])))[0].configurationId;
-  const statuses = async (ids: string[]) => (await db.select({ status: results.status }).from(results).where(inArray(results.id, ids))).map((row) => row.status);
+  const statuses = async (ids: string[]) =>
+    (await db.select({ status: results.status }).from(results).where(inArray(results.id, ids))).map((row) => row.status);
   while ((await statuses(watched)).some((status) => status !== "succeeded")) await sleep(100);
 
   const routes = [
@@ -152,7 +167,9 @@ try {
   for (const resultId of busyRenders) await cancelResult(db, { resultId, ownerId: renderer.id });
 
   console.log(`\nEach route for ${SECONDS} s: open loop at the rate shown, then closed loop (10 connections, as fast as they go).`);
-  console.log(`Worker CPU while measuring: idle ${idle.workerCores.toFixed(2)} cores, busy ${busy.workerCores.toFixed(2)} cores${stillRendering ? "" : " (the renders ran out before the end: queue more)"}.\n`);
+  console.log(
+    `Worker CPU while measuring: idle ${idle.workerCores.toFixed(2)} cores, busy ${busy.workerCores.toFixed(2)} cores${stillRendering ? "" : " (the renders ran out before the end: queue more)"}.\n`,
+  );
   const cell = (latency: Latency) => `${String(latency.p50).padStart(5)} / ${String(latency.p99).padStart(5)} ms`;
   console.log(`${"".padEnd(44)} ${"open loop p50 / p99".padEnd(42)} closed loop req/s, p50 / p99`);
   console.log(`${"".padEnd(44)} ${"idle".padEnd(18)} ${"busy".padEnd(18)} ${"ratio".padEnd(6)}`);

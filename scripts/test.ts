@@ -45,7 +45,15 @@ const failureLines: string[] = [];
 /** One Vitest project; its failed tests are kept for the summary. */
 function runVitest(project: "unit" | "integration", env: NodeJS.ProcessEnv = process.env) {
   const jsonFile = join(reports, `${project}.json`);
-  const args = ["node_modules/vitest/vitest.mjs", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${jsonFile}`];
+  const args = [
+    "node_modules/vitest/vitest.mjs",
+    "run",
+    "--project",
+    project,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${jsonFile}`,
+  ];
   const ok = run(process.execPath, args, env);
   if (!ok) failureLines.push(...vitestFailures(jsonFile).map((line) => `${project}: ${line}`));
   return ok;

@@ -44,13 +44,31 @@ describe("defineAction", () => {
   });
 
   it("refuses arguments that do not parse with its refusal, and runs with the parsed ones and the form", async () => {
-    const body = vi.fn(async ({ args: [id], form: fields }: { args: [string | null]; form: { name: string } }) => ({ data: { id, name: fields.name } }));
-    const save = defineAction({ role: "user", args: z.tuple([z.uuid().nullable()]), form: z.object({ name: z.string().trim().min(1) }), refusal: "This does not exist" }, body);
-    expect(await save("not-a-uuid", {}, form({ name: "Kept" }))).toEqual({ formError: "This does not exist", values: { name: "Kept" }, submission: expect.any(Number) });
+    const body = vi.fn(async ({ args: [id], form: fields }: { args: [string | null]; form: { name: string } }) => ({
+      data: { id, name: fields.name },
+    }));
+    const save = defineAction(
+      {
+        role: "user",
+        args: z.tuple([z.uuid().nullable()]),
+        form: z.object({ name: z.string().trim().min(1) }),
+        refusal: "This does not exist",
+      },
+      body,
+    );
+    expect(await save("not-a-uuid", {}, form({ name: "Kept" }))).toEqual({
+      formError: "This does not exist",
+      values: { name: "Kept" },
+      submission: expect.any(Number),
+    });
     expect(body).not.toHaveBeenCalled();
 
     const id = crypto.randomUUID();
-    expect(await save(id, {}, form({ name: " Alpha " }))).toEqual({ data: { id, name: "Alpha" }, values: { name: " Alpha " }, submission: expect.any(Number) });
+    expect(await save(id, {}, form({ name: " Alpha " }))).toEqual({
+      data: { id, name: "Alpha" },
+      values: { name: " Alpha " },
+      submission: expect.any(Number),
+    });
     expect(body).toHaveBeenCalledWith({ args: [id], form: { name: "Alpha" } }, signedIn.user);
   });
 

@@ -51,7 +51,12 @@ const NOT_FOUND = "Not found";
  * one ActionState. A body that throws is logged and answered with ACTION_FAILED; Next's own
  * redirect and notFound still propagate.
  */
-export function defineAction<R extends Role, Form extends z.ZodType | undefined = undefined, Data = undefined, Args extends z.ZodTuple = z.ZodTuple<[], null>>(
+export function defineAction<
+  R extends Role,
+  Form extends z.ZodType | undefined = undefined,
+  Data = undefined,
+  Args extends z.ZodTuple = z.ZodTuple<[], null>,
+>(
   options: Options<R, Args, Form>,
   body: (input: Input<Args, Form>, user: UserOf<R>) => Promise<ActionState<Field<Form>, Data>>,
 ): Action<Args, Form, ActionState<Field<Form>, Data>> {
@@ -66,7 +71,8 @@ export function defineAction<R extends Role, Form extends z.ZodType | undefined 
     let form: unknown;
     if (options.form) {
       const parsed = options.form.safeParse(formValues(raw[arity + 1]));
-      if (!parsed.success) return { fieldErrors: z.flattenError(parsed.error).fieldErrors as ActionState<Field<Form>>["fieldErrors"], ...formState };
+      if (!parsed.success)
+        return { fieldErrors: z.flattenError(parsed.error).fieldErrors as ActionState<Field<Form>>["fieldErrors"], ...formState };
       form = parsed.data;
     }
     try {

@@ -21,7 +21,10 @@ export async function receiveUpload(
   args: { ownerId: string; key: IdempotencyKey | null; respond: (tx: Executor, uploadId: string) => Promise<StoredResponse> },
 ): Promise<Response> {
   const name = uploadNameSchema.safeParse(new URL(request.url).searchParams.get("name") ?? undefined);
-  if (!name.success) return errorResponse("bad_request", name.error.issues[0].message, { fields: [{ field: "name", message: name.error.issues[0].message }] });
+  if (!name.success)
+    return errorResponse("bad_request", name.error.issues[0].message, {
+      fields: [{ field: "name", message: name.error.issues[0].message }],
+    });
   const maxBytes = getWebEnv().UPLOAD_MAX_BYTES;
   const tooLarge = () => errorResponse("file_too_large", new FileTooLargeError(maxBytes).message);
   const declaredLength = request.headers.get("content-length");
@@ -36,7 +39,14 @@ export async function receiveUpload(
   try {
     const outcome = await storeThenAccept(db, bodyStream(request), { maxBytes }, async (stored) => {
       const idempotent = await runIdempotently(db, args.key, async (tx) => {
-        const upload = await acceptUpload(tx, { ownerId: args.ownerId, name: name.data, declaredType, size: stored.size, storage: "local", storageKey: stored.key });
+        const upload = await acceptUpload(tx, {
+          ownerId: args.ownerId,
+          name: name.data,
+          declaredType,
+          size: stored.size,
+          storage: "local",
+          storageKey: stored.key,
+        });
         return args.respond(tx, upload.id);
       });
       // A retry that raced the first request gets its answer; its own bytes go.

@@ -42,25 +42,32 @@ let pngs: Buffer[] = [];
 
 type Answer = { status: number; body: Buffer; text: string };
 
-function dav(method: string, path: string, options: { as?: Person; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Answer> {
+function dav(
+  method: string,
+  path: string,
+  options: { as?: Person; headers?: Record<string, string>; body?: Buffer | string } = {},
+): Promise<Answer> {
   const person = options.as ?? alice;
   const headers: Record<string, string> = {
     ...options.headers,
     Authorization: `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`,
   };
   if (options.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(options.body));
-  return withinTime(new Promise((resolve, reject) => {
-    const outgoing = httpRequest({ host: "127.0.0.1", port, method, path, headers, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: response.statusCode ?? 0, body, text: body.toString("utf8") });
+  return withinTime(
+    new Promise((resolve, reject) => {
+      const outgoing = httpRequest({ host: "127.0.0.1", port, method, path, headers, agent: false }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: response.statusCode ?? 0, body, text: body.toString("utf8") });
+        });
       });
-    });
-    outgoing.on("error", reject);
-    outgoing.end(options.body);
-  }), `${method} ${path}`);
+      outgoing.on("error", reject);
+      outgoing.end(options.body);
+    }),
+    `${method} ${path}`,
+  );
 }
 
 const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("hex");
@@ -99,11 +106,19 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("MKCOL" as const), path: fc.constantFrom(...FOLDERS, "f/g") }) },
   {
     weight: 3,
-    arbitrary: fc.record({ op: fc.constantFrom("MOVE" as const, "COPY" as const), from: anyPath, to: anyPath, overwrite: fc.constantFrom(true, false, null) }),
+    arbitrary: fc.record({
+      op: fc.constantFrom("MOVE" as const, "COPY" as const),
+      from: anyPath,
+      to: anyPath,
+      overwrite: fc.constantFrom(true, false, null),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("PROPFIND" as const), path: fc.constantFrom("", ...FOLDERS) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("GET" as const), path: filePath }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant("PROPPATCH" as const), path: anyPath, value: fc.stringMatching(/^[a-z0-9 ]{0,12}$/) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant("PROPPATCH" as const), path: anyPath, value: fc.stringMatching(/^[a-z0-9 ]{0,12}$/) }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("page upload" as const), name: fc.constantFrom(...NAMES), content }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("page delete" as const), pick: fc.nat({ max: 20 }) }) },
 );
@@ -156,7 +171,9 @@ async function withinTime<T>(pending: Promise<T>, what: string): Promise<T> {
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       test.db
-        .execute(sql`select pid, state, wait_event_type, wait_event, left(query, 200) as query from pg_stat_activity where datname = current_database()`)
+        .execute(
+          sql`select pid, state, wait_event_type, wait_event, left(query, 200) as query from pg_stat_activity where datname = current_database()`,
+        )
         .then(
           (rows) => reject(new Error(`${what} did not settle in ${REQUEST_TIMEOUT_MS} ms; sessions: ${JSON.stringify(rows)}`)),
           (error) => reject(new Error(`${what} did not settle in ${REQUEST_TIMEOUT_MS} ms (${error})`)),
@@ -174,7 +191,9 @@ async function withinTime<T>(pending: Promise<T>, what: string): Promise<T> {
 async function waitForIdleWorker() {
   await waitFor(
     async () => {
-      const [steps] = await test.db.execute<{ count: number }>(sql`select count(*)::int as count from upload_steps where status in ('queued', 'running')`);
+      const [steps] = await test.db.execute<{ count: number }>(
+        sql`select count(*)::int as count from upload_steps where status in ('queued', 'running')`,
+      );
       const [jobs] = await test.db.execute<{ count: number }>(
         sql`select count(*)::int as count from graphile_worker.jobs where task_identifier not in ${CRON_TASKS}`,
       );
@@ -187,7 +206,13 @@ async function waitForIdleWorker() {
 /** What of a person's rows must not change when somebody else works. */
 async function snapshot(person: Person) {
   const entries = await test.db
-    .select({ id: webdavEntries.id, path: webdavEntries.path, kind: webdavEntries.kind, uploadId: webdavEntries.uploadId, modifiedAt: webdavEntries.modifiedAt })
+    .select({
+      id: webdavEntries.id,
+      path: webdavEntries.path,
+      kind: webdavEntries.kind,
+      uploadId: webdavEntries.uploadId,
+      modifiedAt: webdavEntries.modifiedAt,
+    })
     .from(webdavEntries)
     .where(eq(webdavEntries.ownerId, person.id))
     .orderBy(asc(webdavEntries.path));
@@ -231,7 +256,10 @@ async function checkInvariants(bobBefore: Awaited<ReturnType<typeof snapshot>>) 
   const mine = await listUploads(test.db, { ownerId: alice.id });
   expect(mine.filter((upload) => !placed.has(upload.id)).map((upload) => upload.name)).toEqual([]);
   for (const upload of mine) {
-    expect(upload.steps.map((step) => `${step.step}:${step.status}`).filter((step) => !step.endsWith(":succeeded")), upload.name).toEqual([]);
+    expect(
+      upload.steps.map((step) => `${step.step}:${step.status}`).filter((step) => !step.endsWith(":succeeded")),
+      upload.name,
+    ).toEqual([]);
   }
   const [otherSteps] = await test.db.execute<{ count: number }>(
     sql`select count(*)::int as count from ${uploadSteps} s join ${uploads} u on u.id = s.upload_id where u.owner_id = ${alice.id} and s.status <> 'succeeded'`,
@@ -292,7 +320,14 @@ beforeAll(async () => {
       [16, 9, { r: 0, g: 128, b: 255 }],
       [5, 12, { r: 10, g: 200, b: 30 }],
     ].map(([width, height, background]) =>
-      sharp({ create: { width: width as number, height: height as number, channels: 3, background: background as { r: number; g: number; b: number } } })
+      sharp({
+        create: {
+          width: width as number,
+          height: height as number,
+          channels: 3,
+          background: background as { r: number; g: number; b: number },
+        },
+      })
         .png()
         .toBuffer(),
     ),
@@ -346,9 +381,12 @@ describe("concurrent WebDAV requests with a worker processing what they write", 
     let copy: Promise<Answer> | undefined;
     await test.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${alice.id}::text, 5))`);
-      copy = dav("COPY", "/uploads/source.txt", { headers: { Destination: `http://127.0.0.1:${port}/uploads/target.txt`, Overwrite: "T" } });
+      copy = dav("COPY", "/uploads/source.txt", {
+        headers: { Destination: `http://127.0.0.1:${port}/uploads/target.txt`, Overwrite: "T" },
+      });
       await waitFor(
-        () => test.db.execute<{ count: number }>(sql`select count(*)::int as count from pg_locks where locktype = 'advisory' and not granted`),
+        () =>
+          test.db.execute<{ count: number }>(sql`select count(*)::int as count from pg_locks where locktype = 'advisory' and not granted`),
         ([row]) => row.count > 0,
       );
       await deleteUpload(tx, { id: source.uploadId!, ownerId: alice.id });
@@ -368,9 +406,14 @@ describe("concurrent WebDAV requests with a worker processing what they write", 
       fc.asyncProperty(fc.array(fc.array(op, { minLength: 8, maxLength: 16 }), { minLength: 1, maxLength: 3 }), async (batches) => {
         await reset();
         for (const batch of batches) {
-          const answers = await Promise.all(batch.map(async (action) => ({ action, answer: await withinTime(run(action), JSON.stringify(action)) })));
+          const answers = await Promise.all(
+            batch.map(async (action) => ({ action, answer: await withinTime(run(action), JSON.stringify(action)) })),
+          );
           for (const { action, answer } of answers) {
-            if (answer && answer.status >= 500) throw new Error(`${JSON.stringify(action)} answered ${answer.status}: ${answer.text.slice(0, 2000)}; faults: ${faults.join("\n")}`);
+            if (answer && answer.status >= 500)
+              throw new Error(
+                `${JSON.stringify(action)} answered ${answer.status}: ${answer.text.slice(0, 2000)}; faults: ${faults.join("\n")}`,
+              );
           }
           expect(faults).toEqual([]);
           await waitForIdleWorker();

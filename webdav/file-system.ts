@@ -179,7 +179,12 @@ export class LongrunFileSystem extends webdav.FileSystem {
   private resultFolders(memo: RequestMemo, ownerId: string) {
     return (memo.resultFolders ??= listWebdavConfigurations(this.db, { ownerId }).then((rows) =>
       uniqueNames(
-        rows.map((row) => ({ configurationId: row.id, name: pathSegmentFromName(row.name), createdAt: row.createdAt, modifiedAt: row.updatedAt })),
+        rows.map((row) => ({
+          configurationId: row.id,
+          name: pathSegmentFromName(row.name),
+          createdAt: row.createdAt,
+          modifiedAt: row.updatedAt,
+        })),
         (row) => row.name,
         (row) => `${row.name} (${row.configurationId.slice(0, 8)})`,
       ),
@@ -328,7 +333,12 @@ export class LongrunFileSystem extends webdav.FileSystem {
       // upload: not as an empty upload first, processed and then replaced.
       if (isPut(ctx)) return;
       // An empty file (a LOCK on a new name): an upload like any other.
-      const outcome = await storeWebdavFile(this.db, emptyBytes(), { ownerId, path: target, declaredType: null, maxBytes: this.options.maxUploadBytes });
+      const outcome = await storeWebdavFile(this.db, emptyBytes(), {
+        ownerId,
+        path: target,
+        declaredType: null,
+        maxBytes: this.options.maxUploadBytes,
+      });
       if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
     });
   }
@@ -396,10 +406,17 @@ export class LongrunFileSystem extends webdav.FileSystem {
   protected _move(from: Path, to: Path, info: { context: RequestContext; overwrite: boolean }, callback: Callback<boolean>) {
     settle(callback, async () => {
       const ctx = info.context;
-      const outcome = await moveWebdavEntry(this.db, { ownerId: ownerOf(ctx), from: writablePath(from), to: writablePath(to), overwrite: info.overwrite });
+      const outcome = await moveWebdavEntry(this.db, {
+        ownerId: ownerOf(ctx),
+        from: writablePath(from),
+        to: writablePath(to),
+        overwrite: info.overwrite,
+      });
       this.forget(ctx);
       if (outcome.ok) return outcome.overwritten;
-      throw { not_found: Errors.ResourceNotFound, exists: Errors.ResourceAlreadyExists, no_parent: Errors.IntermediateResourceMissing }[outcome.code];
+      throw { not_found: Errors.ResourceNotFound, exists: Errors.ResourceAlreadyExists, no_parent: Errors.IntermediateResourceMissing }[
+        outcome.code
+      ];
     });
   }
 
@@ -479,12 +496,16 @@ export class LongrunFileSystem extends webdav.FileSystem {
 
   /** The names inside a folder. */
   childNames(ctx: RequestContext, path: Path) {
-    return new Promise<string[]>((resolve, reject) => this._readDir(path, { context: ctx }, (error, names) => (error ? reject(error) : resolve(names ?? []))));
+    return new Promise<string[]>((resolve, reject) =>
+      this._readDir(path, { context: ctx }, (error, names) => (error ? reject(error) : resolve(names ?? []))),
+    );
   }
 
   /** The LOCKs held on a path (by its owner: nobody else's are visible). */
   locksOf(ctx: RequestContext, path: Path) {
-    return new Promise<webdav.Lock[]>((resolve) => this.locks.forPath(ownerOf(ctx), path.toString()).getLocks((_error, locks) => resolve(locks ?? [])));
+    return new Promise<webdav.Lock[]>((resolve) =>
+      this.locks.forPath(ownerOf(ctx), path.toString()).getLocks((_error, locks) => resolve(locks ?? [])),
+    );
   }
 
   /** Dead properties of entries, by entry id. */
@@ -515,7 +536,10 @@ export class LongrunFileSystem extends webdav.FileSystem {
   /** Whether a LOCK keeps a request from changing a path (workarounds/webdav-server-lock-tokens.ts). */
   isLocked(ctx: RequestContext, path: Path | string, depthOrCallback: number | Callback<boolean>, maybeCallback?: Callback<boolean>): void {
     const callback = (typeof depthOrCallback === "function" ? depthOrCallback : maybeCallback)!;
-    callback(undefined, isLockedWithoutSubmittedToken(ctx, path, (ownerId, key) => this.locks.forPath(ownerId, key)));
+    callback(
+      undefined,
+      isLockedWithoutSubmittedToken(ctx, path, (ownerId, key) => this.locks.forPath(ownerId, key)),
+    );
   }
 
   protected _lockManager(path: Path, info: { context: RequestContext }, callback: Callback<webdav.ILockManager>) {
@@ -551,7 +575,11 @@ class OwnerLocks {
         else this.byKey.delete(key);
         callback(undefined, kept.length < locks.length);
       },
-      getLock: (uuid, callback) => callback(undefined, current().find((lock) => lock.uuid === uuid)),
+      getLock: (uuid, callback) =>
+        callback(
+          undefined,
+          current().find((lock) => lock.uuid === uuid),
+        ),
       refresh: (uuid, timeoutSeconds, callback) => {
         const lock = current().find((candidate) => candidate.uuid === uuid);
         lock?.refresh(timeoutSeconds);

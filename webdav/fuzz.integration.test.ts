@@ -68,7 +68,9 @@ function exchange(bytes: Buffer, stopsSending = false): Promise<Answer> {
       const raw = Buffer.concat(chunks);
       const latin1 = raw.toString("latin1");
       // The answer's status: the first final one (an Expect: 100-continue gets a 100 first).
-      const final = [...latin1.matchAll(/(?:^|\r\n)HTTP\/1\.[01] (\d{3})/g)].map((match) => Number(match[1])).find((status) => status >= 200);
+      const final = [...latin1.matchAll(/(?:^|\r\n)HTTP\/1\.[01] (\d{3})/g)]
+        .map((match) => Number(match[1]))
+        .find((status) => status >= 200);
       resolve({
         status: final ?? null,
         // Every status in the bytes: a pipelined second answer's, and each <D:status> of a 207.
@@ -152,13 +154,40 @@ async function snapshotRows(ownerId: string | null = null) {
 
 // ---------------------------------------------------------------- arbitraries
 
-const ALICE_NAMES = ["alice-ledger.txt", "alice-private", "alice-plans.md", "alice-résumé.txt", "alice-locked.txt", "alice-page-upload.csv", "alice-secret-render"];
+const ALICE_NAMES = [
+  "alice-ledger.txt",
+  "alice-private",
+  "alice-plans.md",
+  "alice-résumé.txt",
+  "alice-locked.txt",
+  "alice-page-upload.csv",
+  "alice-secret-render",
+];
 const isWellFormed = (value: string) => !/\p{Cs}/u.test(value);
 
 /** Names a client would use (Alice's among them), and ones that are valid but odd. */
-const PLAIN_NAMES = [...ALICE_NAMES, "new.txt", "folder", "é.txt", "a b.txt", "日本語.md", "x", ".hidden", "._x", ".DS_Store", "report (2).pdf", "100%.txt", "con", "a:b", "~"];
+const PLAIN_NAMES = [
+  ...ALICE_NAMES,
+  "new.txt",
+  "folder",
+  "é.txt",
+  "a b.txt",
+  "日本語.md",
+  "x",
+  ".hidden",
+  "._x",
+  ".DS_Store",
+  "report (2).pdf",
+  "100%.txt",
+  "con",
+  "a:b",
+  "~",
+];
 /** Segments to refuse, or that mean something else once decoded: traversal, encoded slashes, escapes that decode to no UTF-8. */
-const TRICKY_SEGMENTS = "..|.|%2e%2e|%2E|.%2e|%2e.|%2F|a%2Fb|%5C|a\\b|%00|%0A|%7F|%|%zz|%E0%A4%A|%C0%AE|%C0%AE%C0%AE|%ED%A0%80|%FF|%25|%%|%u002e|*|;|a;b|..%00|%2e%2e%5c|uploads|results".split("|");
+const TRICKY_SEGMENTS =
+  "..|.|%2e%2e|%2E|.%2e|%2e.|%2F|a%2Fb|%5C|a\\b|%00|%0A|%7F|%|%zz|%E0%A4%A|%C0%AE|%C0%AE%C0%AE|%ED%A0%80|%FF|%25|%%|%u002e|*|;|a;b|..%00|%2e%2e%5c|uploads|results".split(
+    "|",
+  );
 
 /** One path segment as it goes on the wire: mostly names a client would send, then hostile ones, raw bytes and long names. */
 const segment = () =>
@@ -169,10 +198,19 @@ const segment = () =>
     { weight: 1, arbitrary: fc.constantFrom(...TRICKY_SEGMENTS) },
     // Raw UTF-8 in a request line: Node refuses it (400) before any of our code.
     { weight: 1, arbitrary: fc.constantFrom("é", "日本", "\u{1F600}", "\u202E") },
-    { weight: 1, arbitrary: fc.oneof(fc.integer({ min: 250, max: 6000 }).map((length) => "x".repeat(length)), fc.integer({ min: 40, max: 200 }).map((count) => "%C3%A9".repeat(count))) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.integer({ min: 250, max: 6000 }).map((length) => "x".repeat(length)),
+        fc.integer({ min: 40, max: 200 }).map((count) => "%C3%A9".repeat(count)),
+      ),
+    },
   );
 
-const suffix = fc.oneof({ weight: 8, arbitrary: fc.constant("") }, { weight: 1, arbitrary: fc.constantFrom("?", "?a=1", "?%zz", "#", "#x", "?x#y", ";x") });
+const suffix = fc.oneof(
+  { weight: 8, arbitrary: fc.constant("") },
+  { weight: 1, arbitrary: fc.constantFrom("?", "?a=1", "?%zz", "#", "#x", "?x#y", ";x") },
+);
 
 /** One part of a request: plausible, or (when it is the part under attack) plausible or hostile. */
 const plausibleOr = <T>(isHostile: boolean, plausible: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>) =>
@@ -183,7 +221,11 @@ const plausiblePath = () =>
   fc.oneof(
     fc.constantFrom(...alicePaths),
     fc
-      .tuple(fc.constantFrom("/uploads/", "/uploads/alice-private/", "/results/alice-secret-render/"), fc.array(fc.constantFrom(...PLAIN_NAMES).map(encodeURIComponent), { minLength: 1, maxLength: 2 }), fc.boolean())
+      .tuple(
+        fc.constantFrom("/uploads/", "/uploads/alice-private/", "/results/alice-secret-render/"),
+        fc.array(fc.constantFrom(...PLAIN_NAMES).map(encodeURIComponent), { minLength: 1, maxLength: 2 }),
+        fc.boolean(),
+      )
       .map(([prefix, segments, isFolder]) => `${prefix}${segments.join("/")}${isFolder ? "/" : ""}`),
   );
 
@@ -198,7 +240,10 @@ const hostilePath = (origin: string) =>
           fc.oneof(
             { weight: 6, arbitrary: fc.constantFrom("/uploads/", "/uploads/alice-private/") },
             { weight: 2, arbitrary: fc.constantFrom("/", "/results/", "/results/alice-secret-render/") },
-            { weight: 1, arbitrary: fc.constantFrom(`${origin}/uploads/`, "http://evil.example/uploads/", "//", "/uploads//", "/UPLOADS/") },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom(`${origin}/uploads/`, "http://evil.example/uploads/", "//", "/uploads//", "/UPLOADS/"),
+            },
           ),
           fc.array(segment(), { maxLength: 3 }),
           fc.boolean(),
@@ -223,33 +268,112 @@ const hostilePath = (origin: string) =>
 
 /** A header's value as a client could send it: mostly without control characters (Node refuses those before any of our code). */
 const headerValue = (value: fc.Arbitrary<string>) =>
-  fc.tuple(value, fc.integer({ min: 0, max: 9 })).map(([text, dice]) => (dice === 0 ? text.replace(/[\r\n]/g, " ") : text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, "")));
+  fc
+    .tuple(value, fc.integer({ min: 0, max: 9 }))
+    .map(([text, dice]) => (dice === 0 ? text.replace(/[\r\n]/g, " ") : text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, "")));
 
-const tokenLike = fc.oneof(fc.uuid().map((id) => `urn:uuid:${id}`), fc.constantFrom("urn:uuid:", "opaquelocktoken:x", "DAV:no-lock", ""), hostileString());
+const tokenLike = fc.oneof(
+  fc.uuid().map((id) => `urn:uuid:${id}`),
+  fc.constantFrom("urn:uuid:", "opaquelocktoken:x", "DAV:no-lock", ""),
+  hostileString(),
+);
 
 /** If headers (RFC 4918 §10.4), well-formed or not, with tokens and etags that are not the resource's (or are `known`). */
 const ifHeader = (known: string[]) => {
   const token = known.length > 0 ? fc.oneof(tokenLike, fc.constantFrom(...known)) : tokenLike;
   const condition = fc
-    .tuple(fc.boolean(), fc.oneof(token.map((value) => `<${value}>`), fc.oneof(fc.uuid(), hostileString()).map((value) => `["${value}"]`)))
+    .tuple(
+      fc.boolean(),
+      fc.oneof(
+        token.map((value) => `<${value}>`),
+        fc.oneof(fc.uuid(), hostileString()).map((value) => `["${value}"]`),
+      ),
+    )
     .map(([isNot, state]) => `${isNot ? "Not " : ""}${state}`);
   const list = fc.array(condition, { minLength: 1, maxLength: 3 }).map((conditions) => `(${conditions.join(" ")})`);
-  const tag = fc.option(fc.oneof(hostilePath("http://127.0.0.1"), hostileString()).map((path) => `<${path}> `), { nil: "" });
+  const tag = fc.option(
+    fc.oneof(hostilePath("http://127.0.0.1"), hostileString()).map((path) => `<${path}> `),
+    { nil: "" },
+  );
   return fc.oneof(
-    { weight: 4, arbitrary: fc.array(fc.tuple(tag, list).map(([tagged, lists]) => tagged + lists), { minLength: 1, maxLength: 3 }).map((lists) => lists.join(" ")) },
-    { weight: 2, arbitrary: fc.constantFrom("(", "(<", "()", "(Not)", "<>", "<x>", "x", "(<a>", "(Not <a> [", "(<a>) garbage", "(Not Not <a>)", "(<a>)".repeat(1500), `(${"Not ".repeat(3000)}<a>)`) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .array(
+          fc.tuple(tag, list).map(([tagged, lists]) => tagged + lists),
+          { minLength: 1, maxLength: 3 },
+        )
+        .map((lists) => lists.join(" ")),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "(",
+        "(<",
+        "()",
+        "(Not)",
+        "<>",
+        "<x>",
+        "x",
+        "(<a>",
+        "(Not <a> [",
+        "(<a>) garbage",
+        "(Not Not <a>)",
+        "(<a>)".repeat(1500),
+        `(${"Not ".repeat(3000)}<a>)`,
+      ),
+    },
     { weight: 1, arbitrary: hostileString() },
   );
 };
 
-const depthHeader = fc.oneof(fc.constantFrom("0", "1", "infinity", "Infinity", "INFINITY", "-1", "2", "1e3", "", " 1 ", "0,1", "1.5", "-0", "99999999999999999999", "0x1", "noroot", "1, infinity"), hostileString());
-const timeoutHeader = fc.oneof(fc.constantFrom("Second-0", "Second-1", "Second-99999999999999999999", "Infinite", "Infinite, Second-4100000000", "Second--1", "Second-1e9", "Second-NaN", ""), hostileString());
+const depthHeader = fc.oneof(
+  fc.constantFrom(
+    "0",
+    "1",
+    "infinity",
+    "Infinity",
+    "INFINITY",
+    "-1",
+    "2",
+    "1e3",
+    "",
+    " 1 ",
+    "0,1",
+    "1.5",
+    "-0",
+    "99999999999999999999",
+    "0x1",
+    "noroot",
+    "1, infinity",
+  ),
+  hostileString(),
+);
+const timeoutHeader = fc.oneof(
+  fc.constantFrom(
+    "Second-0",
+    "Second-1",
+    "Second-99999999999999999999",
+    "Infinite",
+    "Infinite, Second-4100000000",
+    "Second--1",
+    "Second-1e9",
+    "Second-NaN",
+    "",
+  ),
+  hostileString(),
+);
 
 /** A Destination: a hostile path, absolute on our host or another, or no URL at all. */
 const destination = (origin: string) =>
   fc.oneof(
     { weight: 4, arbitrary: hostilePath(origin) },
-    { weight: 2, arbitrary: hostilePath(origin).filter((path) => path.startsWith("/")).map((path) => `${origin}${path}`) },
+    {
+      weight: 2,
+      arbitrary: hostilePath(origin)
+        .filter((path) => path.startsWith("/"))
+        .map((path) => `${origin}${path}`),
+    },
     {
       weight: 1,
       arbitrary: fc.constantFrom(
@@ -274,10 +398,26 @@ const destination = (origin: string) =>
 const xmlText = (isHostile: boolean) =>
   plausibleOr(
     isHostile,
-    fc.oneof(fc.constantFrom("blue", "0x00000020", "Mon, 24 Nov 2026 05:00:00 GMT", "a &amp; b", "é", "日本語", "\u{1F600}"), fc.string({ unit: "grapheme-ascii", maxLength: 30 }).map(escapeXml)),
+    fc.oneof(
+      fc.constantFrom("blue", "0x00000020", "Mon, 24 Nov 2026 05:00:00 GMT", "a &amp; b", "é", "日本語", "\u{1F600}"),
+      fc.string({ unit: "grapheme-ascii", maxLength: 30 }).map(escapeXml),
+    ),
     fc.oneof(
       hostileString().map(escapeXml),
-      fc.constantFrom("&#0;", "&#x0;", "&#1;", "&#xD800;", "&#xFFFE;", "&#1114112;", "&#x110000;", "&#65;", "<![CDATA[<not>&parsed;]]>", "&amp;&lt;", "&undefined;", "]]>"),
+      fc.constantFrom(
+        "&#0;",
+        "&#x0;",
+        "&#1;",
+        "&#xD800;",
+        "&#xFFFE;",
+        "&#1114112;",
+        "&#x110000;",
+        "&#65;",
+        "<![CDATA[<not>&parsed;]]>",
+        "&amp;&lt;",
+        "&undefined;",
+        "]]>",
+      ),
     ),
   );
 const namespaceUri = (isHostile: boolean) =>
@@ -287,15 +427,37 @@ const namespaceUri = (isHostile: boolean) =>
     fc.oneof(fc.constantFrom("", "DAV", "dav:", "&#0;", "urn:&#1;"), hostileString().map(escapeAttribute)),
   );
 const localName = fc.oneof(
-  fc.constantFrom("getetag", "displayname", "lockdiscovery", "getcontentlength", "resourcetype", "supportedlock", "colour", "Win32FileAttributes", "a-b", "_", "x.y"),
+  fc.constantFrom(
+    "getetag",
+    "displayname",
+    "lockdiscovery",
+    "getcontentlength",
+    "resourcetype",
+    "supportedlock",
+    "colour",
+    "Win32FileAttributes",
+    "a-b",
+    "_",
+    "x.y",
+  ),
   fc.stringMatching(/^[A-Za-z_][\w.-]{0,20}$/),
 );
 const properties = (isHostile: boolean) =>
   fc
     .array(
       fc
-        .tuple(localName, namespaceUri(isHostile), fc.oneof(fc.constant(""), xmlText(isHostile), xmlText(isHostile).map((text) => `<inner xmlns="urn:y:" a="1">${text}</inner>`)))
-        .map(([name, namespace, content]) => (content === "" ? `<p:${name} xmlns:p="${namespace}"/>` : `<p:${name} xmlns:p="${namespace}">${content}</p:${name}>`)),
+        .tuple(
+          localName,
+          namespaceUri(isHostile),
+          fc.oneof(
+            fc.constant(""),
+            xmlText(isHostile),
+            xmlText(isHostile).map((text) => `<inner xmlns="urn:y:" a="1">${text}</inner>`),
+          ),
+        )
+        .map(([name, namespace, content]) =>
+          content === "" ? `<p:${name} xmlns:p="${namespace}"/>` : `<p:${name} xmlns:p="${namespace}">${content}</p:${name}>`,
+        ),
       { maxLength: 4 },
     )
     .map((list) => list.join(""));
@@ -303,13 +465,25 @@ const properties = (isHostile: boolean) =>
 const propfindXml = (isHostile: boolean) =>
   plausibleOr(
     isHostile,
-    fc.oneof(fc.constantFrom("<D:allprop/>", "<D:propname/>", "", "<D:prop/>"), properties(false).map((props) => `<D:prop>${props}</D:prop>`)),
-    fc.oneof(fc.constantFrom("<D:include/>", "<D:bogus/>", "<D:prop>x</D:prop>"), properties(true).map((props) => `<D:prop>${props}</D:prop>`)),
+    fc.oneof(
+      fc.constantFrom("<D:allprop/>", "<D:propname/>", "", "<D:prop/>"),
+      properties(false).map((props) => `<D:prop>${props}</D:prop>`),
+    ),
+    fc.oneof(
+      fc.constantFrom("<D:include/>", "<D:bogus/>", "<D:prop>x</D:prop>"),
+      properties(true).map((props) => `<D:prop>${props}</D:prop>`),
+    ),
   ).map((choice) => `<D:propfind xmlns:D="DAV:">${choice}</D:propfind>`);
 const proppatchXml = (isHostile: boolean) =>
   fc
-    .array(fc.tuple(plausibleOr(isHostile, fc.constantFrom("set", "remove"), fc.constant("bogus")), properties(isHostile)), { minLength: 1, maxLength: 3 })
-    .map((instructions) => `<D:propertyupdate xmlns:D="DAV:">${instructions.map(([action, props]) => `<D:${action}><D:prop>${props}</D:prop></D:${action}>`).join("")}</D:propertyupdate>`);
+    .array(fc.tuple(plausibleOr(isHostile, fc.constantFrom("set", "remove"), fc.constant("bogus")), properties(isHostile)), {
+      minLength: 1,
+      maxLength: 3,
+    })
+    .map(
+      (instructions) =>
+        `<D:propertyupdate xmlns:D="DAV:">${instructions.map(([action, props]) => `<D:${action}><D:prop>${props}</D:prop></D:${action}>`).join("")}</D:propertyupdate>`,
+    );
 const lockinfoXml = (isHostile: boolean) =>
   fc
     .tuple(
@@ -318,8 +492,17 @@ const lockinfoXml = (isHostile: boolean) =>
         fc.constantFrom("<D:lockscope><D:exclusive/></D:lockscope>", "<D:lockscope><D:shared/></D:lockscope>"),
         fc.constantFrom("<D:lockscope/>", "<D:lockscope><D:bogus/></D:lockscope>", "<D:lockscope>text</D:lockscope>", ""),
       ),
-      plausibleOr(isHostile, fc.constant("<D:locktype><D:write/></D:locktype>"), fc.constantFrom("<D:locktype/>", "<D:locktype><D:read/></D:locktype>", "")),
-      fc.oneof(fc.constant(""), xmlText(isHostile).map((text) => `<D:owner>${text}</D:owner>`), xmlText(isHostile).map((text) => `<D:owner><D:href>${text}</D:href></D:owner>`), fc.constant("<D:owner/>")),
+      plausibleOr(
+        isHostile,
+        fc.constant("<D:locktype><D:write/></D:locktype>"),
+        fc.constantFrom("<D:locktype/>", "<D:locktype><D:read/></D:locktype>", ""),
+      ),
+      fc.oneof(
+        fc.constant(""),
+        xmlText(isHostile).map((text) => `<D:owner>${text}</D:owner>`),
+        xmlText(isHostile).map((text) => `<D:owner><D:href>${text}</D:href></D:owner>`),
+        fc.constant("<D:owner/>"),
+      ),
     )
     .map(([scope, type, owner]) => `<D:lockinfo xmlns:D="DAV:">${scope}${type}${owner}</D:lockinfo>`);
 
@@ -356,12 +539,21 @@ const xmlDocument = (xml: fc.Arbitrary<string>, isHostile: boolean) =>
         case "cut":
           return (prolog + body).slice(0, Math.floor((prolog + body).length * change.at));
         case "bomb":
-          return ENTITY_BOMB + body.replace(/(<D:\w+ xmlns:D="DAV:">)/, `$1<D:prop><x:p xmlns:x="urn:x:">&j;</x:p></D:prop><D:owner>&j;</D:owner>`);
+          return (
+            ENTITY_BOMB +
+            body.replace(/(<D:\w+ xmlns:D="DAV:">)/, `$1<D:prop><x:p xmlns:x="urn:x:">&j;</x:p></D:prop><D:owner>&j;</D:owner>`)
+          );
         case "external":
-          return EXTERNAL_ENTITY + body.replace(/(<D:\w+ xmlns:D="DAV:">)/, `$1<D:prop><x:p xmlns:x="urn:x:">&xxe;</x:p></D:prop><D:owner>&xxe;</D:owner>`);
+          return (
+            EXTERNAL_ENTITY +
+            body.replace(/(<D:\w+ xmlns:D="DAV:">)/, `$1<D:prop><x:p xmlns:x="urn:x:">&xxe;</x:p></D:prop><D:owner>&xxe;</D:owner>`)
+          );
         case "deep": {
           const nested = `${"<a>".repeat(change.depth)}x${"</a>".repeat(change.depth)}`;
-          return body.replace(/(<D:\w+ xmlns:D="DAV:">)/, `$1<D:set><D:prop><x:p xmlns:x="urn:x:">${nested}</x:p></D:prop></D:set><D:prop><x:q xmlns:x="urn:x:">${nested}</x:q></D:prop><D:owner>${nested}</D:owner>`);
+          return body.replace(
+            /(<D:\w+ xmlns:D="DAV:">)/,
+            `$1<D:set><D:prop><x:p xmlns:x="urn:x:">${nested}</x:p></D:prop></D:set><D:prop><x:q xmlns:x="urn:x:">${nested}</x:q></D:prop><D:owner>${nested}</D:owner>`,
+          );
         }
         case "huge":
           return body + " ".repeat(MAX_XML_BODY_BYTES + 1 - Buffer.byteLength(body));
@@ -373,9 +565,11 @@ const METHODS = ["OPTIONS", "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPAT
 const bodyFor = (method: string, isHostile: boolean): fc.Arbitrary<Buffer> => {
   const text = (arbitrary: fc.Arbitrary<string>) => arbitrary.map((value) => Buffer.from(value, "utf8"));
   const none = fc.constant(Buffer.alloc(0));
-  if (method === "PROPFIND") return fc.oneof({ weight: 1, arbitrary: none }, { weight: 5, arbitrary: text(xmlDocument(propfindXml(isHostile), isHostile)) });
+  if (method === "PROPFIND")
+    return fc.oneof({ weight: 1, arbitrary: none }, { weight: 5, arbitrary: text(xmlDocument(propfindXml(isHostile), isHostile)) });
   if (method === "PROPPATCH") return text(xmlDocument(proppatchXml(isHostile), isHostile));
-  if (method === "LOCK") return fc.oneof({ weight: 1, arbitrary: none }, { weight: 5, arbitrary: text(xmlDocument(lockinfoXml(isHostile), isHostile)) });
+  if (method === "LOCK")
+    return fc.oneof({ weight: 1, arbitrary: none }, { weight: 5, arbitrary: text(xmlDocument(lockinfoXml(isHostile), isHostile)) });
   if (method === "PUT") {
     return plausibleOr(
       isHostile,
@@ -394,7 +588,21 @@ const framing = (isHostile: boolean): fc.Arbitrary<Framing> =>
       fc.constant({ kind: "none" as const }),
       fc.boolean().map((isBroken) => ({ kind: "chunked" as const, isBroken })),
       fc
-        .constantFrom("-1", "abc", "1e3", "0x10", "+5", " 5", "5, 5", "5, 6", "99999999999999999999", "18446744073709551616", "", "1099511627776", "65537")
+        .constantFrom(
+          "-1",
+          "abc",
+          "1e3",
+          "0x10",
+          "+5",
+          " 5",
+          "5, 5",
+          "5, 6",
+          "99999999999999999999",
+          "18446744073709551616",
+          "",
+          "1099511627776",
+          "65537",
+        )
         .map((value) => ({ kind: "declared" as const, value })),
       fc.constantFrom({ kind: "short" as const }, { kind: "long" as const }),
     ),
@@ -411,18 +619,36 @@ const headersFor = (method: string, origin: string, knownTokens: string[], isHos
   const value = (plausible: fc.Arbitrary<string>, hostile: fc.Arbitrary<string>) => headerValue(plausibleOr(isHostile, plausible, hostile));
   const lockToken = knownTokens.length > 0 ? fc.oneof(tokenLike, fc.constantFrom(...knownTokens)) : tokenLike;
   const plausibleDestination = fc
-    .tuple(fc.constantFrom(origin, ""), fc.oneof(fc.constantFrom(...alicePaths), fc.constantFrom(...PLAIN_NAMES).map((name) => `/uploads/${encodeURIComponent(name)}`)))
+    .tuple(
+      fc.constantFrom(origin, ""),
+      fc.oneof(
+        fc.constantFrom(...alicePaths),
+        fc.constantFrom(...PLAIN_NAMES).map((name) => `/uploads/${encodeURIComponent(name)}`),
+      ),
+    )
     .map(([host, path]) => host + path);
   return fc
     .record({
       Depth: sometimes(value(fc.constantFrom("0", "1", "infinity"), depthHeader), reads(["PROPFIND", "COPY", "MOVE", "DELETE", "LOCK"])),
       Destination: sometimes(value(plausibleDestination, destination(origin)), isCopyOrMove ? 95 : isHostile ? 10 : 0),
-      Overwrite: sometimes(value(fc.constantFrom("T", "F"), fc.oneof(fc.constantFrom("t", "f", "", "TF", "yes", "0"), hostileString())), isCopyOrMove ? 50 : isHostile ? 10 : 0),
+      Overwrite: sometimes(
+        value(fc.constantFrom("T", "F"), fc.oneof(fc.constantFrom("t", "f", "", "TF", "yes", "0"), hostileString())),
+        isCopyOrMove ? 50 : isHostile ? 10 : 0,
+      ),
       Timeout: sometimes(value(fc.constantFrom("Second-600", "Infinite"), timeoutHeader), method === "LOCK" ? 50 : isHostile ? 10 : 0),
-      "Lock-Token": sometimes(value(lockToken.map((token) => `<${token}>`), fc.oneof(lockToken, fc.constantFrom("<>", "<", ">", "<<a>>"))), method === "UNLOCK" ? 95 : isHostile ? 10 : 0),
+      "Lock-Token": sometimes(
+        value(
+          lockToken.map((token) => `<${token}>`),
+          fc.oneof(lockToken, fc.constantFrom("<>", "<", ">", "<<a>>")),
+        ),
+        method === "UNLOCK" ? 95 : isHostile ? 10 : 0,
+      ),
       If: sometimes(headerValue(ifHeader(knownTokens)), isHostile ? 30 : 0),
       "Content-Type": sometimes(
-        value(fc.constantFrom("text/plain", "application/octet-stream", "text/xml; charset=utf-8"), fc.oneof(fc.constantFrom("application/xml; charset=utf-16", "multipart/form-data; boundary=x", ""), hostileString())),
+        value(
+          fc.constantFrom("text/plain", "application/octet-stream", "text/xml; charset=utf-8"),
+          fc.oneof(fc.constantFrom("application/xml; charset=utf-16", "multipart/form-data; boundary=x", ""), hostileString()),
+        ),
         50,
       ),
       Extra: sometimes(
@@ -443,7 +669,10 @@ const headersFor = (method: string, origin: string, knownTokens: string[], isHos
         isHostile ? 30 : 0,
       ),
     })
-    .map(({ Extra, ...named }) => [...Object.entries(named).filter((entry): entry is [string, string] => entry[1] !== undefined), ...(Extra ? [Extra] : [])]);
+    .map(({ Extra, ...named }) => [
+      ...Object.entries(named).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      ...(Extra ? [Extra] : []),
+    ]);
 };
 
 /** Which part of a request is hostile (the others are as a client sends them), or all of them. */
@@ -452,7 +681,10 @@ const HOSTILE_PARTS = ["target", "headers", "body", "framing", "all"] as const;
 /** A whole request: a method (WebDAV's mostly), a target, the method's headers and body, and its framing, hostile in one part or all. */
 const hostileRequest = (knownTokens: string[]): fc.Arbitrary<FuzzRequest> => {
   const origin = `http://127.0.0.1:${server.port}`;
-  const method = fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...METHODS) }, { weight: 1, arbitrary: fc.constantFrom("POST", "TRACE", "SEARCH", "REPORT", "PATCH", "FOO", "propfind", "BIND", "ACL") });
+  const method = fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom(...METHODS) },
+    { weight: 1, arbitrary: fc.constantFrom("POST", "TRACE", "SEARCH", "REPORT", "PATCH", "FOO", "propfind", "BIND", "ACL") },
+  );
   return fc.tuple(method, fc.constantFrom(...HOSTILE_PARTS)).chain(([verb, part]) => {
     const isHostile = (which: (typeof HOSTILE_PARTS)[number]) => part === which || part === "all";
     return fc
@@ -496,7 +728,11 @@ beforeAll(async () => {
     ["PUT", "/uploads/alice-private/alice-plans.md", "# plans"],
     ["PUT", "/uploads/alice-ledger.txt", "1,2,3"],
     ["PUT", `/uploads/${encodeURIComponent("alice-résumé.txt")}`, "cv"],
-    ["PROPPATCH", "/uploads/alice-ledger.txt", `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:note xmlns:x="urn:alice:">${secretValue}</x:note></D:prop></D:set></D:propertyupdate>`],
+    [
+      "PROPPATCH",
+      "/uploads/alice-ledger.txt",
+      `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:note xmlns:x="urn:alice:">${secretValue}</x:note></D:prop></D:set></D:propertyupdate>`,
+    ],
   ]) {
     expect((await asAlice(method, path, body)).status, `${method} ${path}`).toBeLessThan(300);
   }
@@ -508,25 +744,40 @@ beforeAll(async () => {
   );
   expect(lock.status).toBe(201);
   aliceLockToken = /lock-token: <?([^>\r\n]+)>?/i.exec(lock.head)![1];
-  const pageUpload = await storeUpload(test.db, Readable.from([Buffer.from("a,b\n")]), { ownerId: alice.id, name: "alice-page-upload.csv", declaredType: "text/csv" }, { maxBytes: MAX_UPLOAD_BYTES });
-  const saved = await saveConfiguration(test.db, { ownerId: alice.id, input: { ...DEFAULT_CONFIGURATION, name: "alice-secret-render", width: 32, height: 32, depth: 16 } });
+  const pageUpload = await storeUpload(
+    test.db,
+    Readable.from([Buffer.from("a,b\n")]),
+    { ownerId: alice.id, name: "alice-page-upload.csv", declaredType: "text/csv" },
+    { maxBytes: MAX_UPLOAD_BYTES },
+  );
+  const saved = await saveConfiguration(test.db, {
+    ownerId: alice.id,
+    input: { ...DEFAULT_CONFIGURATION, name: "alice-secret-render", width: 32, height: 32, depth: 16 },
+  });
   if (!saved.ok) throw new Error("save failed");
 
   // A worker processes all of it, then stops: from here on only requests change rows.
   const worker = await startWorker({ databaseUrl: test.url, concurrency: 2, renderThreads: 1, log: () => {} });
   await waitFor(
-    () => test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`),
+    () =>
+      test.db.execute<{ count: number }>(
+        sql`select count(*)::int as count from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`,
+      ),
     ([row]) => row.count === 0,
   );
   await worker.stop();
   // The page's upload takes its place in /uploads at Alice's first look.
   const listing = await asAlice("PROPFIND", "/uploads/", "", { Depth: "1" });
   expect(listing.text).toContain("alice-page-upload.csv");
-  lockedFileEtag = /<D:getetag>([^<]+)<\/D:getetag>/.exec((await asAlice("PROPFIND", "/uploads/alice-locked.txt", "", { Depth: "0" })).text)![1];
+  lockedFileEtag = /<D:getetag>([^<]+)<\/D:getetag>/.exec(
+    (await asAlice("PROPFIND", "/uploads/alice-locked.txt", "", { Depth: "0" })).text,
+  )![1];
   const image = await asAlice("PROPFIND", "/results/alice-secret-render/", "", { Depth: "1" });
   const imageName = /<D:href>\/results\/alice-secret-render\/([^<]+\.png)<\/D:href>/.exec(image.text)![1];
 
-  const [{ uploadIds }] = await test.db.execute<{ uploadIds: string[] }>(sql`select array_agg(id::text) as "uploadIds" from uploads where owner_id = ${alice.id}`);
+  const [{ uploadIds }] = await test.db.execute<{ uploadIds: string[] }>(
+    sql`select array_agg(id::text) as "uploadIds" from uploads where owner_id = ${alice.id}`,
+  );
   alicePaths = [
     "/",
     "/uploads/",
@@ -540,7 +791,18 @@ beforeAll(async () => {
     "/results/alice-secret-render/",
     `/results/alice-secret-render/${imageName}`,
   ];
-  aliceSecrets = [...ALICE_NAMES, alice.email, alice.id, saved.resultId, pageUpload.id, ...uploadIds, secretValue, "alice-laptop", aliceLockToken, decodeURIComponent(imageName)];
+  aliceSecrets = [
+    ...ALICE_NAMES,
+    alice.email,
+    alice.id,
+    saved.resultId,
+    pageUpload.id,
+    ...uploadIds,
+    secretValue,
+    "alice-laptop",
+    aliceLockToken,
+    decodeURIComponent(imageName),
+  ];
 }, 120_000);
 
 afterAll(async () => {
@@ -574,8 +836,9 @@ function expectNoServerError(request: FuzzRequest, answer: Answer, what: string)
  * have been idle a while. Any other request is answered once its work is done.
  */
 async function rowsAfter(request: FuzzRequest) {
-  const isBroken = isCutShort(request.framing) || request.framing.kind === "short" || (request.framing.kind === "chunked" && request.framing.isBroken);
-  for (let idleChecks = 0, deadline = Date.now() + 5_000; isBroken && idleChecks < 3 && Date.now() < deadline; ) {
+  const isBroken =
+    isCutShort(request.framing) || request.framing.kind === "short" || (request.framing.kind === "chunked" && request.framing.isBroken);
+  for (let idleChecks = 0, deadline = Date.now() + 5_000; isBroken && idleChecks < 3 && Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const [{ busy }] = await test.db.execute<{ busy: number }>(
       sql`select count(*)::int as busy from pg_stat_activity where datname = current_database() and application_name = 'longrun-webdav' and state <> 'idle'`,
@@ -587,7 +850,9 @@ async function rowsAfter(request: FuzzRequest) {
 
 /** Stored bytes that no upload holds: what a write that failed halfway would leave. */
 async function expectNoOrphanedFiles(what: string) {
-  const orphans = await test.db.execute(sql`select f.key from stored_files f where not exists (select 1 from uploads u where u.storage_key = f.key::text)`);
+  const orphans = await test.db.execute(
+    sql`select f.key from stored_files f where not exists (select 1 from uploads u where u.storage_key = f.key::text)`,
+  );
   expect(orphans, what).toEqual([]);
 }
 
@@ -600,7 +865,9 @@ async function expectServerAlive() {
 
 /** Alice's lock is still on her locked file, unchanged: no request without its token removed the lock or wrote the file. */
 async function expectLockKept() {
-  const discovery = await exchange(requestBytes(plainRequest("PROPFIND", "/uploads/alice-locked.txt", [["Depth", "0"]]), basic(alice.email, alice.token)));
+  const discovery = await exchange(
+    requestBytes(plainRequest("PROPFIND", "/uploads/alice-locked.txt", [["Depth", "0"]]), basic(alice.email, alice.token)),
+  );
   expect(discovery.text).toContain(`<D:locktoken><D:href>${aliceLockToken}</D:href></D:locktoken>`);
   expect(discovery.text).toContain(`<D:getetag>${lockedFileEtag}</D:getetag>`);
 }
@@ -616,7 +883,10 @@ const regressions = () => {
   const deep = (depth: number) => `${"<a>".repeat(depth)}x${"</a>".repeat(depth)}`;
   return [
     // Took the whole process down: webdav-server decoded the Destination's query and threw (URIError) out of a callback.
-    plainRequest("MOVE", "/uploads/no-such-file.txt", [["Destination", "/uploads/moved.txt?%zz"], ["Overwrite", "F"]]),
+    plainRequest("MOVE", "/uploads/no-such-file.txt", [
+      ["Destination", "/uploads/moved.txt?%zz"],
+      ["Overwrite", "F"],
+    ]),
     plainRequest("COPY", "/uploads/no-such-file.txt", [["Destination", `http://127.0.0.1:${server.port}/uploads/copy.txt#%E0%A4%A`]]),
     // 502 Bad Gateway from webdav-server: a folder copied or moved into itself.
     plainRequest("MOVE", "/uploads/alice-private/", [["Destination", "/uploads/alice-private/inside/"]]),
@@ -658,27 +928,32 @@ describe("fuzzed WebDAV requests", () => {
     const history: string[] = [];
     await fc.assert(
       // Bob a third of the time: bad credentials are refused early, Bob gets as far as his own tree.
-      fc.asyncProperty(fc.oneof({ weight: 5, arbitrary: fc.constant(REQUESTERS[0]) }, { weight: 9, arbitrary: fc.constantFrom(...REQUESTERS.slice(1)) }), hostileRequest([aliceLockToken]), async ({ as, authorization }, request) => {
-        const sent = requestBytes(request, authorization());
-        const answer = await exchange(sent, isCutShort(request.framing));
-        history.push(`${describeRequest(request, as)} → ${answer.status}`);
-        const what = history.slice(-3).join("\n\n");
-        expectNoServerError(request, answer, what);
-        if (as !== "Bob") expect([null, 400, 401, 405, 431], what).toContain(answer.status);
+      fc.asyncProperty(
+        fc.oneof({ weight: 5, arbitrary: fc.constant(REQUESTERS[0]) }, { weight: 9, arbitrary: fc.constantFrom(...REQUESTERS.slice(1)) }),
+        hostileRequest([aliceLockToken]),
+        async ({ as, authorization }, request) => {
+          const sent = requestBytes(request, authorization());
+          const answer = await exchange(sent, isCutShort(request.framing));
+          history.push(`${describeRequest(request, as)} → ${answer.status}`);
+          const what = history.slice(-3).join("\n\n");
+          expectNoServerError(request, answer, what);
+          if (as !== "Bob") expect([null, 400, 401, 405, 431], what).toContain(answer.status);
 
-        // A refused request (or one cut short) changes nothing of anyone's; nothing Bob does changes Alice's rows.
-        const after = await rowsAfter(request);
-        if (!isAnswerAmbiguous(request) && (answer.status === null || answer.status >= 400)) expect(after, what).toEqual(before);
-        await expectNoOrphanedFiles(what);
-        expect(await snapshotRows(alice.id), what).toEqual(alicesRows);
-        before = after;
+          // A refused request (or one cut short) changes nothing of anyone's; nothing Bob does changes Alice's rows.
+          const after = await rowsAfter(request);
+          if (!isAnswerAmbiguous(request) && (answer.status === null || answer.status >= 400)) expect(after, what).toEqual(before);
+          await expectNoOrphanedFiles(what);
+          expect(await snapshotRows(alice.id), what).toEqual(alicesRows);
+          before = after;
 
-        // Whatever the answer, it names nothing of Alice's that the request (or Bob's own tree) did not.
-        const known = sent.toString("utf8") + JSON.stringify(await snapshotRows(bob.id));
-        for (const secret of aliceSecrets) {
-          if (!mentions(known, secret)) expect(mentions(answer.text, secret), `${what}\nleaks ${secret}:\n${answer.text.slice(0, 2000)}`).toBe(false);
-        }
-      }),
+          // Whatever the answer, it names nothing of Alice's that the request (or Bob's own tree) did not.
+          const known = sent.toString("utf8") + JSON.stringify(await snapshotRows(bob.id));
+          for (const secret of aliceSecrets) {
+            if (!mentions(known, secret))
+              expect(mentions(answer.text, secret), `${what}\nleaks ${secret}:\n${answer.text.slice(0, 2000)}`).toBe(false);
+          }
+        },
+      ),
       // No shrinking: each request changes the server's state (Bob's files, locks) for the next.
       { numRuns: 400, endOnFailure: true, examples: regressions().map((request) => [REQUESTERS[0], request]) },
     );

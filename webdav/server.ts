@@ -7,7 +7,13 @@ import { parseRequestPath, pathOfUrl } from "./paths";
 import { evaluateIfHeader, hideIfHeaderFromWebdavServer, parseIfHeader } from "./workarounds/webdav-server-if-header";
 import { submittedLockTokens } from "./workarounds/webdav-server-lock-tokens";
 import { replacePropertyCommands } from "./workarounds/webdav-server-property-commands";
-import { ALLOWED_METHODS, isCopyOrMoveIntoItself, isPostTakenForPut, useCheckedDestination, withoutCorsHeaders } from "./workarounds/webdav-server-requests";
+import {
+  ALLOWED_METHODS,
+  isCopyOrMoveIntoItself,
+  isPostTakenForPut,
+  useCheckedDestination,
+  withoutCorsHeaders,
+} from "./workarounds/webdav-server-requests";
 import { FILE_RESPONSE_HEADERS } from "@/lib/http";
 
 export const WEBDAV_REALM = "Longrun";
@@ -100,14 +106,19 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
         return checked?.ok ? fileSystem.conditionState(user.id, checked.segments) : null;
       });
       if (!holds) return respond(response, 412, "The If header's conditions do not hold");
-      const tokens = lists.flatMap((list) => list.conditions.flatMap((condition) => (condition.kind === "token" && !condition.isNot ? [condition.token] : [])));
+      const tokens = lists.flatMap((list) =>
+        list.conditions.flatMap((condition) => (condition.kind === "token" && !condition.isNot ? [condition.token] : [])),
+      );
       submittedLockTokens.set(request, tokens);
       hideIfHeaderFromWebdavServer(request);
     }
 
     // UNLOCK names its lock in Lock-Token: that is its submission of the token.
-    const lockToken = String(request.headers["lock-token"] ?? "").trim().replace(/^<(.*)>$/, "$1");
-    if (request.method === "UNLOCK" && lockToken) submittedLockTokens.set(request, [...(submittedLockTokens.get(request) ?? []), lockToken]);
+    const lockToken = String(request.headers["lock-token"] ?? "")
+      .trim()
+      .replace(/^<(.*)>$/, "$1");
+    if (request.method === "UNLOCK" && lockToken)
+      submittedLockTokens.set(request, [...(submittedLockTokens.get(request) ?? []), lockToken]);
 
     users.set(request, { uid: user.id, username: user.email, isAdministrator: false, isDefaultUser: false });
     // Its class types the method (mixed in from StartStop) as any.

@@ -178,7 +178,9 @@ describe("files under /uploads", () => {
     expect((await dav("PUT", "/uploads/photos/cat.txt", { body: "meow" })).status).toBe(201);
     expect((await dav("PUT", "/uploads/nowhere/cat.txt", { body: "meow" })).status).toBe(409);
 
-    const moved = await dav("MOVE", "/uploads/photos/cat.txt", { headers: { Destination: `http://127.0.0.1:${port}/uploads/photos/kitten.txt` } });
+    const moved = await dav("MOVE", "/uploads/photos/cat.txt", {
+      headers: { Destination: `http://127.0.0.1:${port}/uploads/photos/kitten.txt` },
+    });
     expect(moved.status).toBe(201);
     expect((await uploadsOf(alice)).some((row) => row.name === "kitten.txt")).toBe(true);
 
@@ -247,7 +249,10 @@ describe("another person's files", () => {
   });
 
   it("their renders are not in my /results", async () => {
-    const saved = await saveConfiguration(test.db, { ownerId: alice.id, input: { ...DEFAULT_CONFIGURATION, name: "Alice's secret", width: 32, height: 32 } });
+    const saved = await saveConfiguration(test.db, {
+      ownerId: alice.id,
+      input: { ...DEFAULT_CONFIGURATION, name: "Alice's secret", width: 32, height: 32 },
+    });
     expect(saved.ok).toBe(true);
     const listing = await propfind("/results/", "1", bob);
     expect(listing.status).toBe(207);
@@ -259,7 +264,15 @@ describe("another person's files", () => {
 
 describe("paths that try to escape", () => {
   it("refuses '..', '.', encoded slashes and control characters, in the URL and in Destination", async () => {
-    for (const path of ["/uploads/../results/", "/uploads/%2e%2e/x", "/uploads/a%2Fb", "/uploads/a%5Cb", "/uploads/./x", "/uploads/a%00b", "/uploads/x#frag"]) {
+    for (const path of [
+      "/uploads/../results/",
+      "/uploads/%2e%2e/x",
+      "/uploads/a%2Fb",
+      "/uploads/a%5Cb",
+      "/uploads/./x",
+      "/uploads/a%00b",
+      "/uploads/x#frag",
+    ]) {
       expect((await dav("PROPFIND", path, { headers: { Depth: "0" } })).status, path).toBe(400);
     }
     await dav("PUT", "/uploads/stay.txt", { body: "here" });
@@ -278,7 +291,10 @@ describe("paths that try to escape", () => {
 
 describe("/results", () => {
   it("shows each configuration's finished renders, read-only; COPY into /uploads makes an upload", async () => {
-    const saved = await saveConfiguration(test.db, { ownerId: alice.id, input: { ...DEFAULT_CONFIGURATION, name: "Spiral / test", width: 48, height: 32 } });
+    const saved = await saveConfiguration(test.db, {
+      ownerId: alice.id,
+      input: { ...DEFAULT_CONFIGURATION, name: "Spiral / test", width: 48, height: 32 },
+    });
     if (!saved.ok) throw new Error("save failed");
     const [result] = await waitFor(
       () => test.db.select().from(results).where(eq(results.id, saved.resultId)),

@@ -36,7 +36,6 @@ const health = async (base: string) => {
   return { status: response.status, body: (await response.json()) as { status: string } };
 };
 
-
 it("the worker and the web survive a Postgres restart: both health checks answer 503 while it is down and 200 after, and the worker goes on taking jobs", async () => {
   const port = await freePort();
   server = await startEmbeddedPostgres({ dataDir, port });
@@ -94,7 +93,11 @@ it("the worker and the web survive a Postgres restart: both health checks answer
   expect(await workerHealth()).toMatchObject({ status: 503, body: { ok: false, database: "unreachable" } });
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   server = await startEmbeddedPostgres({ dataDir, port, isThrowaway: true }); // removed when stopped
-  await waitFor(() => health(base), (answer) => answer.status === 200, 30_000);
+  await waitFor(
+    () => health(base),
+    (answer) => answer.status === 200,
+    30_000,
+  );
   await waitFor(workerHealth, (answer) => answer.status === 200, 30_000);
 
   const after = await render("after").catch((error: Error) => {
@@ -130,7 +133,10 @@ it("a render that ends while Postgres is down is finished after the restart: the
 
   // A render of a few seconds (c = 0: every inside point costs the full depth), far longer than stopping Postgres takes.
   // Its threads run at nice 19: on a busy machine it may take much longer, hence the long waits below.
-  const saved = await saveConfiguration(db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, name: "busy", re: 0, im: 0, width: 1024, height: 1024, depth: 5000 } });
+  const saved = await saveConfiguration(db, {
+    ownerId: user.id,
+    input: { ...DEFAULT_CONFIGURATION, name: "busy", re: 0, im: 0, width: 1024, height: 1024, depth: 5000 },
+  });
   if (!saved.ok) throw new Error("save failed");
   const read = async () => (await db.select().from(results).where(eq(results.id, saved.resultId)))[0];
   await waitFor(read, (row) => row.status === "running", 60_000);

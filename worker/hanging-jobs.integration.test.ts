@@ -73,7 +73,10 @@ describe("a job past its time limit", () => {
     const user = await createTestUser(test.db);
     const long = await save(user.id, LONG);
 
-    const failed = await waitFor(() => readResult(long.resultId), (row) => row.status === "failed");
+    const failed = await waitFor(
+      () => readResult(long.resultId),
+      (row) => row.status === "failed",
+    );
     expect(failed).toMatchObject({ error: "Timed out after 2 s", message: "Failed: Timed out after 2 s", attempts: 1, imageSha256: null });
     expect(failed.progress).toBeLessThan(1);
     expect(failed.finishedAt).not.toBeNull();
@@ -95,9 +98,15 @@ describe("a job past its time limit", () => {
     // The worker runs one job at a time, and its thread pool serves renders first in, first out:
     // had the timed-out render's threads gone on, this one would wait behind it past its own limit.
     const next = await save(user.id, SMALL);
-    const done = await waitFor(() => readResult(next.resultId), (row) => row.status === "succeeded" || row.status === "failed");
+    const done = await waitFor(
+      () => readResult(next.resultId),
+      (row) => row.status === "succeeded" || row.status === "failed",
+    );
     expect(done).toMatchObject({ status: "succeeded", workerId: running.id, error: null });
-    expect(await logOf(next.resultId, user.id)).toEqual([`Attempt 1 on ${running.id}: 64x64, depth 256, 2 threads`, expect.stringMatching(/^Rendered in /)]);
+    expect(await logOf(next.resultId, user.id)).toEqual([
+      `Attempt 1 on ${running.id}: 64x64, depth 256, 2 threads`,
+      expect.stringMatching(/^Rendered in /),
+    ]);
   });
 
   it("an upload step whose download stalls fails with the reason, and the download is dropped", async () => {
@@ -124,20 +133,29 @@ describe("a job past its time limit", () => {
         declaredType: null,
       });
 
-      const view = await waitFor(() => getUpload(test.db, { id, ownerId: user.id }), (upload) => upload?.isProcessed === true);
+      const view = await waitFor(
+        () => getUpload(test.db, { id, ownerId: user.id }),
+        (upload) => upload?.isProcessed === true,
+      );
       expect(view?.steps.map(({ step, status, message }) => ({ step, status, message }))).toEqual([
         { step: "checksum", status: "failed", message: "Timed out after 1 s" },
         { step: "type", status: "failed", message: "Timed out after 1 s" },
       ]);
       expect(view?.md5).toBeNull();
       // Not retried: both jobs failed for good with the reason.
-      await waitFor(() => jobsWhere(sql`task_identifier like 'upload_%'`), (jobs) => jobs.length === 2 && jobs.every((job) => job.locked_at === null));
+      await waitFor(
+        () => jobsWhere(sql`task_identifier like 'upload_%'`),
+        (jobs) => jobs.length === 2 && jobs.every((job) => job.locked_at === null),
+      );
       expect(await jobsWhere(sql`task_identifier like 'upload_%'`)).toEqual([
         { attempts: 1, max_attempts: 1, last_error: "Timed out after 1 s", locked_at: null },
         { attempts: 1, max_attempts: 1, last_error: "Timed out after 1 s", locked_at: null },
       ]);
       // The worker hung up: nothing is still downloading.
-      await waitFor(async () => open.size, (size) => size === 0);
+      await waitFor(
+        async () => open.size,
+        (size) => size === 0,
+      );
     } finally {
       host.closeAllConnections();
       await new Promise((resolve) => host.close(resolve));
@@ -151,32 +169,51 @@ describe("a statement blocked on a lock", () => {
     await worker({ lockTimeoutMs: 300, log: (line) => logged.push(line) });
     const user = await createTestUser(test.db);
     const first = await save(user.id, SMALL);
-    await waitFor(() => readResult(first.resultId), (row) => row.status === "succeeded");
+    await waitFor(
+      () => readResult(first.resultId),
+      (row) => row.status === "succeeded",
+    );
     // A result whose row another session holds locked (an open transaction that never ends, as far as the worker knows).
     const [blocked] = await test.db
       .insert(results)
-      .values({ configurationId: first.configurationId, ownerId: user.id, params: { ...DEFAULT_CONFIGURATION, ...SMALL, re: 0.3 }, paramsHash: "blocked" })
+      .values({
+        configurationId: first.configurationId,
+        ownerId: user.id,
+        params: { ...DEFAULT_CONFIGURATION, ...SMALL, re: 0.3 },
+        paramsHash: "blocked",
+      })
       .returning();
     const release = await holdLock((tx) => tx`select id from results where id = ${blocked.id} for update`);
     try {
       const { jobId } = await test.db.transaction((tx) => enqueue(tx, "render", { resultId: blocked.id }));
 
       // The worker's claim of the row gave up: its attempt failed with Postgres's reason, to be retried.
-      const [job] = await waitFor(() => jobsWhere(sql`id = ${jobId}`), ([row]) => row?.last_error !== null);
+      const [job] = await waitFor(
+        () => jobsWhere(sql`id = ${jobId}`),
+        ([row]) => row?.last_error !== null,
+      );
       expect(job).toMatchObject({ attempts: 1, last_error: "canceling statement due to lock timeout" });
       expect(job.max_attempts).toBeGreaterThan(1);
-      expect(logged).toContainEqual(expect.stringMatching(/Failed task \d+ \(render, .*\) with error 'canceling statement due to lock timeout'/));
+      expect(logged).toContainEqual(
+        expect.stringMatching(/Failed task \d+ \(render, .*\) with error 'canceling statement due to lock timeout'/),
+      );
       expect(await readResult(blocked.id)).toMatchObject({ status: "queued", attempts: 0 });
 
       // Its one slot is free: someone else's render runs while the lock is still held.
       const other = await createTestUser(test.db);
       const theirs = await save(other.id, { ...SMALL, re: 0.2 });
-      await waitFor(() => readResult(theirs.resultId), (row) => row.status === "succeeded");
+      await waitFor(
+        () => readResult(theirs.resultId),
+        (row) => row.status === "succeeded",
+      );
     } finally {
       await release();
     }
     // Once the lock is gone, a retry renders it.
-    const done = await waitFor(() => readResult(blocked.id), (row) => row.status === "succeeded");
+    const done = await waitFor(
+      () => readResult(blocked.id),
+      (row) => row.status === "succeeded",
+    );
     expect(done.error).toBeNull();
   });
 
@@ -186,12 +223,20 @@ describe("a statement blocked on a lock", () => {
     const user = await createTestUser(test.db);
     const long = await save(user.id, LONG);
     // Claimed: lock at once, not after its first progress (on a busy machine, nice-19 render threads may not finish a band within the limit).
-    await waitFor(() => readResult(long.resultId), (row) => row.status === "running");
+    await waitFor(
+      () => readResult(long.resultId),
+      (row) => row.status === "running",
+    );
     // Another session locks the running job's row: recording the job's outcome (at its time limit) has to wait for it.
-    const release = await holdLock((tx) => tx`select id from graphile_worker._private_jobs where key = ${renderJobKey(long.configurationId)} for update`);
+    const release = await holdLock(
+      (tx) => tx`select id from graphile_worker._private_jobs where key = ${renderJobKey(long.configurationId)} for update`,
+    );
     try {
       // Instead of waiting, graphile-worker's statement fails and its pool gives up; the worker notices.
-      await waitFor(async () => logged, (lines) => lines.some((line) => /graphile-worker's pool \S+ could not failJob/.test(line)));
+      await waitFor(
+        async () => logged,
+        (lines) => lines.some((line) => /graphile-worker's pool \S+ could not failJob/.test(line)),
+      );
       expect(logged).toContainEqual(expect.stringMatching(/Failed to fail jobs .*\n.*canceling statement due to lock timeout/));
       expect(await readResult(long.resultId)).toMatchObject({ status: "failed", error: "Timed out after 2 s" });
     } finally {
@@ -199,12 +244,20 @@ describe("a statement blocked on a lock", () => {
     }
     // Once the lock is gone, a new runner takes jobs: the next render runs, and nothing is left locked.
     const next = await save(user.id, SMALL);
-    expect(await waitFor(() => readResult(next.resultId), (row) => row.status !== "queued" && row.status !== "running")).toMatchObject({
+    expect(
+      await waitFor(
+        () => readResult(next.resultId),
+        (row) => row.status !== "queued" && row.status !== "running",
+      ),
+    ).toMatchObject({
       status: "succeeded",
       workerId: running.id,
     });
     expect(logged).toContainEqual(expect.stringMatching(/runner replaced/));
-    await waitFor(() => jobsWhere(sql`locked_at is not null`), (jobs) => jobs.length === 0);
+    await waitFor(
+      () => jobsWhere(sql`locked_at is not null`),
+      (jobs) => jobs.length === 0,
+    );
     expect(await readResult(long.resultId)).toMatchObject({ status: "failed", error: "Timed out after 2 s" });
   });
 });

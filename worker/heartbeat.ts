@@ -49,10 +49,12 @@ export async function startHeartbeat({ db, worker, intervalMs, staleAfterMs, log
     stop: async ({ deregister, timeoutMs }: { deregister: boolean; timeoutMs: number }) => {
       clearInterval(timer);
       if (!deregister) return false;
-      const removed = running.then(() => removeHeartbeat(db, worker.id)).then(
-        () => "removed" as const,
-        (error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const removed = running
+        .then(() => removeHeartbeat(db, worker.id))
+        .then(
+          () => "removed" as const,
+          (error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       const outcome = await Promise.race([removed, sleep(timeoutMs, `no answer within ${timeoutMs / 1000} s`, { ref: false })]);
       if (outcome !== "removed") log(`[worker] removing the heartbeat gave up (${outcome}); another worker will find this one silent`);
       return outcome === "removed";

@@ -49,7 +49,8 @@ const worker = await startWorker({
   allowPrivateSourceHosts: env.WATCH_ALLOW_PRIVATE_HOSTS,
 });
 console.log(`[worker] ${worker.id} running ${group} tasks with concurrency ${concurrency}`);
-if (env.WATCH_ALLOW_PRIVATE_HOSTS) console.warn("[worker] WATCH_ALLOW_PRIVATE_HOSTS=true: watched sources may reach loopback and private networks");
+if (env.WATCH_ALLOW_PRIVATE_HOSTS)
+  console.warn("[worker] WATCH_ALLOW_PRIVATE_HOSTS=true: watched sources may reach loopback and private networks");
 if (worker.metricsPort !== undefined) console.log(`[worker] metrics at http://localhost:${worker.metricsPort}/metrics`);
 
 let signalCount = 0;

@@ -22,7 +22,12 @@ export async function serveWorkerMetrics(
   const registry = new Registry();
   registry.setDefaultLabels({ worker: options.workerId });
   collectDefaultMetrics({ register: registry });
-  const jobs = new Counter({ name: "longrun_worker_jobs_total", help: "Jobs run, by task and outcome", labelNames: ["task", "outcome"], registers: [registry] });
+  const jobs = new Counter({
+    name: "longrun_worker_jobs_total",
+    help: "Jobs run, by task and outcome",
+    labelNames: ["task", "outcome"],
+    registers: [registry],
+  });
   const seconds = new Histogram({
     name: "longrun_worker_job_seconds",
     help: "Job run time, by task",
@@ -32,12 +37,14 @@ export async function serveWorkerMetrics(
   });
   const startedAt = new Map<string, number>();
   events.on("job:start", ({ job }) => startedAt.set(job.id, performance.now()));
-  const finish = (outcome: string) => ({ job }: { job: { id: string; task_identifier: string } }) => {
-    jobs.inc({ task: job.task_identifier, outcome });
-    const start = startedAt.get(job.id);
-    if (start !== undefined) seconds.observe({ task: job.task_identifier }, (performance.now() - start) / 1000);
-    startedAt.delete(job.id);
-  };
+  const finish =
+    (outcome: string) =>
+    ({ job }: { job: { id: string; task_identifier: string } }) => {
+      jobs.inc({ task: job.task_identifier, outcome });
+      const start = startedAt.get(job.id);
+      if (start !== undefined) seconds.observe({ task: job.task_identifier }, (performance.now() - start) / 1000);
+      startedAt.delete(job.id);
+    };
   events.on("job:success", finish("success"));
   events.on("job:error", finish("error"));
   registerQueueDepthGauges(registry, options.queueDepth);
@@ -47,7 +54,9 @@ export async function serveWorkerMetrics(
       response.writeHead(200, { "Content-Type": registry.contentType }).end(await registry.metrics());
     } else if (request.url === "/health") {
       const health = await options.health();
-      response.writeHead(health.ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(JSON.stringify(health));
+      response
+        .writeHead(health.ok ? 200 : 503, { "Content-Type": "application/json", "Cache-Control": "no-store" })
+        .end(JSON.stringify(health));
     } else {
       response.writeHead(404).end();
     }

@@ -85,7 +85,9 @@ describe("queue depth", () => {
     const { db } = await import("@/db");
     try {
       const { GET } = await import("@/app/api/metrics/route");
-      const response = await GET(new Request("http://localhost/api/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }), { params: Promise.resolve({}) });
+      const response = await GET(new Request("http://localhost/api/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }), {
+        params: Promise.resolve({}),
+      });
       expect(response.status).toBe(200);
       expectQueueDepth(await response.text());
     } finally {

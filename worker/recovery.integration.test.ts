@@ -40,7 +40,6 @@ function spawnWorker(env: Record<string, string> = {}) {
   return { child, output, exited };
 }
 
-
 const readResult = async (id: string) => (await test.db.select().from(results).where(eq(results.id, id)))[0];
 const heartbeatOf = async (pid: number) => (await test.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.pid, pid)))[0];
 const jobsOf = (configurationId: string) =>
@@ -62,7 +61,10 @@ describe("workers that recover", () => {
     // c = 0 at 1024x1024, depth 1500: about a second of rendering on an idle machine,
     // long enough to be killed mid-render, short enough to re-run on a busy CI machine.
     const render = await startRender({ re: 0, im: 0, width: 1024, height: 1024, depth: 1500 });
-    await waitFor(() => readResult(render.resultId), (row) => row.status === "running" && row.progress > 0);
+    await waitFor(
+      () => readResult(render.resultId),
+      (row) => row.status === "running" && row.progress > 0,
+    );
     expect((await readResult(render.resultId)).workerId).toBe(victimBeat.id);
 
     victim.child.kill("SIGKILL");
@@ -77,7 +79,11 @@ describe("workers that recover", () => {
     });
     inProcess.push(survivor);
 
-    const done = await waitFor(() => readResult(render.resultId), (row) => row.status === "succeeded", 50_000);
+    const done = await waitFor(
+      () => readResult(render.resultId),
+      (row) => row.status === "succeeded",
+      50_000,
+    );
     expect(done).toMatchObject({ workerId: survivor.id, attempts: 2, progress: 1 });
     expect(survivorLog.some((line) => line.includes(`worker ${victimBeat.id} stopped beating`))).toBe(true);
     const log = await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id });
@@ -89,7 +95,11 @@ describe("workers that recover", () => {
     ]);
     expect(await heartbeatOf(victim.child.pid!)).toBeUndefined();
     expect(await test.db.select().from(results).where(eq(results.configurationId, render.configurationId))).toHaveLength(1);
-    await waitFor(() => jobsOf(render.configurationId), (rows) => rows.length === 0, 5_000);
+    await waitFor(
+      () => jobsOf(render.configurationId),
+      (rows) => rows.length === 0,
+      5_000,
+    );
   });
 
   it("SIGTERM lets the running render go after the grace period and hands it back, ready at once", async () => {
@@ -97,7 +107,10 @@ describe("workers that recover", () => {
     await waitFor(() => heartbeatOf(leaving.child.pid!), Boolean);
     // c = 0 at 4096x2048, depth 5000: about half a minute, far longer than the grace period.
     const render = await startRender({ re: 0, im: 0, width: 4096, height: 2048, depth: 5000 });
-    await waitFor(() => readResult(render.resultId), (row) => row.status === "running" && row.progress > 0);
+    await waitFor(
+      () => readResult(render.resultId),
+      (row) => row.status === "running" && row.progress > 0,
+    );
 
     leaving.child.kill("SIGTERM");
     expect(await leaving.exited).toBe(0);
@@ -112,7 +125,10 @@ describe("workers that recover", () => {
     // Another worker takes it up.
     const next = await startWorker({ databaseUrl: test.url, concurrency: 1, log: () => {} });
     inProcess.push(next);
-    const resumed = await waitFor(() => readResult(render.resultId), (row) => row.status === "running" && row.workerId === next.id);
+    const resumed = await waitFor(
+      () => readResult(render.resultId),
+      (row) => row.status === "running" && row.workerId === next.id,
+    );
     expect(resumed.attempts).toBe(2); // the result's attempts: one interrupted, one resumed
     expect(await cancelResult(test.db, { resultId: render.resultId, ownerId: render.user.id })).toEqual({ ok: true });
   });

@@ -59,7 +59,8 @@ function spawnWorker(databaseUrl: string, env: Record<string, string> = {}) {
   return { child, exited, output: () => output };
 }
 
-const GAVE_UP = /the database has not answered for 5 s: gave up on graphile-worker's graceful shutdown and on removing this worker's heartbeat/;
+const GAVE_UP =
+  /the database has not answered for 5 s: gave up on graphile-worker's graceful shutdown and on removing this worker's heartbeat/;
 
 it("a worker stopped while Postgres is stopped leaves its running render and exits 0, giving up on what needs the database; another worker takes the render up once Postgres is back", async () => {
   const { url, server, restart } = await startDatabase("pg-stopped");
@@ -69,7 +70,10 @@ it("a worker stopped while Postgres is stopped leaves its running render and exi
 
   const leaving = spawnWorker(url, { WORKER_STALE_AFTER_MS: "1500" });
   // c = 0 at 1024x1024, depth 20000: over ten seconds on an idle machine, still running when the worker is told to stop.
-  const saved = await saveConfiguration(db, { ownerId: user.id, input: { ...DEFAULT_CONFIGURATION, name: "long", re: 0, im: 0, width: 1024, height: 1024, depth: 20000 } });
+  const saved = await saveConfiguration(db, {
+    ownerId: user.id,
+    input: { ...DEFAULT_CONFIGURATION, name: "long", re: 0, im: 0, width: 1024, height: 1024, depth: 20000 },
+  });
   if (!saved.ok) throw new Error("save failed");
   const read = async () => (await db.select().from(results).where(eq(results.id, saved.resultId)))[0];
   const running = await waitFor(read, (row) => row.status === "running" && row.progress > 0, 60_000);
@@ -128,15 +132,22 @@ it("an idle worker stopped while every connection is answered 'the database syst
   proxied.port = String(proxyPort);
 
   const worker = spawnWorker(proxied.toString());
-  await waitFor(async () => worker.output(), (output) => /running standard tasks/.test(output), 60_000);
+  await waitFor(
+    async () => worker.output(),
+    (output) => /running standard tasks/.test(output),
+    60_000,
+  );
   isShuttingDown = true;
   for (const socket of sockets) socket.destroy();
   // Its listener retries about 5 times in the first 10 s; one more attempt is a job query's, which then
   // retries for as long as the answer stays the same (the case that kept the worker from exiting).
-  await waitFor(async () => graphileRefusals, (count) => count >= 6, 60_000);
+  await waitFor(
+    async () => graphileRefusals,
+    (count) => count >= 6,
+    60_000,
+  );
 
   worker.child.kill("SIGTERM");
   expect(await worker.exited).toBe(0);
   expect(worker.output()).toMatch(GAVE_UP);
 }, 120_000);
-

@@ -77,7 +77,13 @@ export type RunningWorker = { id: string; runner: Runner; metricsPort?: number; 
  * end (an open transaction of a stalled client); it fails instead, and its job's
  * attempt with it (docs/operations/workers-and-recovery.md).
  */
-export const WORKER_DEFAULTS = { heartbeatMs: 5_000, staleAfterMs: DEFAULT_STALE_AFTER_MS, shutdownGraceMs: 30_000, retentionDays: 7, lockTimeoutMs: 10_000 } as const;
+export const WORKER_DEFAULTS = {
+  heartbeatMs: 5_000,
+  staleAfterMs: DEFAULT_STALE_AFTER_MS,
+  shutdownGraceMs: 30_000,
+  retentionDays: 7,
+  lockTimeoutMs: 10_000,
+} as const;
 
 /**
  * A worker: graphile-worker's runner with our tasks, its own database pools,
@@ -135,7 +141,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const queueDepth = cachedFor(QUEUE_DEPTH_MAX_AGE_MS, () => getQueueDepth(db, Object.keys(taskPayloads)));
   const metrics =
-    options.metricsPort === undefined ? undefined : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id, health, queueDepth });
+    options.metricsPort === undefined
+      ? undefined
+      : await serveWorkerMetrics(events, { port: options.metricsPort, workerId: id, health, queueDepth });
 
   // The pool id is what graphile-worker writes to locked_by; the heartbeat records it.
   const startRunner = async () => {
@@ -214,13 +222,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }
       await metrics?.close();
       // Removed only after a hand-back that succeeded: else the row stays for the sweep to release what the pool holds.
-      const isDeregistered = (await heartbeat?.stop({ deregister: !databaseGone && !handBackFailed, timeoutMs: SHUTDOWN_DATABASE_TIMEOUT_MS })) ?? false;
+      const isDeregistered =
+        (await heartbeat?.stop({ deregister: !databaseGone && !handBackFailed, timeoutMs: SHUTDOWN_DATABASE_TIMEOUT_MS })) ?? false;
       // Clients first, then the render threads: a task left running (database gone) then writes nothing on its way out.
       // Queries still under way get 5 s after a clean stop; else none.
       await db.$client.end({ timeout: isDeregistered ? 5 : 0 });
       const pgPoolEnded = pgPool.end(); // waits for the clients a given-up runner still holds: bounded
       await renderPool.close();
-      if (!(await settlesWithin(pgPoolEnded, isDeregistered ? SHUTDOWN_DATABASE_TIMEOUT_MS : 1_000))) log("[worker] graphile-worker's connections did not close; leaving them");
+      if (!(await settlesWithin(pgPoolEnded, isDeregistered ? SHUTDOWN_DATABASE_TIMEOUT_MS : 1_000)))
+        log("[worker] graphile-worker's connections did not close; leaving them");
     })());
 
   return {
@@ -234,7 +244,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 }
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([promise.then(() => true, () => true), sleep(ms, false, { ref: false })]);
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    sleep(ms, false, { ref: false }),
+  ]);
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -23,10 +23,13 @@ export const signUpWithPassword = defineAction({ role: "anyone", form: signUpSch
   return { formError: !created && failure === GENERIC_FAILURE ? EMAIL_TAKEN : failure };
 });
 
-export const signInWithPassword = defineAction({ role: "anyone", form: credentialsSchema, secretFields: ["password"] }, async ({ form }) => {
-  const failure = await signInOrFailure(form);
-  return failure ? { formError: failure } : {};
-});
+export const signInWithPassword = defineAction(
+  { role: "anyone", form: credentialsSchema, secretFields: ["password"] },
+  async ({ form }) => {
+    const failure = await signInOrFailure(form);
+    return failure ? { formError: failure } : {};
+  },
+);
 
 /** One message for an unknown email and a wrong password: sign-in does not tell which emails have accounts. */
 const GENERIC_FAILURE = "Wrong email or password";

@@ -30,7 +30,10 @@ export const login = defineCommand({
     const token = (values.token ?? (await readToken(context.io, `${url}/tokens`))).trim();
     if (token === "") throw new UsageError("No token given: type or pipe it in, or pass --token", usage);
     if (!TOKEN_PATTERN.test(token)) {
-      throw new CliError(EXIT.unauthenticated, `That is not a Longrun API token (they are lr_ and 43 more characters); create one at ${url}/tokens`);
+      throw new CliError(
+        EXIT.unauthenticated,
+        `That is not a Longrun API token (they are lr_ and 43 more characters); create one at ${url}/tokens`,
+      );
     }
 
     const me = await new ApiClient(url, token, (line) => context.note(line)).get<Me>("/api/v1/me");

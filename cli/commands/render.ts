@@ -59,10 +59,14 @@ export const render = defineCommand({
   async run(context, { values, positionals }) {
     expectPositionals(positionals, 0, usage);
     const body = renderRequest(values);
-    if (values.output !== undefined && !values.wait) throw new UsageError("--output needs --wait (or use longrun download ID --output PATH)", usage);
+    if (values.output !== undefined && !values.wait)
+      throw new UsageError("--output needs --wait (or use longrun download ID --output PATH)", usage);
     const client = await context.client();
     // One key per invocation: the client's own retries of this POST cannot start a second render.
-    const { status, body: started } = await client.json<RenderView>("POST", "/api/v1/renders", { json: body, headers: { "Idempotency-Key": randomUUID() } });
+    const { status, body: started } = await client.json<RenderView>("POST", "/api/v1/renders", {
+      json: body,
+      headers: { "Idempotency-Key": randomUUID() },
+    });
     const { width, height, depth } = started.params;
     const summary = `${width}x${height}, depth ${depth}`;
     if (!values.wait) {

@@ -4,12 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { toast } from "sonner";
-import {
-  cancelRenderAsAdmin,
-  cancelUploadStepAsAdmin,
-  retryRenderAsAdmin,
-  retryUploadStepAsAdmin,
-} from "@/app/(app)/admin/actions";
+import { cancelRenderAsAdmin, cancelUploadStepAsAdmin, retryRenderAsAdmin, retryUploadStepAsAdmin } from "@/app/(app)/admin/actions";
 import type { DashboardOverview } from "@/db/queries/dashboard";
 import { formatSeconds } from "@/lib/format";
 import type { ActionState } from "@/server/actions";
@@ -90,7 +85,8 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
           </ResponsiveContainer>
         </div>
         <p className="text-xs text-slate-500">
-          Wait (enqueue → start), last 5 minutes: {formatMs(data.lastHour.at(-1)?.avgWaitMs)}; run time: {formatMs(data.lastHour.at(-1)?.avgRunMs)}
+          Wait (enqueue → start), last 5 minutes: {formatMs(data.lastHour.at(-1)?.avgWaitMs)}; run time:{" "}
+          {formatMs(data.lastHour.at(-1)?.avgRunMs)}
         </p>
       </Section>
 
@@ -99,8 +95,7 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
           {data.running.map((render) => (
             <li key={render.id} className="flex items-center gap-3 py-1.5">
               <span className="min-w-0 flex-1 truncate">
-                <RenderLogLink id={render.id} name={render.configurationName} />{" "}
-                <span className="text-slate-500">({render.email})</span>
+                <RenderLogLink id={render.id} name={render.configurationName} /> <span className="text-slate-500">({render.email})</span>
               </span>
               <span className="w-12 text-right">{Math.floor(render.progress * 100)}%</span>
               <span className="w-40 truncate font-mono text-xs text-slate-500">{render.workerId}</span>
@@ -120,7 +115,9 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
             <li key={failure.id} className="flex items-center gap-3 py-1.5">
               <span className="min-w-0 flex-1">
                 <RenderLogLink id={failure.id} name={failure.configurationName} />{" "}
-                <span className="text-slate-500">({failure.email}, {failure.attempts} attempts)</span>
+                <span className="text-slate-500">
+                  ({failure.email}, {failure.attempts} attempts)
+                </span>
                 <span className="block truncate font-mono text-xs text-red-700">{failure.error}</span>
               </span>
               <button type="button" className="button" onClick={() => void act(retryRenderAsAdmin, [failure.id], "Queued again")}>
@@ -138,18 +135,30 @@ export function Dashboard({ initial }: { initial: DashboardOverview }) {
             <li key={`${step.uploadId}:${step.step}`} className="flex items-center gap-3 py-1.5">
               <span className="min-w-0 flex-1">
                 {step.name} <span className="text-slate-500">({step.email})</span>
-                {step.message && <span className={`block truncate text-xs ${step.status === "failed" ? "text-red-700" : "text-slate-500"}`}>{step.message}</span>}
+                {step.message && (
+                  <span className={`block truncate text-xs ${step.status === "failed" ? "text-red-700" : "text-slate-500"}`}>
+                    {step.message}
+                  </span>
+                )}
               </span>
               <span className="w-20 font-mono text-xs">{step.step}</span>
               <span className={`w-16 text-xs ${step.status === "failed" ? "text-red-700" : "text-indigo-700"}`}>{step.status}</span>
               <span className="w-40 truncate font-mono text-xs text-slate-500">{step.workerId}</span>
               <span className="w-16 text-right text-slate-500">{step.elapsedMs === null ? "" : formatSeconds(step.elapsedMs)}</span>
               {step.status === "failed" ? (
-                <button type="button" className="button" onClick={() => void act(retryUploadStepAsAdmin, [step.uploadId, step.step], "Queued again")}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => void act(retryUploadStepAsAdmin, [step.uploadId, step.step], "Queued again")}
+                >
                   Retry
                 </button>
               ) : (
-                <button type="button" className="button" onClick={() => void act(cancelUploadStepAsAdmin, [step.uploadId, step.step], "Cancelled")}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => void act(cancelUploadStepAsAdmin, [step.uploadId, step.step], "Cancelled")}
+                >
                   Cancel
                 </button>
               )}

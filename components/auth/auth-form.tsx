@@ -8,10 +8,7 @@ import { PASSWORD_MIN_LENGTH } from "@/lib/validation/auth";
 
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
   const isSignUp = mode === "sign-up";
-  const [state, formAction, isPending] = useActionState<AuthFormState, FormData>(
-    isSignUp ? signUpWithPassword : signInWithPassword,
-    {},
-  );
+  const [state, formAction, isPending] = useActionState<AuthFormState, FormData>(isSignUp ? signUpWithPassword : signInWithPassword, {});
   return (
     <form action={formAction} noValidate className="space-y-4">
       {state.formError && (
@@ -23,7 +20,15 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
         <label htmlFor="email" className="block text-sm font-medium">
           Email
         </label>
-        <input id="email" name="email" type="email" autoComplete="email" className="input" defaultValue={state.values?.email} aria-invalid={!!state.fieldErrors?.email} />
+        <input
+          id="email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          className="input"
+          defaultValue={state.values?.email}
+          aria-invalid={!!state.fieldErrors?.email}
+        />
         {state.fieldErrors?.email && <p className="text-sm text-red-600">{state.fieldErrors.email[0]}</p>}
       </div>
       <div className="space-y-1">
@@ -47,11 +52,17 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       <p className="text-center text-sm text-slate-600">
         {isSignUp ? (
           <>
-            Have an account? <Link className="text-indigo-700 underline" href="/sign-in">Sign in</Link>
+            Have an account?{" "}
+            <Link className="text-indigo-700 underline" href="/sign-in">
+              Sign in
+            </Link>
           </>
         ) : (
           <>
-            New here? <Link className="text-indigo-700 underline" href="/sign-up">Create an account</Link>
+            New here?{" "}
+            <Link className="text-indigo-700 underline" href="/sign-up">
+              Create an account
+            </Link>
           </>
         )}
       </p>

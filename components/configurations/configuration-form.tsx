@@ -47,7 +47,14 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
         </p>
       )}
       <Field name="name" label="Name" error={errorOf("name")}>
-        <input id="name" name="name" className="input" defaultValue={value("name")} maxLength={100} {...describedBy("name", errorOf("name"))} />
+        <input
+          id="name"
+          name="name"
+          className="input"
+          defaultValue={value("name")}
+          maxLength={100}
+          {...describedBy("name", errorOf("name"))}
+        />
       </Field>
       <div className="grid grid-cols-2 gap-3">
         {NUMBER_FIELDS.map((field) => (
@@ -65,7 +72,13 @@ export function ConfigurationForm({ configurationId, initialValues }: Props) {
         ))}
       </div>
       <Field name="colormap" label="Colormap" error={errorOf("colormap")}>
-        <select id="colormap" name="colormap" className="input" defaultValue={value("colormap")} {...describedBy("colormap", errorOf("colormap"))}>
+        <select
+          id="colormap"
+          name="colormap"
+          className="input"
+          defaultValue={value("colormap")}
+          {...describedBy("colormap", errorOf("colormap"))}
+        >
           {COLORMAP_NAMES.map((name) => (
             <option key={name} value={name}>
               {name}

@@ -48,8 +48,7 @@ export function ConfigurationList({ initial }: { initial: ConfigurationStatus[] 
               <p className="truncate font-medium">{configuration.name}</p>
               <StatusBadge result={configuration.current} />
               <p className="text-xs text-slate-500">
-                Created{" "}
-                {/* Formatted in the reader's locale and time zone, which the server cannot know. */}
+                Created {/* Formatted in the reader's locale and time zone, which the server cannot know. */}
                 <time dateTime={configuration.createdAt} suppressHydrationWarning>
                   {new Date(configuration.createdAt).toLocaleString()}
                 </time>

@@ -57,7 +57,10 @@ export function RenderView({ configurationId, initial }: { configurationId: stri
           </span>
         )}
         {isComputing && (
-          <div className="absolute inset-0 flex flex-col items-center justify-center gap-3 bg-white/50 backdrop-blur-[1px]" data-testid="progress-overlay">
+          <div
+            className="absolute inset-0 flex flex-col items-center justify-center gap-3 bg-white/50 backdrop-blur-[1px]"
+            data-testid="progress-overlay"
+          >
             <span className="size-8 animate-spin rounded-full border-4 border-indigo-200 border-t-indigo-600" aria-hidden />
             <div
               role="progressbar"
@@ -69,9 +72,7 @@ export function RenderView({ configurationId, initial }: { configurationId: stri
             >
               <div className="h-full bg-indigo-600 transition-[width]" style={{ width: `${percent}%` }} />
             </div>
-            <span className="text-sm font-medium text-slate-800">
-              {current?.status === "queued" ? "Queued" : `${percent}%`}
-            </span>
+            <span className="text-sm font-medium text-slate-800">{current?.status === "queued" ? "Queued" : `${percent}%`}</span>
           </div>
         )}
       </div>
@@ -100,7 +101,9 @@ export function RenderView({ configurationId, initial }: { configurationId: stri
           Rendered in {(current.wallMs / 1000).toFixed(2)} s (CPU {((current.cpuMs ?? 0) / 1000).toFixed(2)} s) by {current.workerId}
         </p>
       )}
-      {current && <JobLog key={current.id} url={`/api/results/${current.id}/log`} isLive={isComputing} version={current.status} label="Render log" />}
+      {current && (
+        <JobLog key={current.id} url={`/api/results/${current.id}/log`} isLive={isComputing} version={current.status} label="Render log" />
+      )}
     </section>
   );
 }

@@ -23,7 +23,11 @@ export function ScheduleForm({ configurationId, schedule }: { configurationId: s
   const value = (name: ScheduleField, fallback: string) => state.values?.[name] ?? fallback;
   const [repeat, setRepeat] = useState(value("repeat", schedule?.repeat ?? "daily"));
   // The browser knows the person's time zone; the server render does not (it says UTC until hydrated).
-  const browserTimeZone = useSyncExternalStore(neverChanges, () => Intl.DateTimeFormat().resolvedOptions().timeZone, () => "UTC");
+  const browserTimeZone = useSyncExternalStore(
+    neverChanges,
+    () => Intl.DateTimeFormat().resolvedOptions().timeZone,
+    () => "UTC",
+  );
   const timeZone = schedule?.timeZone ?? browserTimeZone;
   const errorOf = (name: ScheduleField) => state.fieldErrors?.[name]?.[0];
 
@@ -37,7 +41,11 @@ export function ScheduleForm({ configurationId, schedule }: { configurationId: s
             Next run:{" "}
             {schedule.nextRunAt ? (
               <time dateTime={schedule.nextRunAt} suppressHydrationWarning>
-                {new Date(schedule.nextRunAt).toLocaleString(undefined, { timeZone: schedule.timeZone, dateStyle: "medium", timeStyle: "short" })}
+                {new Date(schedule.nextRunAt).toLocaleString(undefined, {
+                  timeZone: schedule.timeZone,
+                  dateStyle: "medium",
+                  timeStyle: "short",
+                })}
               </time>
             ) : (
               "none (done)"
@@ -49,12 +57,17 @@ export function ScheduleForm({ configurationId, schedule }: { configurationId: s
               {schedule.lastMessage ? `: ${schedule.lastMessage}` : ""}
             </p>
           )}
-          <button type="button" className="button" disabled={isRemoving} onClick={() =>
+          <button
+            type="button"
+            className="button"
+            disabled={isRemoving}
+            onClick={() =>
               startRemoving(async () => {
                 const outcome = await deleteSchedule(configurationId);
                 if (outcome.formError) toast.error(outcome.formError);
               })
-            }>
+            }
+          >
             Remove schedule
           </button>
         </div>
@@ -80,12 +93,24 @@ export function ScheduleForm({ configurationId, schedule }: { configurationId: s
           </Field>
           {repeat === "once" && (
             <Field name="date" label="Date" error={errorOf("date")}>
-              <input id="date" name="date" type="date" className="input" defaultValue={value("date", schedule?.repeat === "once" ? schedule.date : "")} {...describedBy("date", errorOf("date"))} />
+              <input
+                id="date"
+                name="date"
+                type="date"
+                className="input"
+                defaultValue={value("date", schedule?.repeat === "once" ? schedule.date : "")}
+                {...describedBy("date", errorOf("date"))}
+              />
             </Field>
           )}
           {repeat === "weekly" && (
             <Field name="weekday" label="Day" error={errorOf("weekday")}>
-              <select id="weekday" name="weekday" className="input" defaultValue={value("weekday", schedule?.repeat === "weekly" ? String(schedule.weekday) : "1")}>
+              <select
+                id="weekday"
+                name="weekday"
+                className="input"
+                defaultValue={value("weekday", schedule?.repeat === "weekly" ? String(schedule.weekday) : "1")}
+              >
                 {WEEKDAYS.map((day, index) => (
                   <option key={day} value={index}>
                     {day}
@@ -95,7 +120,14 @@ export function ScheduleForm({ configurationId, schedule }: { configurationId: s
             </Field>
           )}
           <Field name="time" label="Time" error={errorOf("time")}>
-            <input id="time" name="time" type="time" className="input" defaultValue={value("time", schedule?.time ?? "07:30")} {...describedBy("time", errorOf("time"))} />
+            <input
+              id="time"
+              name="time"
+              type="time"
+              className="input"
+              defaultValue={value("time", schedule?.time ?? "07:30")}
+              {...describedBy("time", errorOf("time"))}
+            />
           </Field>
         </div>
         <p className="text-xs text-slate-500">Times are in {timeZone}.</p>

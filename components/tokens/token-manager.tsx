@@ -22,7 +22,14 @@ export function TokenManager({ tokens }: { tokens: ApiTokenView[] }) {
       <form key={state.submission ?? 0} action={formAction} noValidate className="flex flex-wrap items-end gap-3" aria-label="New token">
         <div className="min-w-64 flex-1">
           <Field name="name" label="Token name" error={state.fieldErrors?.name?.[0]}>
-            <input id="name" name="name" className="input w-full" placeholder="laptop script" maxLength={100} {...describedBy("name", state.fieldErrors?.name?.[0])} />
+            <input
+              id="name"
+              name="name"
+              className="input w-full"
+              placeholder="laptop script"
+              maxLength={100}
+              {...describedBy("name", state.fieldErrors?.name?.[0])}
+            />
           </Field>
         </div>
         <button type="submit" className="button button-primary" disabled={isPending}>
@@ -32,13 +39,13 @@ export function TokenManager({ tokens }: { tokens: ApiTokenView[] }) {
 
       {state.data && (
         <div role="status" className="space-y-2 rounded-lg border border-emerald-300 bg-emerald-50 p-4 text-sm">
-          <p className="font-medium">
-            Token “{state.data.name}” created. Copy it now: it is not shown again.
-          </p>
+          <p className="font-medium">Token “{state.data.name}” created. Copy it now: it is not shown again.</p>
           <code data-testid="new-token" className="block break-all rounded bg-white p-2 font-mono">
             {state.data.token}
           </code>
-          <p className="text-slate-600">Send it as <code>Authorization: Bearer …</code> to the API under /api/v1.</p>
+          <p className="text-slate-600">
+            Send it as <code>Authorization: Bearer …</code> to the API under /api/v1.
+          </p>
         </div>
       )}
 

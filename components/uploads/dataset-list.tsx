@@ -28,7 +28,11 @@ export function DatasetList({ datasets, kind }: { datasets: DatasetSummary[]; ki
   return (
     <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2" aria-label={kind === "shared" ? "Shared files" : "Sample datasets"}>
       {datasets.map((dataset) => (
-        <li key={dataset.id} data-testid="dataset" className="flex items-center justify-between gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
+        <li
+          key={dataset.id}
+          data-testid="dataset"
+          className="flex items-center justify-between gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm"
+        >
           <div className="min-w-0">
             <p className="font-medium">{dataset.file}</p>
             <p className="text-slate-500">

@@ -50,7 +50,9 @@ export function UploadDetail({ initial }: { initial: UploadView }) {
         </div>
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
           <dt className="text-slate-500">Size</dt>
-          <dd>{formatBytes(upload.size)} ({upload.size.toLocaleString()} bytes)</dd>
+          <dd>
+            {formatBytes(upload.size)} ({upload.size.toLocaleString()} bytes)
+          </dd>
           <dt className="text-slate-500">Type</dt>
           <dd>
             <UploadType upload={upload} />
@@ -89,7 +91,11 @@ export function UploadDetail({ initial }: { initial: UploadView }) {
           {upload.steps
             .filter((step) => step.message)
             .map((step) => (
-              <li key={step.step} data-testid="upload-step-message" className={step.status === "failed" ? "text-red-700" : "text-slate-600"}>
+              <li
+                key={step.step}
+                data-testid="upload-step-message"
+                className={step.status === "failed" ? "text-red-700" : "text-slate-600"}
+              >
                 {step.step}: {step.message}
               </li>
             ))}

@@ -49,7 +49,9 @@ export function UploadDropzone({ backend, maxBytes }: { backend: UploadBackend; 
       >
         <input {...getInputProps()} aria-label="Choose files to upload" />
         <p className="font-medium text-slate-800">Drop files here, or click to choose</p>
-        <p className="mt-1 text-sm text-slate-500">Up to {formatBytes(maxBytes)} each. Every file gets an md5, its real type and, for images, a thumbnail.</p>
+        <p className="mt-1 text-sm text-slate-500">
+          Up to {formatBytes(maxBytes)} each. Every file gets an md5, its real type and, for images, a thumbnail.
+        </p>
       </div>
       {transfers.length > 0 && (
         <ul className="space-y-2" aria-label="Transfers">
@@ -58,11 +60,17 @@ export function UploadDropzone({ backend, maxBytes }: { backend: UploadBackend; 
               <div className="flex justify-between gap-4">
                 <span className="truncate">{transfer.name}</span>
                 <span className={transfer.error ? "text-red-700" : "text-slate-500"}>
-                  {transfer.error ?? (transfer.done ? "Uploaded" : `${Math.floor(transfer.progress * 100)}% of ${formatBytes(transfer.size)}`)}
+                  {transfer.error ??
+                    (transfer.done ? "Uploaded" : `${Math.floor(transfer.progress * 100)}% of ${formatBytes(transfer.size)}`)}
                 </span>
               </div>
               {!transfer.error && !transfer.done && (
-                <progress className="mt-1 h-1.5 w-full" max={1} value={transfer.progress} aria-label={`Upload progress of ${transfer.name}`} />
+                <progress
+                  className="mt-1 h-1.5 w-full"
+                  max={1}
+                  value={transfer.progress}
+                  aria-label={`Upload progress of ${transfer.name}`}
+                />
               )}
             </li>
           ))}

@@ -2,7 +2,6 @@ import type { UploadStepView, UploadView } from "@/db/queries/uploads";
 import { isTypeMismatch } from "@/lib/uploads/detect-type";
 import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 
-
 const STYLES: Record<UploadStepView["status"], string> = {
   queued: "bg-slate-100 text-slate-700 ring-slate-300",
   running: "bg-indigo-50 text-indigo-700 ring-indigo-300",
@@ -10,7 +9,12 @@ const STYLES: Record<UploadStepView["status"], string> = {
   failed: "bg-red-50 text-red-700 ring-red-300",
 };
 
-const STATUS_LABELS: Record<UploadStepView["status"], string> = { queued: "queued", running: "running", succeeded: "done", failed: "failed" };
+const STATUS_LABELS: Record<UploadStepView["status"], string> = {
+  queued: "queued",
+  running: "running",
+  succeeded: "done",
+  failed: "failed",
+};
 
 /** One badge per processing step, each with its own live status. */
 export function UploadSteps({ steps }: { steps: UploadStepView[] }) {
@@ -39,7 +43,10 @@ export function UploadType({ upload }: { upload: Pick<UploadView, "declaredType"
     <span data-testid="upload-type">
       {upload.detectedType}
       {isTypeMismatch(upload.declaredType, upload.detectedType) && (
-        <span className="ml-1.5 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-800" title="The name or the browser said otherwise">
+        <span
+          className="ml-1.5 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-800"
+          title="The name or the browser said otherwise"
+        >
           declared {upload.declaredType}
         </span>
       )}

@@ -97,12 +97,18 @@ function WatchedSourceItem({ source }: { source: WatchedSourceView }) {
   return (
     <li data-testid="watched-source" className="flex items-start justify-between gap-4 p-3 text-sm">
       <div className="min-w-0 space-y-1">
-        <a href={source.url} target="_blank" rel="noopener noreferrer nofollow" className="block break-all font-medium text-indigo-700 hover:underline">
+        <a
+          href={source.url}
+          target="_blank"
+          rel="noopener noreferrer nofollow"
+          className="block break-all font-medium text-indigo-700 hover:underline"
+        >
           {source.url}
         </a>
         <p className="text-slate-600">
           {source.isShared && <span className="mr-1 rounded bg-indigo-50 px-1.5 py-0.5 text-xs text-indigo-700">for everyone</span>}
-          Every {INTERVAL_LABELS[source.intervalMinutes]} · {source.versions} {source.versions === 1 ? "version" : "versions"} · Last checked{" "}
+          Every {INTERVAL_LABELS[source.intervalMinutes]} · {source.versions} {source.versions === 1 ? "version" : "versions"} · Last
+          checked{" "}
           {source.lastCheckedAt ? (
             <time dateTime={source.lastCheckedAt} suppressHydrationWarning>
               {new Date(source.lastCheckedAt).toLocaleString()}

@@ -28,7 +28,11 @@ describe("personal API tokens", () => {
 
     expect(await authenticateApiToken(test.db, created.token)).toMatchObject({ id: owner.id, email: owner.email, tier: "free" });
     expect(await authenticateApiToken(test.db, `${created.token.slice(0, -1)}x`)).toBeNull();
-    expect((await listApiTokens(test.db, { ownerId: owner.id }))[0]).toMatchObject({ name: "laptop", lastUsedAt: expect.any(String), revokedAt: null });
+    expect((await listApiTokens(test.db, { ownerId: owner.id }))[0]).toMatchObject({
+      name: "laptop",
+      lastUsedAt: expect.any(String),
+      revokedAt: null,
+    });
     expect(await listApiTokens(test.db, { ownerId: stranger.id })).toEqual([]);
 
     expect(await revokeApiToken(test.db, { id: created.id, ownerId: stranger.id })).toBe(false);
@@ -44,13 +48,18 @@ describe("personal API tokens", () => {
     if (!created.ok) throw new Error("not created");
     expect((await authenticateApiToken(test.db, created.token))?.requestsInWindow).toBe(1);
     expect((await authenticateApiToken(test.db, created.token))?.requestsInWindow).toBe(2);
-    expect(await authenticateApiToken(test.db, created.token, { countRequest: false })).toMatchObject({ id: owner.id, requestsInWindow: 2 });
+    expect(await authenticateApiToken(test.db, created.token, { countRequest: false })).toMatchObject({
+      id: owner.id,
+      requestsInWindow: 2,
+    });
     expect((await authenticateApiToken(test.db, created.token))?.requestsInWindow).toBe(3);
   });
 
   it("limits how many active tokens a person holds, even when created at once", async () => {
     const owner = await createTestUser(test.db);
-    const outcomes = await Promise.all(Array.from({ length: MAX_ACTIVE_TOKENS + 5 }, (_, i) => createApiToken(test.db, { ownerId: owner.id, name: `t${i}` })));
+    const outcomes = await Promise.all(
+      Array.from({ length: MAX_ACTIVE_TOKENS + 5 }, (_, i) => createApiToken(test.db, { ownerId: owner.id, name: `t${i}` })),
+    );
     expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(MAX_ACTIVE_TOKENS);
     expect(outcomes.filter((outcome) => !outcome.ok)).toEqual(Array(5).fill({ ok: false, code: "limit" }));
   });

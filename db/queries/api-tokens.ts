@@ -6,7 +6,14 @@ import { apiTokens, users } from "../schema";
 /** A person may hold this many tokens that are not revoked. */
 export const MAX_ACTIVE_TOKENS = 20;
 
-export type ApiTokenView = { id: string; name: string; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };
+export type ApiTokenView = {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+};
 
 /** Creates a token; the plain token is returned here only, never stored. */
 export async function createApiToken(executor: Executor, args: { ownerId: string; name: string }) {
@@ -19,7 +26,10 @@ export async function createApiToken(executor: Executor, args: { ownerId: string
       .where(and(eq(apiTokens.ownerId, args.ownerId), isNull(apiTokens.revokedAt)));
     if (active.count >= MAX_ACTIVE_TOKENS) return { ok: false, code: "limit" } as const;
     const { token, hash, prefix } = generateApiToken();
-    const [row] = await tx.insert(apiTokens).values({ ownerId: args.ownerId, name: args.name, tokenHash: hash, prefix }).returning({ id: apiTokens.id });
+    const [row] = await tx
+      .insert(apiTokens)
+      .values({ ownerId: args.ownerId, name: args.name, tokenHash: hash, prefix })
+      .returning({ id: apiTokens.id });
     return { ok: true, id: row.id, token } as const;
   });
 }

@@ -64,11 +64,13 @@ describe("saveConfiguration", () => {
   it("leaves no configuration or result when adding the job fails", async () => {
     const user = await createTestUser(test.db);
     // A real failure inside graphile_worker.add_job, for this user's jobs only.
-    await test.db.execute(sql.raw(`
+    await test.db.execute(
+      sql.raw(`
       create function fail_add_job() returns trigger language plpgsql as $$
       begin raise exception 'add_job failed on purpose'; end $$;
       create trigger fail_add_job before insert on graphile_worker._private_jobs
-        for each row execute function fail_add_job();`));
+        for each row execute function fail_add_job();`),
+    );
     try {
       const error = await saveConfiguration(test.db, { ownerId: user.id, input: input() }).catch((caught: Error) => caught);
       expect((error as Error & { cause?: Error }).cause?.message).toBe("add_job failed on purpose");
@@ -82,7 +84,11 @@ describe("saveConfiguration", () => {
     const user = await createTestUser(test.db);
     const first = await saveConfiguration(test.db, { ownerId: user.id, input: input({ re: -0.7 }) });
     if (!first.ok) throw new Error("save failed");
-    const second = await saveConfiguration(test.db, { ownerId: user.id, configurationId: first.configurationId, input: input({ re: -0.75 }) });
+    const second = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      configurationId: first.configurationId,
+      input: input({ re: -0.75 }),
+    });
     if (!second.ok) throw new Error("save failed");
 
     expect(second.resultId).not.toBe(first.resultId);
@@ -96,7 +102,11 @@ describe("saveConfiguration", () => {
     const user = await createTestUser(test.db);
     const first = await saveConfiguration(test.db, { ownerId: user.id, input: input({ name: "Before" }) });
     if (!first.ok) throw new Error("save failed");
-    const again = await saveConfiguration(test.db, { ownerId: user.id, configurationId: first.configurationId, input: input({ name: "After" }) });
+    const again = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      configurationId: first.configurationId,
+      input: input({ name: "After" }),
+    });
     expect(again).toMatchObject({ ok: true, resultId: first.resultId, isNewRender: false });
     expect(await countRows(user.id)).toEqual({ configurations: 1, results: 1, jobs: 1 });
     const [configuration] = await test.db.select().from(configurations).where(eq(configurations.id, first.configurationId));
@@ -110,7 +120,11 @@ describe("saveConfiguration", () => {
     await test.db.update(results).set({ status: "succeeded", finishedAt: new Date() }).where(eq(results.id, a.resultId));
     const b = await saveConfiguration(test.db, { ownerId: user.id, configurationId: a.configurationId, input: input({ depth: 200 }) });
     if (!b.ok) throw new Error("save failed");
-    const backToA = await saveConfiguration(test.db, { ownerId: user.id, configurationId: a.configurationId, input: input({ depth: 100 }) });
+    const backToA = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      configurationId: a.configurationId,
+      input: input({ depth: 100 }),
+    });
     expect(backToA).toMatchObject({ ok: true, resultId: a.resultId, isNewRender: false });
     const [bRow] = await test.db.select().from(results).where(eq(results.id, b.resultId));
     expect(bRow.status).toBe("superseded");
@@ -123,7 +137,11 @@ describe("saveConfiguration", () => {
     const saved = await saveConfiguration(test.db, { ownerId: owner.id, input: input({ name: "Mine" }) });
     if (!saved.ok) throw new Error("save failed");
 
-    const attempt = await saveConfiguration(test.db, { ownerId: intruder.id, configurationId: saved.configurationId, input: input({ name: "Stolen", re: 0.1 }) });
+    const attempt = await saveConfiguration(test.db, {
+      ownerId: intruder.id,
+      configurationId: saved.configurationId,
+      input: input({ name: "Stolen", re: 0.1 }),
+    });
     expect(attempt).toEqual({ ok: false, code: "not_found" });
     expect(await getConfigurationStatus(test.db, { id: saved.configurationId, ownerId: intruder.id })).toBeNull();
     expect(await cancelResult(test.db, { resultId: saved.resultId, ownerId: intruder.id })).toEqual({ ok: false, code: "not_found" });
@@ -183,7 +201,11 @@ describe("quality of service", () => {
 
     const first = saved[0];
     if (!first.ok) throw new Error("save failed");
-    const edited = await saveConfiguration(test.db, { ownerId: user.id, configurationId: first.configurationId, input: input({ re: -0.5 }) });
+    const edited = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      configurationId: first.configurationId,
+      input: input({ re: -0.5 }),
+    });
     expect(edited).toMatchObject({ ok: true, isNewRender: true });
   });
 
@@ -234,8 +256,16 @@ describe("quality of service", () => {
 
   it("sends renders above the size threshold to the large queue", async () => {
     const user = await createTestUser(test.db);
-    const small = await saveConfiguration(test.db, { ownerId: user.id, input: input({ width: 64, height: 64 }), largeRenderPixels: 64 * 64 });
-    const large = await saveConfiguration(test.db, { ownerId: user.id, input: input({ width: 65, height: 64 }), largeRenderPixels: 64 * 64 });
+    const small = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      input: input({ width: 64, height: 64 }),
+      largeRenderPixels: 64 * 64,
+    });
+    const large = await saveConfiguration(test.db, {
+      ownerId: user.id,
+      input: input({ width: 65, height: 64 }),
+      largeRenderPixels: 64 * 64,
+    });
     if (!small.ok || !large.ok) throw new Error("save failed");
     expect((await jobOf(small.configurationId)).task_identifier).toBe("render");
     expect((await jobOf(large.configurationId)).task_identifier).toBe("render_large");

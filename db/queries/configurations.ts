@@ -137,12 +137,17 @@ export async function saveConfiguration(
         .values({ configurationId, ownerId, params, paramsHash, status: "queued", message: "Waiting for a worker" })
         .returning({ id: results.id });
       resultId = result.id;
-      await enqueue(tx, renderTaskFor(params, args.largeRenderPixels), { resultId }, {
-        jobKey: renderJobKey(configurationId),
-        jobKeyMode: "replace",
-        maxAttempts: RENDER_MAX_ATTEMPTS,
-        priority: renderPriority(owner.tier, unfinishedElsewhere),
-      });
+      await enqueue(
+        tx,
+        renderTaskFor(params, args.largeRenderPixels),
+        { resultId },
+        {
+          jobKey: renderJobKey(configurationId),
+          jobKeyMode: "replace",
+          maxAttempts: RENDER_MAX_ATTEMPTS,
+          priority: renderPriority(owner.tier, unfinishedElsewhere),
+        },
+      );
     }
 
     await tx
@@ -189,7 +194,8 @@ export type ConfigurationStatus = {
   shown: (Pick<ResultSummary, "id" | "imageSha256" | "thumbnailSha256" | "finishedAt"> & { isStale: boolean }) | null;
 };
 
-const resultColumns = (alias: string) => sql.raw(`
+const resultColumns = (alias: string) =>
+  sql.raw(`
   ${alias}.id, ${alias}.status, ${alias}.progress, ${alias}.message, ${alias}.error, ${alias}.attempts,
   ${alias}.image_sha256, ${alias}.thumbnail_sha256, ${alias}.queued_at, ${alias}.started_at, ${alias}.finished_at,
   ${alias}.wall_ms, ${alias}.cpu_ms, ${alias}.worker_id`);
@@ -245,7 +251,13 @@ function toConfigurationStatus(row: StatusRow): ConfigurationStatus {
   const last = row.last_succeeded;
   const shown =
     current?.status === "succeeded"
-      ? { id: current.id, imageSha256: current.imageSha256, thumbnailSha256: current.thumbnailSha256, finishedAt: current.finishedAt, isStale: false }
+      ? {
+          id: current.id,
+          imageSha256: current.imageSha256,
+          thumbnailSha256: current.thumbnailSha256,
+          finishedAt: current.finishedAt,
+          isStale: false,
+        }
       : last
         ? {
             id: last.id as string,

@@ -5,8 +5,23 @@ import { Cron } from "croner";
 import { CRON_ITEMS } from "@/jobs/crontab";
 import { countJobsByTaskAndState, listCrontabLastRuns, type JobCount } from "./queue";
 
-export type RunningRender = { id: string; email: string; configurationName: string; progress: number; workerId: string | null; startedAt: string; elapsedMs: number };
-export type FailedRender = { id: string; email: string; configurationName: string; error: string | null; attempts: number; finishedAt: string };
+export type RunningRender = {
+  id: string;
+  email: string;
+  configurationName: string;
+  progress: number;
+  workerId: string | null;
+  startedAt: string;
+  elapsedMs: number;
+};
+export type FailedRender = {
+  id: string;
+  email: string;
+  configurationName: string;
+  error: string | null;
+  attempts: number;
+  finishedAt: string;
+};
 export type UploadStepRow = {
   uploadId: string;
   name: string;
@@ -18,7 +33,16 @@ export type UploadStepRow = {
   at: string;
   elapsedMs: number | null;
 };
-export type WorkerRow = { id: string; host: string; pid: number; concurrency: number; tasks: string[]; startedAt: string; lastSeenAt: string; isAlive: boolean };
+export type WorkerRow = {
+  id: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  tasks: string[];
+  startedAt: string;
+  lastSeenAt: string;
+  isAlive: boolean;
+};
 export type MinuteBucket = { at: string; queued: number; finished: number; avgWaitMs: number | null; avgRunMs: number | null };
 
 export type CrontabRow = { task: string; pattern: string; lastRunAt: string | null; nextRunAt: string | null };

@@ -61,7 +61,9 @@ export async function rerankQueuedRenders(executor: Executor, ownerId: string) {
  * a re-ranking): a transaction-scoped lock on the person. Returns their tier.
  */
 export async function lockPersonsRenders(tx: Executor, ownerId: string) {
-  const [owner] = await tx.execute<{ tier: Tier }>(sql`select tier, pg_advisory_xact_lock(hashtextextended(id::text, 0)) from users where id = ${ownerId}`);
+  const [owner] = await tx.execute<{ tier: Tier }>(
+    sql`select tier, pg_advisory_xact_lock(hashtextextended(id::text, 0)) from users where id = ${ownerId}`,
+  );
   return owner ?? null;
 }
 
@@ -126,7 +128,12 @@ export async function recordRenderFailure(
     .set(
       args.isFinal
         ? { status: "failed", error: args.error, message: `Failed: ${args.error}`, finishedAt: sql`now()`, ...cost }
-        : { status: "queued", error: args.error, message: `Attempt failed (${args.error}); retrying in about ${args.retryInSeconds} s`, ...cost },
+        : {
+            status: "queued",
+            error: args.error,
+            message: `Attempt failed (${args.error}); retrying in about ${args.retryInSeconds} s`,
+            ...cost,
+          },
     )
     .where(and(eq(results.id, args.resultId), eq(results.status, "running")));
 }
@@ -146,10 +153,15 @@ export async function handBackRender(executor: Executor, args: { resultId: strin
       .returning({ configurationId: results.configurationId });
     if (!handedBack) return;
     // The running job holds the key; replace mode gives the key to this new job.
-    await enqueue(tx, args.task, { resultId: args.resultId }, {
-      jobKey: renderJobKey(handedBack.configurationId),
-      jobKeyMode: "replace",
-      maxAttempts: RENDER_MAX_ATTEMPTS,
-    });
+    await enqueue(
+      tx,
+      args.task,
+      { resultId: args.resultId },
+      {
+        jobKey: renderJobKey(handedBack.configurationId),
+        jobKeyMode: "replace",
+        maxAttempts: RENDER_MAX_ATTEMPTS,
+      },
+    );
   });
 }

@@ -23,7 +23,9 @@ export async function cancelResult(executor: Executor, args: { resultId: string;
         .select({ status: results.status })
         .from(results)
         .where(and(eq(results.id, args.resultId), isOwned));
-      return existing ? ({ ok: false, code: "already_finished", status: existing.status } as const) : ({ ok: false, code: "not_found" } as const);
+      return existing
+        ? ({ ok: false, code: "already_finished", status: existing.status } as const)
+        : ({ ok: false, code: "not_found" } as const);
     }
     // Only the newest result of a configuration can be unfinished, so the key's job is this one's.
     await removeJob(tx, renderJobKey(cancelled.configurationId));
@@ -49,12 +51,18 @@ export async function retryFailedResult(executor: Executor, args: { resultId: st
         ),
       )
       .returning({ configurationId: results.configurationId, params: results.params });
-    if (!retried) return { ok: false, message: "Only a failed render that is still its configuration's current one can be retried" } as const;
-    await enqueue(tx, renderTaskFor(retried.params, args.largeRenderPixels), { resultId: args.resultId }, {
-      jobKey: renderJobKey(retried.configurationId),
-      jobKeyMode: "replace",
-      maxAttempts: RENDER_MAX_ATTEMPTS,
-    });
+    if (!retried)
+      return { ok: false, message: "Only a failed render that is still its configuration's current one can be retried" } as const;
+    await enqueue(
+      tx,
+      renderTaskFor(retried.params, args.largeRenderPixels),
+      { resultId: args.resultId },
+      {
+        jobKey: renderJobKey(retried.configurationId),
+        jobKeyMode: "replace",
+        maxAttempts: RENDER_MAX_ATTEMPTS,
+      },
+    );
     return { ok: true } as const;
   });
 }

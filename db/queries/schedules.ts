@@ -5,7 +5,12 @@ import type { Executor } from "../client";
 import { configurations, schedules, type Schedule } from "../schema";
 import { saveConfiguration } from "./configurations";
 
-export type ScheduleView = ScheduleInput & { nextRunAt: string | null; lastRunAt: string | null; lastResultId: string | null; lastMessage: string | null };
+export type ScheduleView = ScheduleInput & {
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastResultId: string | null;
+  lastMessage: string | null;
+};
 
 function toInput(row: Schedule): ScheduleInput {
   const common = { time: row.timeOfDay, timeZone: row.timeZone };

@@ -3,7 +3,13 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInFailures } from "@/db/schema";
 import { createTestDatabase, type TestDatabase } from "@/db/test/database";
-import { clearSignInFailures, getSignInBlockedUntil, purgeOldSignInFailures, recordSignInFailure, SIGN_IN_LIMITS } from "./sign-in-failures";
+import {
+  clearSignInFailures,
+  getSignInBlockedUntil,
+  purgeOldSignInFailures,
+  recordSignInFailure,
+  SIGN_IN_LIMITS,
+} from "./sign-in-failures";
 
 let test: TestDatabase;
 beforeAll(async () => {
@@ -17,9 +23,11 @@ const uniqueEmail = () => `someone-${randomBytes(4).toString("hex")}@example.tes
 const uniqueIp = () => `198.51.100.${randomBytes(1)[0]}-${randomBytes(3).toString("hex")}`;
 /** Failures that happened `minutesAgo` minutes ago (the database's clock, as the limiter reads it). */
 async function failuresAgo(count: number, args: { email: string; ip: string }, minutesAgo: number) {
-  await test.db.insert(signInFailures).values(
-    Array.from({ length: count }, () => ({ ...args, createdAt: sql`now() - make_interval(mins => ${minutesAgo})` as unknown as Date })),
-  );
+  await test.db
+    .insert(signInFailures)
+    .values(
+      Array.from({ length: count }, () => ({ ...args, createdAt: sql`now() - make_interval(mins => ${minutesAgo})` as unknown as Date })),
+    );
 }
 const minutesFromNow = (moment: Date | null) => (moment ? Math.round((moment.getTime() - Date.now()) / 60_000) : null);
 
@@ -43,7 +51,9 @@ describe("sign-in rate limit", () => {
     await failuresAgo(SIGN_IN_LIMITS.perEmail, { email, ip }, SIGN_IN_LIMITS.windowMinutes + 1);
     expect(await getSignInBlockedUntil(test.db, { email, ip })).toBeNull();
     expect(await purgeOldSignInFailures(test.db)).toBeGreaterThanOrEqual(SIGN_IN_LIMITS.perEmail);
-    const [{ count }] = await test.db.execute<{ count: number }>(sql`select count(*)::int as count from sign_in_failures where email = ${email}`);
+    const [{ count }] = await test.db.execute<{ count: number }>(
+      sql`select count(*)::int as count from sign_in_failures where email = ${email}`,
+    );
     expect(count).toBe(0);
   });
 

@@ -18,7 +18,8 @@ afterAll(() => test?.drop());
 const store = (ownerId: string, bytes: Buffer, name: string) =>
   storeUpload(test.db, Readable.from([bytes]), { ownerId, name, declaredType: null }, { maxBytes: 1 << 20 });
 const stepOf = (view: UploadView | null, step: string) => view?.steps.find((candidate) => candidate.step === step);
-const jobCount = async () => (await test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`))[0].count;
+const jobCount = async () =>
+  (await test.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs`))[0].count;
 
 describe("an admin's retry and cancel of upload steps", () => {
   it("cancels a queued step (its job goes, the others run) and retries a failed one", async () => {
@@ -41,7 +42,10 @@ describe("an admin's retry and cancel of upload steps", () => {
       expect(stepOf(failed, "checksum")).toMatchObject({ status: "failed", message: "Cancelled by an admin" });
       expect(failed?.md5).toBeNull();
       expect(stepOf(failed, "type")?.status).toBe("succeeded");
-      expect(stepOf(failed, "thumbnail")).toMatchObject({ status: "failed", message: expect.stringMatching(/^Corrupt or truncated image/) });
+      expect(stepOf(failed, "thumbnail")).toMatchObject({
+        status: "failed",
+        message: expect.stringMatching(/^Corrupt or truncated image/),
+      });
 
       // Retried, the checksum runs; the broken thumbnail fails again with its reason.
       expect(await retryFailedUploadStep(test.db, { uploadId: id, step: "checksum" })).toBe(true);
@@ -53,7 +57,9 @@ describe("an admin's retry and cancel of upload steps", () => {
       expect(stepOf(retried, "checksum")?.status).toBe("succeeded");
       expect(stepOf(retried, "thumbnail")?.status).toBe("failed");
       const log = (await listJobLog(test.db, { uploadId: id, ownerId: user.id }))!.map((line) => line.message);
-      expect(log).toEqual(expect.arrayContaining(["Checksum: cancelled by an admin", "Checksum: retried by an admin", "Thumbnail: retried by an admin"]));
+      expect(log).toEqual(
+        expect.arrayContaining(["Checksum: cancelled by an admin", "Checksum: retried by an admin", "Thumbnail: retried by an admin"]),
+      );
     } finally {
       await worker.stop();
     }
@@ -67,13 +73,23 @@ describe("a step finishing while its upload is deleted", () => {
     const job = { uploadId: id, step: "checksum" as const, jobId: "4242" };
     expect(await claimUploadStep(test.db, { ...job, workerId: "test" })).not.toBeNull();
     const waitingOnLocks = async () =>
-      (await test.db.execute<{ count: number }>(sql`select count(*)::int as count from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))[0].count;
+      (
+        await test.db.execute<{ count: number }>(
+          sql`select count(*)::int as count from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+      )[0].count;
 
     // Deleting an upload, one lock at a time: its row first, then (the cascade) its steps and log lines.
     let completing: Promise<boolean> | undefined;
     await test.db.$client.begin(async (tx) => {
       await tx`select id from uploads where id = ${id} for update`;
-      completing = completeChecksum(test.db, { uploadId: id, jobId: job.jobId, md5: "0".repeat(32), cost: { wallMs: 1, cpuMs: 1, bytesRead: 9, bytesWritten: 0 }, log: { message: "Checksum: done" } });
+      completing = completeChecksum(test.db, {
+        uploadId: id,
+        jobId: job.jobId,
+        md5: "0".repeat(32),
+        cost: { wallMs: 1, cpuMs: 1, bytesRead: 9, bytesWritten: 0 },
+        log: { message: "Checksum: done" },
+      });
       await waitFor(waitingOnLocks, (count) => count === 1); // the step's completion waits on the delete
       // Had the completion locked its step before the upload, this would deadlock (and one of the two fail).
       await tx`delete from upload_steps where upload_id = ${id}`;

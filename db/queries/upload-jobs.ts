@@ -21,7 +21,14 @@ export async function claimUploadStep(executor: Executor, args: StepJob & { work
   // A queued step is anyone's; a running one only its own job's (delivered again after a crash).
   const [claimed] = await executor
     .update(uploadSteps)
-    .set({ status: "running", startedAt: sql`now()`, attempts: sql`${uploadSteps.attempts} + 1`, workerId: args.workerId, jobId: args.jobId, message: null })
+    .set({
+      status: "running",
+      startedAt: sql`now()`,
+      attempts: sql`${uploadSteps.attempts} + 1`,
+      workerId: args.workerId,
+      jobId: args.jobId,
+      message: null,
+    })
     .from(uploads)
     .where(
       and(
@@ -86,7 +93,12 @@ async function lockUpload(tx: Executor, uploadId: string) {
 }
 
 const isHeldBy = (job: StepJob) =>
-  and(eq(uploadSteps.uploadId, job.uploadId), eq(uploadSteps.step, job.step), eq(uploadSteps.status, "running"), eq(uploadSteps.jobId, job.jobId));
+  and(
+    eq(uploadSteps.uploadId, job.uploadId),
+    eq(uploadSteps.step, job.step),
+    eq(uploadSteps.status, "running"),
+    eq(uploadSteps.jobId, job.jobId),
+  );
 
 export async function completeChecksum(executor: Executor, args: Omit<StepJob, "step"> & { md5: string; cost: StepCost; log: LogLine }) {
   return executor.transaction(async (tx) => {
@@ -113,7 +125,13 @@ export async function completeTypeDetection(
 
 export async function completeThumbnail(
   executor: Executor,
-  args: Omit<StepJob, "step"> & { thumbnail: { sha256: string; data: Buffer }; width: number; height: number; cost: StepCost; log: LogLine },
+  args: Omit<StepJob, "step"> & {
+    thumbnail: { sha256: string; data: Buffer };
+    width: number;
+    height: number;
+    cost: StepCost;
+    log: LogLine;
+  },
 ) {
   return executor.transaction(async (tx) => {
     if (!(await lockUpload(tx, args.uploadId))) return false;
@@ -179,7 +197,9 @@ export async function cancelUploadStep(executor: Executor, args: { uploadId: str
     const [cancelled] = await tx
       .update(uploadSteps)
       .set({ status: "failed", message: "Cancelled by an admin", finishedAt: sql`now()`, jobId: null })
-      .where(and(eq(uploadSteps.uploadId, args.uploadId), eq(uploadSteps.step, args.step), inArray(uploadSteps.status, ["queued", "running"])))
+      .where(
+        and(eq(uploadSteps.uploadId, args.uploadId), eq(uploadSteps.step, args.step), inArray(uploadSteps.status, ["queued", "running"])),
+      )
       .returning({ step: uploadSteps.step });
     if (!cancelled) return false;
     await removeJob(tx, uploadStepJobKey(args.uploadId, args.step));

@@ -101,11 +101,16 @@ export async function queueSteps(tx: Executor, uploadId: string, steps: readonly
       },
     });
   for (const step of steps) {
-    await enqueue(tx, UPLOAD_STEP_TASKS[step], { uploadId }, {
-      jobKey: uploadStepJobKey(uploadId, step),
-      jobKeyMode: "replace",
-      maxAttempts: UPLOAD_STEP_MAX_ATTEMPTS,
-    });
+    await enqueue(
+      tx,
+      UPLOAD_STEP_TASKS[step],
+      { uploadId },
+      {
+        jobKey: uploadStepJobKey(uploadId, step),
+        jobKeyMode: "replace",
+        maxAttempts: UPLOAD_STEP_MAX_ATTEMPTS,
+      },
+    );
   }
 }
 
@@ -134,7 +139,10 @@ const STEP_ORDER: UploadStepName[] = ["checksum", "type", "thumbnail"];
  * One query: the owner's uploads (newest first) with their steps, for the list
  * and its polling. `afterId` pages on from an upload (the API's cursor).
  */
-export async function listUploads(executor: Executor, args: { ownerId: string; id?: string; afterId?: string; limit?: number }): Promise<UploadView[]> {
+export async function listUploads(
+  executor: Executor,
+  args: { ownerId: string; id?: string; afterId?: string; limit?: number },
+): Promise<UploadView[]> {
   const rows = await executor
     .select({
       upload: {
@@ -256,7 +264,14 @@ export type SharedFileView = { id: string; name: string; size: number; detectedT
 /** The newest shared files, for everyone: the versions of admins' sources for everyone. */
 export async function listSharedFiles(executor: Executor, args: { limit?: number } = {}): Promise<SharedFileView[]> {
   const rows = await executor
-    .select({ id: uploads.id, name: uploads.name, size: uploads.size, detectedType: uploads.detectedType, md5: uploads.md5, createdAt: uploads.createdAt })
+    .select({
+      id: uploads.id,
+      name: uploads.name,
+      size: uploads.size,
+      detectedType: uploads.detectedType,
+      md5: uploads.md5,
+      createdAt: uploads.createdAt,
+    })
     .from(uploads)
     .where(eq(uploads.isShared, true))
     .orderBy(desc(uploads.createdAt))

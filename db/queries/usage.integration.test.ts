@@ -20,7 +20,14 @@ async function finishedRender(ownerId: string, daysAgo: number, cpuMs: number) {
   if (!saved.ok) throw new Error("save failed");
   await test.db
     .update(results)
-    .set({ status: "succeeded", attempts: 1, wallMs: cpuMs * 2, cpuMs, imageBytes: 1000, finishedAt: sql`now() - make_interval(days => ${daysAgo})` })
+    .set({
+      status: "succeeded",
+      attempts: 1,
+      wallMs: cpuMs * 2,
+      cpuMs,
+      imageBytes: 1000,
+      finishedAt: sql`now() - make_interval(days => ${daysAgo})`,
+    })
     .where(eq(results.id, saved.resultId));
   return saved.resultId;
 }
@@ -33,10 +40,23 @@ describe("usage roll-ups", () => {
     const twoDaysAgo = await finishedRender(user.id, 2, 200);
     await finishedRender(user.id, 40, 400); // last month (or earlier): never in this month's figures
     await finishedRender(other.id, 1, 50);
-    const upload = await storeUpload(test.db, Readable.from([Buffer.from("bytes")]), { ownerId: user.id, name: "a.txt", declaredType: null }, { maxBytes: 100 });
+    const upload = await storeUpload(
+      test.db,
+      Readable.from([Buffer.from("bytes")]),
+      { ownerId: user.id, name: "a.txt", declaredType: null },
+      { maxBytes: 100 },
+    );
     await test.db
       .update(uploadSteps)
-      .set({ status: "succeeded", attempts: 1, wallMs: 3, cpuMs: 2, bytesRead: 5, bytesWritten: 0, finishedAt: sql`now() - interval '2 days'` })
+      .set({
+        status: "succeeded",
+        attempts: 1,
+        wallMs: 3,
+        cpuMs: 2,
+        bytesRead: 5,
+        bytesWritten: 0,
+        finishedAt: sql`now() - interval '2 days'`,
+      })
       .where(eq(uploadSteps.uploadId, upload.id));
 
     const live = await getMonthlyUsage(test.db, { ownerId: user.id });
@@ -49,7 +69,9 @@ describe("usage roll-ups", () => {
     expect(days.at(-1)).toBe(new Date().toISOString().slice(0, 10));
     expect(await getMonthlyUsage(test.db, { ownerId: user.id })).toEqual(live);
     expect(await listMonthlyUsageByUser(test.db)).toEqual(liveEveryone);
-    expect((await test.db.select().from(usageDaily).where(eq(usageDaily.ownerId, user.id))).map((row) => row.cpuMs).sort((a, b) => a - b)).toEqual([4, 100, 200, 400]);
+    expect(
+      (await test.db.select().from(usageDaily).where(eq(usageDaily.ownerId, user.id))).map((row) => row.cpuMs).sort((a, b) => a - b),
+    ).toEqual([4, 100, 200, 400]);
 
     // Later roll-ups redo only today: every earlier day is final.
     expect(await rollUpUsage(test.db)).toEqual([new Date().toISOString().slice(0, 10)]);

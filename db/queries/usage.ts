@@ -98,7 +98,11 @@ export async function getMonthlyUsage(executor: Executor, args: { ownerId: strin
     render: toFigures(kinds.find((row) => row.kind === "render")),
     upload: toFigures(kinds.find((row) => row.kind === "upload")),
   };
-  const perDay: UsageDay[] = [...days].map((row) => ({ day: row.day, renderCpuMs: Number(row.render_cpu_ms), uploadCpuMs: Number(row.upload_cpu_ms) }));
+  const perDay: UsageDay[] = [...days].map((row) => ({
+    day: row.day,
+    renderCpuMs: Number(row.render_cpu_ms),
+    uploadCpuMs: Number(row.upload_cpu_ms),
+  }));
   return { byKind, perDay };
 }
 

@@ -99,7 +99,10 @@ export async function checkDueSources(
     const outcome = await fetchSourceVersion(db, source, args);
     if (outcome.kind === "failed" && args.signal?.aborted) {
       // Cut short by a worker shutdown or the job's time limit, not the source's fault: due again for the next run.
-      await db.update(watchedSources).set({ nextCheckAt: sql`now()` }).where(eq(watchedSources.id, source.id));
+      await db
+        .update(watchedSources)
+        .set({ nextCheckAt: sql`now()` })
+        .where(eq(watchedSources.id, source.id));
       break;
     }
     checked += 1;
@@ -135,12 +138,18 @@ async function recordCheck(db: Database, claimed: WatchedSource, outcome: Fetche
     const checkedNow = { lastCheckedAt: sql`now()` };
     const where = eq(watchedSources.id, source.id);
     if (outcome.kind === "failed") {
-      await tx.update(watchedSources).set({ ...checkedNow, lastStatus: failedStatus(outcome.reason) }).where(where);
+      await tx
+        .update(watchedSources)
+        .set({ ...checkedNow, lastStatus: failedStatus(outcome.reason) })
+        .where(where);
       return false;
     }
     const validators = { etag: outcome.etag, lastModified: outcome.lastModified };
     if (outcome.kind === "not_modified" || isSameBytes) {
-      await tx.update(watchedSources).set({ ...checkedNow, ...validators, lastStatus: SOURCE_STATUS.unchanged }).where(where);
+      await tx
+        .update(watchedSources)
+        .set({ ...checkedNow, ...validators, lastStatus: SOURCE_STATUS.unchanged })
+        .where(where);
       return false;
     }
     const upload = await acceptUpload(tx, {

@@ -243,7 +243,10 @@ export async function storeWebdavFile(
         return { ok: true, created: true, uploadId: upload.id };
       }
       // Re-point the path first: the entry would otherwise go with the old upload.
-      await tx.update(webdavEntries).set({ uploadId: upload.id, modifiedAt: sql`now()` }).where(eq(webdavEntries.id, previous.id));
+      await tx
+        .update(webdavEntries)
+        .set({ uploadId: upload.id, modifiedAt: sql`now()` })
+        .where(eq(webdavEntries.id, previous.id));
       const replaced = previous.uploadId ? await deleteUpload(tx, { id: previous.uploadId, ownerId: args.ownerId }) : null;
       if (replaced?.storage === "uploadthing") uploadThingKeys = [replaced.storageKey];
       return { ok: true, created: false, uploadId: upload.id };
@@ -307,7 +310,10 @@ export type MoveOutcome = { ok: true; overwritten: boolean } | { ok: false; code
  * was at the destination is deleted first, as RFC 4918 asks. A moved file's
  * upload takes its new name, so the page shows the same name.
  */
-export async function moveWebdavEntry(db: Database, args: { ownerId: string; from: string; to: string; overwrite: boolean }): Promise<MoveOutcome> {
+export async function moveWebdavEntry(
+  db: Database,
+  args: { ownerId: string; from: string; to: string; overwrite: boolean },
+): Promise<MoveOutcome> {
   let uploadThingKeys: string[] = [];
   const outcome = await db.transaction(async (tx) => {
     await lockOwnerTree(tx, args.ownerId);
@@ -344,7 +350,12 @@ export async function listWebdavProperties(executor: Executor, args: { ownerId: 
   const byEntry = new Map<string, WebdavPropertyValue[]>();
   if (args.entryIds.length === 0) return byEntry;
   const rows = await executor
-    .select({ entryId: webdavProperties.entryId, namespace: webdavProperties.namespace, name: webdavProperties.name, value: webdavProperties.value })
+    .select({
+      entryId: webdavProperties.entryId,
+      namespace: webdavProperties.namespace,
+      name: webdavProperties.name,
+      value: webdavProperties.value,
+    })
     .from(webdavProperties)
     .innerJoin(webdavEntries, and(eq(webdavEntries.id, webdavProperties.entryId), eq(webdavEntries.ownerId, args.ownerId)))
     .where(inArray(webdavProperties.entryId, args.entryIds))
@@ -369,14 +380,21 @@ export async function updateWebdavProperties(db: Database, args: { ownerId: stri
       .for("update");
     if (!entry) return false;
     for (const update of args.updates) {
-      const key = and(eq(webdavProperties.entryId, entry.id), eq(webdavProperties.namespace, update.namespace), eq(webdavProperties.name, update.name));
+      const key = and(
+        eq(webdavProperties.entryId, entry.id),
+        eq(webdavProperties.namespace, update.namespace),
+        eq(webdavProperties.name, update.name),
+      );
       if (update.action === "remove") {
         await tx.delete(webdavProperties).where(key);
       } else {
         await tx
           .insert(webdavProperties)
           .values({ entryId: entry.id, namespace: update.namespace, name: update.name, value: update.value })
-          .onConflictDoUpdate({ target: [webdavProperties.entryId, webdavProperties.namespace, webdavProperties.name], set: { value: update.value } });
+          .onConflictDoUpdate({
+            target: [webdavProperties.entryId, webdavProperties.namespace, webdavProperties.name],
+            set: { value: update.value },
+          });
       }
     }
     return true;

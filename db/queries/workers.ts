@@ -45,12 +45,26 @@ export async function recoverLostWorkers(executor: Executor, args: { staleAfterM
     const requeued = await tx
       .update(results)
       .set({ status: "queued", message: LOST_WORKER_MESSAGE, progress: 0 })
-      .where(and(inArray(results.workerId, lost.map((worker) => worker.id)), eq(results.status, "running")))
+      .where(
+        and(
+          inArray(
+            results.workerId,
+            lost.map((worker) => worker.id),
+          ),
+          eq(results.status, "running"),
+        ),
+      )
       .returning({ id: results.id, workerId: results.workerId });
     if (requeued.length > 0) {
-      await tx.insert(jobLogs).values(
-        requeued.map((result) => ({ resultId: result.id, level: "warn" as const, message: `Worker ${result.workerId} was lost; retrying` })),
-      );
+      await tx
+        .insert(jobLogs)
+        .values(
+          requeued.map((result) => ({
+            resultId: result.id,
+            level: "warn" as const,
+            message: `Worker ${result.workerId} was lost; retrying`,
+          })),
+        );
     }
     const lostIds = lost.map((worker) => worker.id);
     const requeuedSteps = await tx
@@ -59,11 +73,20 @@ export async function recoverLostWorkers(executor: Executor, args: { staleAfterM
       .where(and(inArray(uploadSteps.workerId, lostIds), eq(uploadSteps.status, "running")))
       .returning({ uploadId: uploadSteps.uploadId, step: uploadSteps.step, workerId: uploadSteps.workerId });
     if (requeuedSteps.length > 0) {
-      await tx.insert(jobLogs).values(
-        requeuedSteps.map((step) => ({ uploadId: step.uploadId, level: "warn" as const, message: `${step.step}: worker ${step.workerId} was lost; retrying` })),
-      );
+      await tx
+        .insert(jobLogs)
+        .values(
+          requeuedSteps.map((step) => ({
+            uploadId: step.uploadId,
+            level: "warn" as const,
+            message: `${step.step}: worker ${step.workerId} was lost; retrying`,
+          })),
+        );
     }
-    const poolIds = sql.join(lost.map((worker) => sql`${worker.poolId}`), sql`, `);
+    const poolIds = sql.join(
+      lost.map((worker) => sql`${worker.poolId}`),
+      sql`, `,
+    );
     await tx.execute(sql`select graphile_worker.force_unlock_workers(array[${poolIds}]::text[])`);
     return lost;
   });

@@ -51,5 +51,8 @@ export const apiIdempotencyKeys = pgTable(
     responseLocation: text("response_location"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [unique("api_idempotency_keys_owner_key").on(table.ownerId, table.key), index("api_idempotency_keys_created_idx").on(table.createdAt)],
+  (table) => [
+    unique("api_idempotency_keys_owner_key").on(table.ownerId, table.key),
+    index("api_idempotency_keys_created_idx").on(table.createdAt),
+  ],
 );

@@ -15,7 +15,10 @@ export const signInFailures = pgTable(
     ip: text("ip").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index("sign_in_failures_email_idx").on(table.email, table.createdAt), index("sign_in_failures_ip_idx").on(table.ip, table.createdAt)],
+  (table) => [
+    index("sign_in_failures_email_idx").on(table.email, table.createdAt),
+    index("sign_in_failures_ip_idx").on(table.ip, table.createdAt),
+  ],
 );
 
 export type SignInFailure = typeof signInFailures.$inferSelect;

@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, customType, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { blobs } from "./blobs";
 import { users } from "./users";
 
@@ -64,7 +77,9 @@ export const uploads = pgTable(
     index("uploads_owner_created_idx").on(table.ownerId, table.createdAt.desc()),
     // A repeated completion callback for the same stored bytes finds its upload instead of adding a second.
     uniqueIndex("uploads_storage_key_idx").on(table.storage, table.storageKey),
-    index("uploads_shared_created_idx").on(table.createdAt.desc()).where(sql`${table.isShared}`),
+    index("uploads_shared_created_idx")
+      .on(table.createdAt.desc())
+      .where(sql`${table.isShared}`),
   ],
 );
 

@@ -33,7 +33,8 @@ describe("isPublicAddress", () => {
   });
 
   it("allows public addresses", () => {
-    for (const address of ["93.184.216.34", "2606:4700::1", "8.8.8.8", "172.32.0.1", "64:ff9b::5db8:d822"]) expect(isPublicAddress(address), address).toBe(true);
+    for (const address of ["93.184.216.34", "2606:4700::1", "8.8.8.8", "172.32.0.1", "64:ff9b::5db8:d822"])
+      expect(isPublicAddress(address), address).toBe(true);
   });
 });
 
@@ -84,16 +85,30 @@ describe("watchSourceInputSchema", () => {
   });
 
   it("says what is wrong with a URL", () => {
-    for (const url of ["", "example.com/feed.xml", "ftp://example.com/x", "javascript:alert(1)", "file:///etc/passwd", "http://", undefined]) {
+    for (const url of [
+      "",
+      "example.com/feed.xml",
+      "ftp://example.com/x",
+      "javascript:alert(1)",
+      "file:///etc/passwd",
+      "http://",
+      undefined,
+    ]) {
       expect(messages({ url, intervalMinutes: "60" })?.url, String(url)).toEqual(["Enter an http(s) URL"]);
     }
-    expect(messages({ url: "https://user:secret@example.com/", intervalMinutes: "60" })?.url).toEqual(["Leave the user name and password out of the URL"]);
-    expect(messages({ url: `https://example.com/${"x".repeat(2048)}`, intervalMinutes: "60" })?.url).toEqual(["URLs are limited to 2048 characters"]);
+    expect(messages({ url: "https://user:secret@example.com/", intervalMinutes: "60" })?.url).toEqual([
+      "Leave the user name and password out of the URL",
+    ]);
+    expect(messages({ url: `https://example.com/${"x".repeat(2048)}`, intervalMinutes: "60" })?.url).toEqual([
+      "URLs are limited to 2048 characters",
+    ]);
   });
 
   it("allows only the offered intervals", () => {
     for (const intervalMinutes of ["1", "30", "", "often", undefined]) {
-      expect(messages({ url: "https://example.com/", intervalMinutes })?.intervalMinutes, String(intervalMinutes)).toEqual(["Choose how often"]);
+      expect(messages({ url: "https://example.com/", intervalMinutes })?.intervalMinutes, String(intervalMinutes)).toEqual([
+        "Choose how often",
+      ]);
     }
   });
 });

@@ -61,7 +61,8 @@ export class SourceFetchError extends Error {}
  * before every request, redirects included, because DNS can change between checks.
  */
 export async function assertFetchableUrl(url: URL, options: { allowPrivateHosts: boolean }) {
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SourceFetchError(`${url.protocol} URLs are not fetched, only http(s)`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new SourceFetchError(`${url.protocol} URLs are not fetched, only http(s)`);
   if (options.allowPrivateHosts) return;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   let addresses: { address: string }[];
@@ -90,7 +91,11 @@ export function publicOnlyLookup(
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const refused = addresses.find(({ address }) => !isPublicAddress(address));
-    if (refused) return callback(new SourceFetchError(`${hostname} (${refused.address}) is a private or local address; only public hosts are fetched`), []);
+    if (refused)
+      return callback(
+        new SourceFetchError(`${hostname} (${refused.address}) is a private or local address; only public hosts are fetched`),
+        [],
+      );
     if (options.all) return callback(null, addresses);
     callback(null, addresses[0].address, addresses[0].family);
   });
@@ -137,7 +142,8 @@ export async function fetchSourceVersion(
 ): Promise<FetchedSource> {
   const timeout = AbortSignal.timeout(FETCH_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  const describeError = (error: unknown) => (timeout.aborted ? `no complete answer within ${FETCH_TIMEOUT_MS / 1000} s` : describeNetworkError(error));
+  const describeError = (error: unknown) =>
+    timeout.aborted ? `no complete answer within ${FETCH_TIMEOUT_MS / 1000} s` : describeNetworkError(error);
   const headers: Record<string, string> = { "User-Agent": "Longrun source watcher" };
   if (source.etag) headers["If-None-Match"] = source.etag;
   if (source.lastModified) headers["If-Modified-Since"] = source.lastModified;
@@ -161,7 +167,13 @@ export async function fetchSourceVersion(
     const sha256 = createHash("sha256");
     const body = response.body ? Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>) : [];
     const stored = await writeStoredFile(db, hashing(body, sha256, describeError), { maxBytes: options.maxBytes });
-    return { kind: "stored", ...stored, sha256: sha256.digest("hex"), declaredType: parseDeclaredType(response.headers.get("content-type")), ...validators };
+    return {
+      kind: "stored",
+      ...stored,
+      sha256: sha256.digest("hex"),
+      declaredType: parseDeclaredType(response.headers.get("content-type")),
+      ...validators,
+    };
   } catch (error) {
     if (error instanceof FileTooLargeError) return { kind: "failed", reason: `larger than ${formatBytes(error.maxBytes)}` };
     if (error instanceof SourceFetchError) return { kind: "failed", reason: error.message };
@@ -178,10 +190,12 @@ async function requestFollowingRedirects(
   for (let redirects = 0; ; redirects++) {
     await assertFetchableUrl(url, options);
     // "manual": fetch would otherwise follow redirects to hosts nobody checked.
-    const response = await fetchImpl(url, { redirect: "manual", headers: options.headers, signal: options.signal }).catch((error: unknown) => {
-      if (error instanceof Error && error.cause instanceof SourceFetchError) throw error.cause; // refused at connect time
-      throw new SourceFetchError(options.describeError(error));
-    });
+    const response = await fetchImpl(url, { redirect: "manual", headers: options.headers, signal: options.signal }).catch(
+      (error: unknown) => {
+        if (error instanceof Error && error.cause instanceof SourceFetchError) throw error.cause; // refused at connect time
+        throw new SourceFetchError(options.describeError(error));
+      },
+    );
     const location = response.headers.get("location");
     if (!REDIRECT_STATUSES.has(response.status) || !location) return response;
     await response.body?.cancel().catch(() => {});
@@ -195,7 +209,11 @@ async function requestFollowingRedirects(
 }
 
 /** The body's bytes, hashed on the way through; a broken transfer becomes a SourceFetchError (not a database error). */
-async function* hashing(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, hash: Hash, describeError: (error: unknown) => string): AsyncGenerator<Uint8Array> {
+async function* hashing(
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  hash: Hash,
+  describeError: (error: unknown) => string,
+): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of body) {
       hash.update(chunk);

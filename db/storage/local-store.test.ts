@@ -51,8 +51,12 @@ describe("CopyBinaryParser", () => {
     for (const pieceSize of [1, 2, 5, 7, 64, stream.length]) {
       const parser = new CopyBinaryParser();
       const out: Buffer[] = [];
-      for (let offset = 0; offset < stream.length; offset += pieceSize) out.push(...parser.push(stream.subarray(offset, offset + pieceSize)));
-      expect(out.map((row) => row.toString("hex")), `pieces of ${pieceSize}`).toEqual(rows.map((row) => row.toString("hex")));
+      for (let offset = 0; offset < stream.length; offset += pieceSize)
+        out.push(...parser.push(stream.subarray(offset, offset + pieceSize)));
+      expect(
+        out.map((row) => row.toString("hex")),
+        `pieces of ${pieceSize}`,
+      ).toEqual(rows.map((row) => row.toString("hex")));
       expect(parser.isDone).toBe(true);
     }
   });

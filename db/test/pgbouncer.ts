@@ -57,10 +57,12 @@ export async function startTransactionPooler(serverUrl: string, options: { serve
   const answers = async () => {
     if (child.exitCode !== null) throw new Error(`pgbouncer exited:\n${output.join("")}`);
     const sql = postgres(url("postgres"), { max: 1, onnotice: () => {} });
-    return sql`select 1`.then(
-      () => true,
-      () => false,
-    ).finally(() => sql.end());
+    return sql`select 1`
+      .then(
+        () => true,
+        () => false,
+      )
+      .finally(() => sql.end());
   };
   await waitFor(answers, (isUp) => isUp, 10_000);
 

@@ -31,7 +31,9 @@ export class AuthPage {
   }
 }
 
-export type ConfigurationValues = Partial<Record<"Name" | "Real part" | "Imaginary part" | "Depth" | "Width" | "Height" | "Zoom" | "Center X" | "Center Y", string>> & {
+export type ConfigurationValues = Partial<
+  Record<"Name" | "Real part" | "Imaginary part" | "Depth" | "Width" | "Height" | "Zoom" | "Center X" | "Center Y", string>
+> & {
   Colormap?: string;
 };
 

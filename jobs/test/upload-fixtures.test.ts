@@ -2,13 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
 import zlib from "node:zlib";
-import {
-  BOMB_SIZE,
-  FIXTURE_NAMES,
-  makeUploadFixtures,
-  type FixtureName,
-  type UploadFixtures,
-} from "@/jobs/test/upload-fixtures";
+import { BOMB_SIZE, FIXTURE_NAMES, makeUploadFixtures, type FixtureName, type UploadFixtures } from "@/jobs/test/upload-fixtures";
 
 let fx: UploadFixtures;
 
@@ -92,19 +86,14 @@ describe("upload fixtures", () => {
     expect(meta.autoOrient).toEqual(fx.jpegExif.image);
     expect(fx.jpegExif.image).toEqual({ width: 200, height: 400 });
 
-    const thumb = await sharp(fx.jpegExif.bytes)
-      .autoOrient()
-      .resize(256, 256, { fit: "inside" })
-      .toBuffer({ resolveWithObject: true });
+    const thumb = await sharp(fx.jpegExif.bytes).autoOrient().resize(256, 256, { fit: "inside" }).toBuffer({ resolveWithObject: true });
     expect({ width: thumb.info.width, height: thumb.info.height }).toEqual({ width: 128, height: 256 });
   });
 
   it("truncatedJpeg has a readable header but its thumbnail fails", async () => {
     const meta = await sharp(fx.truncatedJpeg.bytes).metadata();
     expect({ width: meta.width, height: meta.height }).toEqual(fx.truncatedJpeg.image);
-    await expect(
-      sharp(fx.truncatedJpeg.bytes).autoOrient().resize(256, 256, { fit: "inside" }).toBuffer(),
-    ).rejects.toThrow();
+    await expect(sharp(fx.truncatedJpeg.bytes).autoOrient().resize(256, 256, { fit: "inside" }).toBuffer()).rejects.toThrow();
   });
 
   it("bomb's metadata says 30000x30000 (header only) and default limits reject it", async () => {
@@ -118,9 +107,7 @@ describe("upload fixtures", () => {
     expect(meta.depth).toBe("uchar");
 
     await expect(sharp(fx.bomb.bytes).metadata()).rejects.toThrow(/pixel limit/);
-    await expect(sharp(fx.bomb.bytes).resize(256, 256, { fit: "inside" }).toBuffer()).rejects.toThrow(
-      /pixel limit/,
-    );
+    await expect(sharp(fx.bomb.bytes).resize(256, 256, { fit: "inside" }).toBuffer()).rejects.toThrow(/pixel limit/);
   });
 
   it("bomb is a valid PNG: correct CRCs, IDAT inflates to all-zero scanlines", async () => {
@@ -160,7 +147,10 @@ describe("upload fixtures", () => {
     expect(text.slice(startxref, startxref + 5)).toBe("xref\n");
     const [, first, count] = /^xref\n(\d+) (\d+)\n/.exec(text.slice(startxref)) ?? [];
     expect(Number(first)).toBe(0);
-    const entries = text.slice(startxref).split("\n").slice(2, 2 + Number(count));
+    const entries = text
+      .slice(startxref)
+      .split("\n")
+      .slice(2, 2 + Number(count));
     entries.slice(1).forEach((entry, i) => {
       expect(entry).toMatch(/^\d{10} 00000 n $/);
       const offset = Number(entry.slice(0, 10));

@@ -10,18 +10,7 @@
 import sharp from "sharp";
 import zlib from "node:zlib";
 
-export type FixtureName =
-  | "png"
-  | "jpegExif"
-  | "gif"
-  | "webp"
-  | "pdf"
-  | "zip"
-  | "text"
-  | "empty"
-  | "truncatedJpeg"
-  | "scriptAsPng"
-  | "bomb";
+export type FixtureName = "png" | "jpegExif" | "gif" | "webp" | "pdf" | "zip" | "text" | "empty" | "truncatedJpeg" | "scriptAsPng" | "bomb";
 
 export const FIXTURE_NAMES: readonly FixtureName[] = [
   "png",
@@ -335,8 +324,7 @@ function bombPng(width: number, height: number): Buffer {
   const rowBytes = width + 1;
   const total = rowBytes * height;
   const pieceLen = rowBytes * 256; // ~7.7 MB of zeros per piece
-  const deflatePiece = (len: number) =>
-    zlib.deflateRawSync(Buffer.alloc(len), { level: 9, finishFlush: zlib.constants.Z_FULL_FLUSH });
+  const deflatePiece = (len: number) => zlib.deflateRawSync(Buffer.alloc(len), { level: 9, finishFlush: zlib.constants.Z_FULL_FLUSH });
 
   const parts: Buffer[] = [Buffer.from([0x78, 0xda])]; // zlib header: deflate, 32K window, level 9
   const piece = deflatePiece(pieceLen);

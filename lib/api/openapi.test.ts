@@ -15,7 +15,9 @@ function routeOperations(dir = API_DIR): string[] {
     if (entry !== "route.ts") return [];
     const apiPath = `/${relative(API_DIR, dir)}`.replace(/\[(\w+)\]/g, "{$1}");
     const source = readFileSync(path, "utf8");
-    return METHODS.filter((method) => new RegExp(`export (const|(async )?function) ${method}\\b`).test(source)).map((method) => `${method} ${apiPath}`);
+    return METHODS.filter((method) => new RegExp(`export (const|(async )?function) ${method}\\b`).test(source)).map(
+      (method) => `${method} ${apiPath}`,
+    );
   });
 }
 

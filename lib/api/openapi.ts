@@ -43,7 +43,10 @@ const withId = { path: idParams };
 
 const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
   "/me": {
-    get: { summary: "Who this token belongs to", responses: { "200": { description: "The token's owner", ...json(meSchema) }, ...errors() } },
+    get: {
+      summary: "Who this token belongs to",
+      responses: { "200": { description: "The token's owner", ...json(meSchema) }, ...errors() },
+    },
   },
   "/renders": {
     get: {
@@ -116,7 +119,10 @@ const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
     get: {
       summary: "A file's original bytes, as an attachment",
       requestParams: withId,
-      responses: { "200": { description: "The bytes, typed by their detected type", ...binary("application/octet-stream") }, ...errors("not_found") },
+      responses: {
+        "200": { description: "The bytes, typed by their detected type", ...binary("application/octet-stream") },
+        ...errors("not_found"),
+      },
     },
   },
   "/jobs/{id}": {

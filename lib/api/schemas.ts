@@ -149,7 +149,10 @@ export type JobView = z.output<typeof jobSchema>;
 export const LIST_LIMIT = { default: 20, max: 100 } as const;
 
 const listQuery = z.strictObject({
-  cursor: z.uuid({ error: "Not a cursor of this list (pass nextCursor unchanged)" }).optional().meta({ description: "nextCursor of the previous page" }),
+  cursor: z
+    .uuid({ error: "Not a cursor of this list (pass nextCursor unchanged)" })
+    .optional()
+    .meta({ description: "nextCursor of the previous page" }),
   limit: z.coerce.number().int().min(1).max(LIST_LIMIT.max).default(LIST_LIMIT.default),
 });
 export const listRendersQuery = listQuery.extend({ status: renderStatus.optional() });
@@ -157,7 +160,10 @@ export const listUploadsQuery = listQuery;
 
 export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
   z
-    .object({ items: z.array(item), nextCursor: z.string().nullable().meta({ description: "Pass as cursor for the next page; null on the last" }) })
+    .object({
+      items: z.array(item),
+      nextCursor: z.string().nullable().meta({ description: "Pass as cursor for the next page; null on the last" }),
+    })
     .meta({ id: name });
 export const renderPageSchema = pageOf(renderSchema, "RenderPage");
 export const uploadPageSchema = pageOf(uploadSchema, "UploadPage");

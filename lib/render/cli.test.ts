@@ -12,9 +12,14 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "scripts/render.ts", ...args], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "scripts/render.ts", ...args],
+      { cwd: root, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,7 +35,21 @@ describe("scripts/render.ts", () => {
     const countsPath = join(dir, "counts.bin");
     // Negative numbers follow their option as a separate argument, as people type them.
     const args = ["--re", "-0.7", "--im", "0.27015", "--depth", "300", "--width", "48", "--height", "20"];
-    const result = await runCli([...args, "--zoom", "0.6", "--cx", "-0.1", "--colormap", "ocean", "--out", out, "--counts", countsPath, "--threads", "2"]);
+    const result = await runCli([
+      ...args,
+      "--zoom",
+      "0.6",
+      "--cx",
+      "-0.1",
+      "--colormap",
+      "ocean",
+      "--out",
+      out,
+      "--counts",
+      countsPath,
+      "--threads",
+      "2",
+    ]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
 

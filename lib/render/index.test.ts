@@ -195,7 +195,9 @@ describe("RenderPool.colour", () => {
   it("refuses counts of another size, and stops when its signal aborts", async () => {
     const counts = new Uint32Array(12);
     await expect(pool.colour({ counts, min: 0, max: 1 }, { width: 4, height: 4 }, "ocean")).rejects.toThrow(RangeError);
-    await expect(pool.colour({ counts, min: 0, max: 1 }, { width: 4, height: 3 }, "ocean", { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(
+      pool.colour({ counts, min: 0, max: 1 }, { width: 4, height: 3 }, "ocean", { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ name: "AbortError" });
   });
 });
 

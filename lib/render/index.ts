@@ -41,7 +41,8 @@ const MIN_BANDS = 64;
 
 /** Rows per band: at least ~64 bands (load balance), each small enough to stop soon. */
 function bandRowsFor(work: JuliaWork | ColourWork): number {
-  const [width, height, workPerPixel] = work.kind === "julia" ? [work.params.width, work.params.height, Math.max(1, work.params.depth)] : [work.width, work.height, 1];
+  const [width, height, workPerPixel] =
+    work.kind === "julia" ? [work.params.width, work.params.height, Math.max(1, work.params.depth)] : [work.width, work.height, 1];
   const byCount = Math.floor(height / MIN_BANDS);
   const byWork = Math.floor(BAND_WORK / (width * workPerPixel));
   return Math.max(1, Math.min(MAX_BAND_ROWS, byCount, byWork));
@@ -159,9 +160,15 @@ export class RenderPool {
    * render threads: a large picture takes a few hundred milliseconds, which would otherwise
    * block the calling thread's event loop at its higher priority.
    */
-  colour(outcome: Pick<RenderOutcome, "counts" | "min" | "max">, size: { width: number; height: number }, colormap: ColormapName, options: Pick<RenderOptions, "signal"> = {}): Promise<Uint8Array> {
+  colour(
+    outcome: Pick<RenderOutcome, "counts" | "min" | "max">,
+    size: { width: number; height: number },
+    colormap: ColormapName,
+    options: Pick<RenderOptions, "signal"> = {},
+  ): Promise<Uint8Array> {
     const { width, height } = size;
-    if (outcome.counts.length !== width * height) return Promise.reject(new RangeError(`expected ${width * height} counts, got ${outcome.counts.length}`));
+    if (outcome.counts.length !== width * height)
+      return Promise.reject(new RangeError(`expected ${width * height} counts, got ${outcome.counts.length}`));
     const rgb = new Uint8Array(new SharedArrayBuffer(width * height * 3));
     const counts = outcome.counts.buffer instanceof SharedArrayBuffer ? outcome.counts : copyToShared(outcome.counts);
     const work: ColourWork = {

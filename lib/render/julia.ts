@@ -20,11 +20,16 @@ export function computeImage(params: JuliaParams): { counts: Uint32Array; iterat
  */
 export function assertRenderable(params: JuliaParams): void {
   const { width, height, depth } = params;
-  for (const [name, value] of [["width", width], ["height", height]] as const) {
-    if (!Number.isInteger(value) || value < 1 || value > 65536) throw new RangeError(`${name} must be an integer in 1..65536, got ${value}`);
+  for (const [name, value] of [
+    ["width", width],
+    ["height", height],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 65536)
+      throw new RangeError(`${name} must be an integer in 1..65536, got ${value}`);
   }
   if (width * height > 2 ** 28) throw new RangeError(`width * height must be at most 2^28 pixels, got ${width * height}`);
-  if (!Number.isInteger(depth) || depth < 0 || depth > 2 ** 31 - 1) throw new RangeError(`depth must be a non-negative 32-bit integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 0 || depth > 2 ** 31 - 1)
+    throw new RangeError(`depth must be a non-negative 32-bit integer, got ${depth}`);
   for (const key of ["re", "im", "zoom", "cx", "cy"] as const) {
     if (!Number.isFinite(params[key])) throw new RangeError(`${key} must be a finite number, got ${params[key]}`);
   }

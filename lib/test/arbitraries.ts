@@ -69,9 +69,24 @@ export const hostileString = (): fc.Arbitrary<string> =>
     { weight: 2, arbitrary: fc.string() },
     { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
     // UTF-16 code units one by one: lone surrogates, NUL, bidi controls.
-    { weight: 1, arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 20 }) },
+    {
+      weight: 1,
+      arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 20 }),
+    },
     { weight: 1, arbitrary: fc.double().map(String) },
-    { weight: 1, arbitrary: fc.tuple(fc.uuid(), fc.constantFrom((id: string) => id, (id: string) => id.toUpperCase(), (id: string) => ` ${id}`)).map(([id, disguise]) => disguise(id)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.uuid(),
+          fc.constantFrom(
+            (id: string) => id,
+            (id: string) => id.toUpperCase(),
+            (id: string) => ` ${id}`,
+          ),
+        )
+        .map(([id, disguise]) => disguise(id)),
+    },
   );
 
 /** Numbers a JSON body can carry and more: NaN, ±Infinity, -0, huge, tiny, unsafe integers. */
@@ -79,7 +94,21 @@ export const hostileNumber = (): fc.Arbitrary<number> =>
   fc.oneof(
     fc.double(),
     fc.integer(),
-    fc.constantFrom(Number.NaN, Infinity, -Infinity, -0, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2, -(2 ** 63), 1e21, 4096.5, 4097, 15, 5001),
+    fc.constantFrom(
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      -0,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      2 ** 53 + 2,
+      -(2 ** 63),
+      1e21,
+      4096.5,
+      4097,
+      15,
+      5001,
+    ),
   );
 
 /** Keys that pollute prototypes or confuse parsers, plus ordinary ones. */
@@ -93,7 +122,9 @@ export const hostileKey = (known: readonly string[] = []): fc.Arbitrary<string> 
 /** JSON text of a value nested `depth` levels deep in arrays and objects (built as text: JSON.stringify would overflow the stack). */
 export const deeplyNestedJson = (depth: number, leaf = "1") => {
   const opening = Array.from({ length: depth }, (_, level) => (level % 2 === 0 ? "[" : '{"a":')).join("");
-  const closing = Array.from({ length: depth }, (_, level) => (level % 2 === 0 ? "]" : "}")).reverse().join("");
+  const closing = Array.from({ length: depth }, (_, level) => (level % 2 === 0 ? "]" : "}"))
+    .reverse()
+    .join("");
   return opening + leaf + closing;
 };
 
@@ -128,7 +159,10 @@ export const hostileActionArgument = (): fc.Arbitrary<unknown> =>
  * maybe extra hostile keys: what a fuzzer sends to a strict object schema.
  * Object.defineProperty keeps "__proto__" an own key, as JSON.parse does.
  */
-export const hostileRecord = (known: readonly string[], value: fc.Arbitrary<unknown> = hostileJson()): fc.Arbitrary<Record<string, unknown>> =>
+export const hostileRecord = (
+  known: readonly string[],
+  value: fc.Arbitrary<unknown> = hostileJson(),
+): fc.Arbitrary<Record<string, unknown>> =>
   fc
     .tuple(
       fc.dictionary(fc.constantFrom(...known), value, { maxKeys: known.length }),
@@ -150,9 +184,13 @@ export const hostileRecord = (known: readonly string[], value: fc.Arbitrary<unkn
 export const formLike = (known: readonly string[], base: Record<string, string> = {}): fc.Arbitrary<Record<string, unknown>> =>
   fc
     .tuple(
-      fc.dictionary(fc.constantFrom(...known), fc.oneof({ weight: 9, arbitrary: hostileString() }, { weight: 1, arbitrary: fc.constant(new File(["x"], "x.txt")) }), {
-        maxKeys: known.length,
-      }),
+      fc.dictionary(
+        fc.constantFrom(...known),
+        fc.oneof({ weight: 9, arbitrary: hostileString() }, { weight: 1, arbitrary: fc.constant(new File(["x"], "x.txt")) }),
+        {
+          maxKeys: known.length,
+        },
+      ),
       fc.dictionary(hostileKey(), hostileString(), { maxKeys: 2 }),
       fc.subarray(Object.keys(base)),
     )
@@ -170,7 +208,9 @@ export const hasControlCharacters = (value: string) => /[\u0000-\u001f\u007f]/.t
 
 /** A name as a person types one that the forms accept: trimmed, 1–`max` characters, no control characters. */
 export const validName = (max: number) =>
-  fc.string({ minLength: 1, maxLength: max, unit: "grapheme-composite" }).filter((name) => name === name.trim() && name.length >= 1 && name.length <= max && !hasControlCharacters(name));
+  fc
+    .string({ minLength: 1, maxLength: max, unit: "grapheme-composite" })
+    .filter((name) => name === name.trim() && name.length >= 1 && name.length <= max && !hasControlCharacters(name));
 
 /** Finite numbers, with -0 as 0 (JSON and forms cannot tell them apart). */
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value));

@@ -4,7 +4,12 @@
  * which the upload page announces and checks before sending.
  */
 export function uploadThingFileSize(maxBytes: number) {
-  const units = [["GB", 1024 ** 3], ["MB", 1024 ** 2], ["KB", 1024], ["B", 1]] as const;
+  const units = [
+    ["GB", 1024 ** 3],
+    ["MB", 1024 ** 2],
+    ["KB", 1024],
+    ["B", 1],
+  ] as const;
   const [unit, unitBytes] = units.find(([, bytes]) => maxBytes >= bytes) ?? units[3];
   const count = 2 ** Math.floor(Math.log2(maxBytes / unitBytes));
   return { size: `${count}${unit}` as "64MB", bytes: count * unitBytes };

@@ -10,10 +10,7 @@ export const credentialsSchema = z.object({
     .min(1, "Email is required")
     .max(254, "Email is too long")
     .pipe(z.email("Enter a valid email address")),
-  password: z
-    .string({ error: "Password is required" })
-    .min(1, "Password is required")
-    .max(256, "Password must be at most 256 characters"),
+  password: z.string({ error: "Password is required" }).min(1, "Password is required").max(256, "Password must be at most 256 characters"),
 });
 
 export const signUpSchema = credentialsSchema.extend({

@@ -10,4 +10,6 @@ export const formEntries = (formData: unknown): [string, FormDataEntryValue][] =
  * A file sent in a text field's place is no value (the field reads as missing), not "[object File]".
  */
 export const formValues = (formData: unknown): Record<string, string> =>
-  Object.fromEntries(formEntries(formData).filter((entry): entry is [string, string] => typeof entry[1] === "string" && !entry[0].startsWith("$")));
+  Object.fromEntries(
+    formEntries(formData).filter((entry): entry is [string, string] => typeof entry[1] === "string" && !entry[0].startsWith("$")),
+  );

@@ -3,7 +3,15 @@ import { describe, expect, it } from "vitest";
 import type { ZodType } from "zod";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import { nextRunAt, scheduleInputSchema, WEEKDAYS } from "@/lib/schedules";
-import { formLike, hasControlCharacters, hostileActionArgument, hostileJson, hostileString, validConfigurationFields, validName } from "@/lib/test/arbitraries";
+import {
+  formLike,
+  hasControlCharacters,
+  hostileActionArgument,
+  hostileJson,
+  hostileString,
+  validConfigurationFields,
+  validName,
+} from "@/lib/test/arbitraries";
 import { uploadStepName } from "@/db/schema/uploads";
 import { userTier } from "@/db/schema/users";
 import { WATCH_INTERVAL_MINUTES } from "@/db/schema/watched-sources";
@@ -20,9 +28,9 @@ import { SOURCE_URL_MAX_LENGTH, sourceUrlSchema, watchedSourceIdSchema, watchSou
 // limits, and valid input as a browser sends it is accepted unchanged.
 // fast-check prints the seed and the shrunk counterexample when a property fails.
 
-const asForm = (values: Record<string, string | number>) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
+const asForm = (values: Record<string, string | number>) =>
+  Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 
 describe("the configuration form (saveConfiguration)", () => {
   const fields = Object.keys(DEFAULT_CONFIGURATION);
@@ -80,7 +88,9 @@ describe("sign-up and sign-in forms", () => {
   });
 
   it("accept ordinary addresses in any case with any password of allowed length", () => {
-    const email = fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,20}@[a-zA-Z0-9]{1,10}\.[a-zA-Z]{2,6}$/).filter((value) => !/\.\.|\.@|[._-]@/.test(value));
+    const email = fc
+      .stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,20}@[a-zA-Z0-9]{1,10}\.[a-zA-Z]{2,6}$/)
+      .filter((value) => !/\.\.|\.@|[._-]@/.test(value));
     fc.assert(
       fc.property(email, fc.string({ minLength: PASSWORD_MIN_LENGTH, maxLength: 256 }), (address, password) => {
         expect(signUpSchema.parse({ email: ` ${address} `, password })).toEqual({ email: address.toLowerCase(), password });
@@ -156,16 +166,19 @@ describe("ids taken from paths and action arguments", () => {
 describe("the watched-source form (watchSourceAction)", () => {
   it("never throws; accepts only http(s) URLs without credentials or fragment, an offered interval and a boolean", () => {
     fc.assert(
-      fc.property(formLike(["url", "intervalMinutes", "isShared"], { url: "https://example.test/data.csv", intervalMinutes: "60" }), (form) => {
-        const parsed = watchSourceInputSchema.safeParse(form);
-        if (!parsed.success) return;
-        const url = new URL(parsed.data.url);
-        expect(["http:", "https:"]).toContain(url.protocol);
-        expect(url.username + url.password).toBe("");
-        expect(parsed.data.url).not.toContain("#");
-        expect(WATCH_INTERVAL_MINUTES).toContain(parsed.data.intervalMinutes);
-        expect(typeof parsed.data.isShared).toBe("boolean");
-      }),
+      fc.property(
+        formLike(["url", "intervalMinutes", "isShared"], { url: "https://example.test/data.csv", intervalMinutes: "60" }),
+        (form) => {
+          const parsed = watchSourceInputSchema.safeParse(form);
+          if (!parsed.success) return;
+          const url = new URL(parsed.data.url);
+          expect(["http:", "https:"]).toContain(url.protocol);
+          expect(url.username + url.password).toBe("");
+          expect(parsed.data.url).not.toContain("#");
+          expect(WATCH_INTERVAL_MINUTES).toContain(parsed.data.intervalMinutes);
+          expect(typeof parsed.data.isShared).toBe("boolean");
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -186,27 +199,34 @@ describe("the schedule form (saveScheduleAction)", () => {
 
   it("never throws; an accepted schedule has a valid time and zone and a next run that can be computed", () => {
     fc.assert(
-      fc.property(formLike(fields, { repeat: "weekly", date: "2027-01-15", time: "07:30", weekday: "1", timeZone: "Europe/Paris" }), (form) => {
-        const parsed = scheduleInputSchema.safeParse(form);
-        if (!parsed.success) return;
-        const schedule = parsed.data;
-        expect(schedule.time).toMatch(/^([01]\d|2[0-3]):[0-5]\d$/);
-        if (schedule.repeat === "weekly") {
-          expect(Number.isInteger(schedule.weekday) && schedule.weekday >= 0 && schedule.weekday <= 6).toBe(true);
-          // A day must have been chosen: an empty field is not Sunday.
-          expect(String(form.weekday).trim()).toBe(String(schedule.weekday));
-        }
-        const next = nextRunAt(schedule, new Date("2026-11-24T00:00:00Z"));
-        if (next !== null) expect(Number.isFinite(next.getTime())).toBe(true);
-      }),
+      fc.property(
+        formLike(fields, { repeat: "weekly", date: "2027-01-15", time: "07:30", weekday: "1", timeZone: "Europe/Paris" }),
+        (form) => {
+          const parsed = scheduleInputSchema.safeParse(form);
+          if (!parsed.success) return;
+          const schedule = parsed.data;
+          expect(schedule.time).toMatch(/^([01]\d|2[0-3]):[0-5]\d$/);
+          if (schedule.repeat === "weekly") {
+            expect(Number.isInteger(schedule.weekday) && schedule.weekday >= 0 && schedule.weekday <= 6).toBe(true);
+            // A day must have been chosen: an empty field is not Sunday.
+            expect(String(form.weekday).trim()).toBe(String(schedule.weekday));
+          }
+          const next = nextRunAt(schedule, new Date("2026-11-24T00:00:00Z"));
+          if (next !== null) expect(Number.isFinite(next.getTime())).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it("accepts every schedule the form can send", () => {
-    const time = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`);
+    const time = fc
+      .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+      .map(([h, m]) => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`);
     const timeZone = fc.constantFrom(...Intl.supportedValuesOf("timeZone"));
-    const date = fc.date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2999-12-31T00:00:00Z"), noInvalidDate: true }).map((day) => day.toISOString().slice(0, 10));
+    const date = fc
+      .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2999-12-31T00:00:00Z"), noInvalidDate: true })
+      .map((day) => day.toISOString().slice(0, 10));
     const schedule = fc.oneof(
       fc.record({ repeat: fc.constant("once"), date, time, timeZone }),
       fc.record({ repeat: fc.constantFrom("daily", "weekdays"), time, timeZone }),
@@ -250,8 +270,17 @@ describe("the token form (createTokenAction)", () => {
 
 describe("the activity poll's query (GET /api/activity)", () => {
   const isoDateTime = fc
-    .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 }), fc.integer({ min: 0, max: 23 }), fc.constantFrom("Z", "+14:00", "-14:00", "+01:00"))
-    .map(([year, month, day, hour, offset]) => `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}T${String(hour).padStart(2, "0")}:00:00${offset}`);
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 28 }),
+      fc.integer({ min: 0, max: 23 }),
+      fc.constantFrom("Z", "+14:00", "-14:00", "+01:00"),
+    )
+    .map(
+      ([year, month, day, hour, offset]) =>
+        `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}T${String(hour).padStart(2, "0")}:00:00${offset}`,
+    );
 
   it("never throws; an accepted `since` is an instant Postgres can compare (years 1 to 9999)", () => {
     fc.assert(
@@ -267,9 +296,12 @@ describe("the activity poll's query (GET /api/activity)", () => {
 
   it("accepts every instant the server hands out", () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date("0001-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true }), (since) => {
-        expect(activityQuerySchema.parse({ since: since.toISOString() })).toEqual({ since: since.toISOString() });
-      }),
+      fc.property(
+        fc.date({ min: new Date("0001-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true }),
+        (since) => {
+          expect(activityQuerySchema.parse({ since: since.toISOString() })).toEqual({ since: since.toISOString() });
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -309,7 +341,15 @@ describe("the admin actions' arguments (app/(app)/admin/actions.ts)", () => {
             expect(wrongFields.length).toBeGreaterThan(0);
           }
         }),
-        { numRuns: 2000, examples: [[Number.NaN, choices[0]], ["00000000-0000-0000-0000-00000000000\u0000", choices[0]], [crypto.randomUUID(), `${choices[0]}\u0000`], ["x".repeat(1_000_000), Number.POSITIVE_INFINITY]] },
+        {
+          numRuns: 2000,
+          examples: [
+            [Number.NaN, choices[0]],
+            ["00000000-0000-0000-0000-00000000000\u0000", choices[0]],
+            [crypto.randomUUID(), `${choices[0]}\u0000`],
+            ["x".repeat(1_000_000), Number.POSITIVE_INFINITY],
+          ],
+        },
       );
     });
 

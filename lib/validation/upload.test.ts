@@ -24,6 +24,7 @@ describe("parseDeclaredType", () => {
   });
 
   it("drops anything else", () => {
-    for (const value of [null, "", "png", "image/", "<script>/x", "a/b c", `x/${"y".repeat(200)}`]) expect(parseDeclaredType(value)).toBeNull();
+    for (const value of [null, "", "png", "image/", "<script>/x", "a/b c", `x/${"y".repeat(200)}`])
+      expect(parseDeclaredType(value)).toBeNull();
   });
 });

@@ -11,7 +11,12 @@ export const UPLOAD_NAME_MAX_LENGTH = 255;
  */
 export const uploadNameSchema = z
   .string({ message: "A file name is required" })
-  .transform((name) => name.normalize("NFC").replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, "_").trim())
+  .transform((name) =>
+    name
+      .normalize("NFC")
+      .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, "_")
+      .trim(),
+  )
   .pipe(
     z
       .string()

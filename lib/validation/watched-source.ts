@@ -18,7 +18,9 @@ export const sourceUrlSchema = z
 
 export const watchSourceInputSchema = z.object({
   url: sourceUrlSchema,
-  intervalMinutes: z.coerce.number({ message: "Choose how often" }).pipe(z.literal(WATCH_INTERVAL_MINUTES, { message: "Choose how often" })),
+  intervalMinutes: z.coerce
+    .number({ message: "Choose how often" })
+    .pipe(z.literal(WATCH_INTERVAL_MINUTES, { message: "Choose how often" })),
   /** A checkbox: "on" when ticked, absent otherwise. Only admins may share. */
   isShared: z
     .literal("on", { message: "Tick the box or leave it" })

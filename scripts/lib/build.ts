@@ -4,7 +4,21 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { NEXT_BIN, startService } from "./processes";
 
-const WEB_SOURCES = ["app", "components", "lib", "server", "db", "jobs", "public", "instrumentation.ts", "proxy.ts", "next.config.mjs", "postcss.config.mjs", "package.json", "tsconfig.json"];
+const WEB_SOURCES = [
+  "app",
+  "components",
+  "lib",
+  "server",
+  "db",
+  "jobs",
+  "public",
+  "instrumentation.ts",
+  "proxy.ts",
+  "next.config.mjs",
+  "postcss.config.mjs",
+  "package.json",
+  "tsconfig.json",
+];
 
 /** The web as production runs it: next.config.mjs's `output: "standalone"`, with its static files copied in. */
 export const STANDALONE_DIR = ".next/standalone";

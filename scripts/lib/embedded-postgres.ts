@@ -57,7 +57,9 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedP
     await pgCtlRun(["start", "-w", "-t", "60", "-l", path.join(dataDir, "server.log"), "-o", serverOptions]);
   } catch (error) {
     const output = error as { stdout?: string; stderr?: string };
-    throw new Error(`Postgres did not start (port ${port}, log ${dataDir}/server.log):\n${output.stdout ?? ""}${output.stderr ?? ""}`, { cause: error });
+    throw new Error(`Postgres did not start (port ${port}, log ${dataDir}/server.log):\n${output.stdout ?? ""}${output.stderr ?? ""}`, {
+      cause: error,
+    });
   }
 
   return {

@@ -28,7 +28,10 @@ export function vitestFailures(jsonFile: string): string[] {
 }
 
 function firstLine(message: string | undefined): string {
-  return stripVTControlCharacters(message ?? "(no message)").trim().split("\n")[0].slice(0, 300);
+  return stripVTControlCharacters(message ?? "(no message)")
+    .trim()
+    .split("\n")[0]
+    .slice(0, 300);
 }
 
 type PlaywrightSuite = {

@@ -102,7 +102,8 @@ async function main(mode: StackMode) {
   await waitForHttp(`http://127.0.0.1:${port}/sign-in`);
   if (hasWebdav) await waitForHttp(`http://127.0.0.1:${webdavPort}/`);
   console.log(`\nLongrun is ready at http://localhost:${port}  (Ctrl-C to stop)`);
-  if (hasWebdav) console.log(`WebDAV at http://localhost:${webdavPort}/  (user: your email, password: an API token from the Tokens page)\n`);
+  if (hasWebdav)
+    console.log(`WebDAV at http://localhost:${webdavPort}/  (user: your email, password: an API token from the Tokens page)\n`);
 }
 
 async function ensureDatabase(serverUrl: string, name: string) {

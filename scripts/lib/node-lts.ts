@@ -20,10 +20,20 @@ export function installNodeLts(): { binDir: string; includeDir: string; version:
   const binDir = path.join(packageDir, "bin");
   const node = path.join(binDir, "node");
   if (!existsSync(node) || !versionOf(node).startsWith(`v${NODE_LTS_MAJOR}.`)) {
-    console.log(`Installing Node ${NODE_LTS_MAJOR} (node-${os.platform()}-${os.arch()} from the npm registry) into ${path.relative(ROOT, PREFIX)}`);
+    console.log(
+      `Installing Node ${NODE_LTS_MAJOR} (node-${os.platform()}-${os.arch()} from the npm registry) into ${path.relative(ROOT, PREFIX)}`,
+    );
     const installed = spawnSync(
       "npm",
-      ["install", "--prefix", PREFIX, "--no-audit", "--no-fund", "--no-package-lock", `node-${os.platform()}-${os.arch()}@${NODE_LTS_MAJOR}`],
+      [
+        "install",
+        "--prefix",
+        PREFIX,
+        "--no-audit",
+        "--no-fund",
+        "--no-package-lock",
+        `node-${os.platform()}-${os.arch()}@${NODE_LTS_MAJOR}`,
+      ],
       { stdio: "inherit" },
     );
     if (installed.status !== 0) throw new Error(`could not install Node ${NODE_LTS_MAJOR} from the npm registry`);

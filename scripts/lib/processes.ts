@@ -68,4 +68,7 @@ export async function freePort(): Promise<number> {
 
 export const NEXT_BIN = "node_modules/next/dist/bin/next";
 /** TypeScript entry points run through tsx's loader in plain node. */
-export const nodeWithTsx = (entry: string, args: string[] = []): [string, string[]] => [process.execPath, ["--import", "tsx", entry, ...args]];
+export const nodeWithTsx = (entry: string, args: string[] = []): [string, string[]] => [
+  process.execPath,
+  ["--import", "tsx", entry, ...args],
+];

@@ -51,7 +51,10 @@ export function findSystemProgram(name: string): string | undefined {
 
 /** The program's path: on PATH, or where Debian installs it. */
 export function findProgram(name: string, knownPaths: string[] = []): string | undefined {
-  const onPath = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name));
+  const onPath = (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, name));
   return [...onPath, ...knownPaths].find(isExecutable);
 }
 
@@ -90,10 +93,15 @@ export function ensureSystemPrograms(steps: TestStep[]) {
   }
   console.log(`npm test needs programs that are not installed; installing them with apt-get:\n${list}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]) {
+  for (const args of [
+    ["update", "-qq"],
+    ["install", "-y", "-qq", ...packages],
+  ]) {
     const result = spawnSync("apt-get", args, { stdio: "inherit", env });
-    if (result.status !== 0) throw new Error(`apt-get ${args.join(" ")} failed (exit ${result.status}); install ${packages.join(" ")} yourself`);
+    if (result.status !== 0)
+      throw new Error(`apt-get ${args.join(" ")} failed (exit ${result.status}); install ${packages.join(" ")} yourself`);
   }
   const stillMissing = missingFor(steps);
-  if (stillMissing.length > 0) throw new Error(`apt-get finished, but these are still missing: ${stillMissing.map((p) => p.name).join(", ")}`);
+  if (stillMissing.length > 0)
+    throw new Error(`apt-get finished, but these are still missing: ${stillMissing.map((p) => p.name).join(", ")}`);
 }

@@ -2,11 +2,28 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resultStatus } from "@/db/schema/results";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
-import { deeplyNestedJson, hasControlCharacters, hostileJson, hostileKey, hostileNumber, hostileRecord, hostileString, validConfigurationFields } from "@/lib/test/arbitraries";
+import {
+  deeplyNestedJson,
+  hasControlCharacters,
+  hostileJson,
+  hostileKey,
+  hostileNumber,
+  hostileRecord,
+  hostileString,
+  validConfigurationFields,
+} from "@/lib/test/arbitraries";
 import { DEFAULT_CONFIGURATION, LIMITS } from "@/lib/validation/configuration";
 import { UPLOAD_NAME_MAX_LENGTH } from "@/lib/validation/upload";
 import { idempotencyKeyOf, parseJsonBody, parseQuery } from "./respond";
-import { createRenderSchema, errorSchema, LIST_LIMIT, listRendersQuery, listUploadsQuery, uploadQuery, type CreateRender } from "@/lib/api/schemas";
+import {
+  createRenderSchema,
+  errorSchema,
+  LIST_LIMIT,
+  listRendersQuery,
+  listUploadsQuery,
+  uploadQuery,
+  type CreateRender,
+} from "@/lib/api/schemas";
 
 // Property tests of the Jobs API's parsing, with real Request objects as the
 // route handlers receive them: nothing throws, a refusal is a 400 in the
@@ -46,7 +63,21 @@ const jsonRequest = (body: string, contentType = "application/json") =>
 const hostileBody = fc.oneof(
   { weight: 4, arbitrary: hostileRecord(CREATE_RENDER_FIELDS, hostileJson()).map((value) => JSON.stringify(value)) },
   { weight: 2, arbitrary: hostileJson().map((value) => JSON.stringify(value) ?? "null") },
-  { weight: 1, arbitrary: fc.constantFrom('{"re":0,"im":0,"__proto__":{"isAdmin":true}}', '{"re":0,"im":0,"constructor":{"prototype":{"x":1}}}', '{"re":NaN,"im":0}', '{"re":1e400,"im":0}', '{"re":0,"im":0,"width":1e2}', '{"re":0,"im":0}garbage', "\uFEFF{}", "", '{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', '{"re":0,"im":0,"name":{"length":[{"toString":1}]}}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{"re":0,"im":0,"__proto__":{"isAdmin":true}}',
+      '{"re":0,"im":0,"constructor":{"prototype":{"x":1}}}',
+      '{"re":NaN,"im":0}',
+      '{"re":1e400,"im":0}',
+      '{"re":0,"im":0,"width":1e2}',
+      '{"re":0,"im":0}garbage',
+      "\uFEFF{}",
+      "",
+      '{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}',
+      '{"re":0,"im":0,"name":{"length":[{"toString":1}]}}',
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((depth) => `{"re":0,"im":0,"name":${deeplyNestedJson(depth)}}`) },
   { weight: 1, arbitrary: hostileString() },
 );
@@ -54,14 +85,18 @@ const hostileBody = fc.oneof(
 describe("POST /api/v1/renders bodies (createRenderSchema through parseJsonBody)", () => {
   it("never throws; a refusal is a 400 naming fields, an acceptance is within the limits", async () => {
     await fc.assert(
-      fc.asyncProperty(hostileBody, fc.constantFrom("application/json", "application/merge-patch+json", "text/plain", ""), async (body, contentType) => {
-        const parsed = await parseJsonBody(jsonRequest(body, contentType), createRenderSchema);
-        if (parsed.ok) expectWithinLimits(parsed.data);
-        else await expectBadRequest(parsed.response);
-        // Whatever the body said, no prototype was touched.
-        expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
-        expect(({} as Record<string, unknown>).x).toBeUndefined();
-      }),
+      fc.asyncProperty(
+        hostileBody,
+        fc.constantFrom("application/json", "application/merge-patch+json", "text/plain", ""),
+        async (body, contentType) => {
+          const parsed = await parseJsonBody(jsonRequest(body, contentType), createRenderSchema);
+          if (parsed.ok) expectWithinLimits(parsed.data);
+          else await expectBadRequest(parsed.response);
+          // Whatever the body said, no prototype was touched.
+          expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+          expect(({} as Record<string, unknown>).x).toBeUndefined();
+        },
+      ),
       // A length zod cannot compare used to throw out of safeParse: a 500.
       { numRuns: 1500, examples: [['{"re":0,"im":0,"name":{"length":{"toString":1,"valueOf":1}}}', "application/json"]] },
     );
@@ -69,21 +104,22 @@ describe("POST /api/v1/renders bodies (createRenderSchema through parseJsonBody)
 
   it("refuses unknown keys, prototype keys included, naming them", async () => {
     await fc.assert(
-      fc.asyncProperty(hostileKey().filter((key) => !CREATE_RENDER_FIELDS.includes(key)), hostileJson(), async (key, value) => {
-        const body = `{"re":0,"im":0,${JSON.stringify(key)}:${JSON.stringify(value) ?? "null"}}`;
-        const parsed = await parseJsonBody(jsonRequest(body), createRenderSchema);
-        expect(parsed.ok).toBe(false);
-        if (!parsed.ok) expect((await expectBadRequest(parsed.response)).fields?.map((field) => field.field)).toContain("(body)");
-      }),
+      fc.asyncProperty(
+        hostileKey().filter((key) => !CREATE_RENDER_FIELDS.includes(key)),
+        hostileJson(),
+        async (key, value) => {
+          const body = `{"re":0,"im":0,${JSON.stringify(key)}:${JSON.stringify(value) ?? "null"}}`;
+          const parsed = await parseJsonBody(jsonRequest(body), createRenderSchema);
+          expect(parsed.ok).toBe(false);
+          if (!parsed.ok) expect((await expectBadRequest(parsed.response)).fields?.map((field) => field.field)).toContain("(body)");
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("accepts every valid render request, with the web form's defaults for what is left out", async () => {
-    const render = fc.record(
-      { configurationId: fc.uuid(), ...validConfigurationFields },
-      { requiredKeys: ["re", "im"] },
-    );
+    const render = fc.record({ configurationId: fc.uuid(), ...validConfigurationFields }, { requiredKeys: ["re", "im"] });
     await fc.assert(
       fc.asyncProperty(render, async (value) => {
         const parsed = await parseJsonBody(jsonRequest(JSON.stringify(value)), createRenderSchema);
@@ -98,7 +134,9 @@ describe("POST /api/v1/renders bodies (createRenderSchema through parseJsonBody)
 /** A query string as a client could send it: the list's own parameters with hostile values, repeated, or unknown ones. */
 const hostileQuery = (known: readonly string[]) =>
   fc
-    .array(fc.tuple(fc.oneof(fc.constantFrom(...known), hostileKey()), fc.oneof(hostileString(), hostileNumber().map(String))), { maxLength: 5 })
+    .array(fc.tuple(fc.oneof(fc.constantFrom(...known), hostileKey()), fc.oneof(hostileString(), hostileNumber().map(String))), {
+      maxLength: 5,
+    })
     .map((pairs) => new URLSearchParams(pairs).toString());
 
 describe("list queries (GET /api/v1/renders and /api/v1/uploads)", () => {
@@ -125,7 +163,10 @@ describe("list queries (GET /api/v1/renders and /api/v1/uploads)", () => {
   });
 
   it("accept every query a client of the list sends", () => {
-    const query = fc.record({ limit: fc.integer({ min: 1, max: LIST_LIMIT.max }), cursor: fc.uuid(), status: fc.constantFrom(...statuses) }, { requiredKeys: [] });
+    const query = fc.record(
+      { limit: fc.integer({ min: 1, max: LIST_LIMIT.max }), cursor: fc.uuid(), status: fc.constantFrom(...statuses) },
+      { requiredKeys: [] },
+    );
     fc.assert(
       fc.property(query, (value) => {
         const search = new URLSearchParams(Object.entries(value).map(([key, entry]) => [key, String(entry)]));
@@ -157,7 +198,13 @@ describe("POST /api/v1/uploads?name= (uploadQuery)", () => {
 describe("Idempotency-Key", () => {
   it("never throws; a key is kept only when it is 1–255 characters, and the same request hashes the same", () => {
     // Header values are ByteStrings without CR, LF or NUL (fetch refuses others before we see them).
-    const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((code) => code !== 0x7f).map((code) => String.fromCharCode(code)), maxLength: 300 });
+    const headerValue = fc.string({
+      unit: fc
+        .integer({ min: 0x20, max: 0xff })
+        .filter((code) => code !== 0x7f)
+        .map((code) => String.fromCharCode(code)),
+      maxLength: 300,
+    });
     fc.assert(
       fc.property(headerValue, hostileJson(), (key, parts) => {
         const request = () => new Request("http://localhost/api/v1/renders", { method: "POST", headers: { "Idempotency-Key": key } });

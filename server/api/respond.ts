@@ -34,7 +34,10 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   } catch {
     // zod's length checks also run on a non-string that has a length, and throw when that length
     // cannot become a number ({"name": {"length": {"valueOf": 1, "toString": 1}}}): a bad body all the same.
-    return { ok: false, response: errorResponse("bad_request", "Invalid body", { fields: [{ field: "(body)", message: "Not the expected types" }] }) };
+    return {
+      ok: false,
+      response: errorResponse("bad_request", "Invalid body", { fields: [{ field: "(body)", message: "Not the expected types" }] }),
+    };
   }
   return parsed.success ? { ok: true, data: parsed.data } : invalid("body", parsed.error);
 }
@@ -70,7 +73,10 @@ export function apiJson(body: unknown, init: { status?: number; location?: strin
 /** The answer to an idempotent POST: the work's response, or the first one again (marked), or a 422. */
 export function idempotentResponse(outcome: IdempotentOutcome) {
   if (outcome.kind === "mismatch") {
-    return errorResponse("idempotency_key_reused", "This Idempotency-Key was used with a different request; use a new key for a new request");
+    return errorResponse(
+      "idempotency_key_reused",
+      "This Idempotency-Key was used with a different request; use a new key for a new request",
+    );
   }
   const { status, body, location } = outcome.response;
   return apiJson(body, { status, location, headers: outcome.kind === "replayed" ? { "Idempotent-Replayed": "true" } : {} });

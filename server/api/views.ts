@@ -84,9 +84,18 @@ export function uploadAsJob(upload: UploadApiView): JobView {
     kind: "upload",
     status,
     progress: upload.steps.length === 0 ? 0 : finished.length / upload.steps.length,
-    message: failed.length > 0 ? failed.map((step) => `${step.step}: ${step.message}`).join("; ") : `${finished.length} of ${upload.steps.length} steps done`,
+    message:
+      failed.length > 0
+        ? failed.map((step) => `${step.step}: ${step.message}`).join("; ")
+        : `${finished.length} of ${upload.steps.length} steps done`,
     createdAt: upload.createdAt,
-    finishedAt: status === "succeeded" || status === "failed" ? (finished.map((step) => step.finishedAt!).sort().at(-1) ?? null) : null,
+    finishedAt:
+      status === "succeeded" || status === "failed"
+        ? (finished
+            .map((step) => step.finishedAt!)
+            .sort()
+            .at(-1) ?? null)
+        : null,
     links: { self: `${API_BASE}/jobs/${upload.id}`, resource: upload.links.self },
   };
 }

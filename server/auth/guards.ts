@@ -147,9 +147,13 @@ export const withApiToken = guard<ApiUser>(async (request) => {
     "RateLimit-Reset": String(resetSeconds),
   };
   if (user.requestsInWindow > limit) {
-    return errorResponse("rate_limited", `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`, {
-      headers: { ...headers, "Retry-After": String(resetSeconds) },
-    });
+    return errorResponse(
+      "rate_limited",
+      `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`,
+      {
+        headers: { ...headers, "Retry-After": String(resetSeconds) },
+      },
+    );
   }
   return { user, headers };
 });

@@ -11,7 +11,10 @@ import { v2 as webdav } from "webdav-server";
  * webdav/webdav.integration.test.ts ("refuses a file over the size limit", a 413).
  */
 export function mapErrorToStatus(error: Error, code: number) {
-  (webdav.HTTPRequestContext as unknown as { defaultErrorStatusCodes: { error: Error; code: number }[] }).defaultErrorStatusCodes.push({ error, code });
+  (webdav.HTTPRequestContext as unknown as { defaultErrorStatusCodes: { error: Error; code: number }[] }).defaultErrorStatusCodes.push({
+    error,
+    code,
+  });
 }
 
 /**

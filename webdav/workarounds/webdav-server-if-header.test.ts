@@ -4,7 +4,13 @@ import { evaluateIfHeader, parseIfHeader } from "./webdav-server-if-header";
 describe("parseIfHeader", () => {
   it("reads untagged and tagged lists, Not, tokens and etags", () => {
     expect(parseIfHeader(`(<urn:uuid:1> ["etag"]) (Not <DAV:no-lock>)`)).toEqual([
-      { resource: null, conditions: [{ isNot: false, kind: "token", token: "urn:uuid:1" }, { isNot: false, kind: "etag", etag: `"etag"` }] },
+      {
+        resource: null,
+        conditions: [
+          { isNot: false, kind: "token", token: "urn:uuid:1" },
+          { isNot: false, kind: "etag", etag: `"etag"` },
+        ],
+      },
       { resource: null, conditions: [{ isNot: true, kind: "token", token: "DAV:no-lock" }] },
     ]);
     expect(parseIfHeader(`<http://h/uploads/a> (<urn:uuid:1>) <http://h/uploads/b> (["x"])`)).toEqual([
@@ -13,7 +19,9 @@ describe("parseIfHeader", () => {
     ]);
   });
 
-  it.each(["", "()", "(<urn:uuid:1>", "<http://h/a>", "(nonsense)", "([])"])("refuses %j", (header) => expect(parseIfHeader(header)).toBeNull());
+  it.each(["", "()", "(<urn:uuid:1>", "<http://h/a>", "(nonsense)", "([])"])("refuses %j", (header) =>
+    expect(parseIfHeader(header)).toBeNull(),
+  );
 });
 
 describe("evaluateIfHeader", () => {

@@ -114,7 +114,8 @@ async function propfind(fileSystem: LongrunFileSystem, ctx: webdav.HTTPRequestCo
     const missing: string[] = [];
     if (request.kind === "prop") {
       for (const { namespace, name } of request.names) {
-        const value = namespace === DAV ? live.get(name) : dead.find((property) => property.namespace === namespace && property.name === name)?.value;
+        const value =
+          namespace === DAV ? live.get(name) : dead.find((property) => property.namespace === namespace && property.name === name)?.value;
         if (value === undefined) missing.push(propertyElement(namespace, name));
         else found.push(propertyElement(namespace, name, value));
       }
@@ -182,7 +183,8 @@ type LockOwnerNode = { type?: string; name?: string; text?: string; elements?: L
 /** The LOCK request's <owner>, as webdav-server kept it (parsed nodes): its text, in a <D:href> if it was one. */
 function ownerOf(lock: webdav.Lock) {
   const nodes = (Array.isArray(lock.owner) ? lock.owner : lock.owner ? [lock.owner] : []) as LockOwnerNode[];
-  const textOf = (list: LockOwnerNode[]): string => list.map((node) => (node.type === "text" ? (node.text ?? "") : textOf(node.elements ?? []))).join("");
+  const textOf = (list: LockOwnerNode[]): string =>
+    list.map((node) => (node.type === "text" ? (node.text ?? "") : textOf(node.elements ?? []))).join("");
   const text = textOf(nodes).trim();
   if (text === "") return "";
   const isHref = nodes.some((node) => node.type === "element" && node.name === "DAV:href");
@@ -229,11 +231,18 @@ async function proppatch(fileSystem: LongrunFileSystem, ctx: webdav.HTTPRequestC
   if (isLocked) return { status: 423 };
   const statuses = await fileSystem.updateProperties(ctx, path, updates);
   const propstats = [...new Set(statuses)]
-    .map((status) => propstat(updates.filter((_, index) => statuses[index] === status).map((update) => propertyElement(update.namespace, update.name)), status))
+    .map((status) =>
+      propstat(
+        updates.filter((_, index) => statuses[index] === status).map((update) => propertyElement(update.namespace, update.name)),
+        status,
+      ),
+    )
     .join("");
-  return { status: 207, xml: `<D:multistatus xmlns:D="DAV:"><D:response><D:href>${escapeXml(hrefOf(target))}</D:href>${propstats}</D:response></D:multistatus>` };
+  return {
+    status: 207,
+    xml: `<D:multistatus xmlns:D="DAV:"><D:response><D:href>${escapeXml(hrefOf(target))}</D:href>${propstats}</D:response></D:multistatus>`,
+  };
 }
-
 
 /**
  * Dead properties are read and written by our PROPFIND and PROPPATCH straight

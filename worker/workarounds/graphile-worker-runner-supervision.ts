@@ -60,7 +60,9 @@ export function createRunnerSupervisor(options: RunnerSupervisorOptions): Runner
   const replaceRunner = (old: Runner, oldPoolId: string, reason: string) => {
     if (isStopping() || replacedPools.has(oldPoolId)) return;
     replacedPools.add(oldPoolId);
-    log(`[worker] error: graphile-worker's pool ${oldPoolId} ${reason}; replacing the runner once its running jobs end and the database answers`);
+    log(
+      `[worker] error: graphile-worker's pool ${oldPoolId} ${reason}; replacing the runner once its running jobs end and the database answers`,
+    );
     void old.stop().catch(() => {}); // stops its cron; its pool is already shutting down
     replacing = (async () => {
       await Promise.allSettled([...(poolWorkers.get(oldPoolId) ?? [])].map((worker) => worker.promise));

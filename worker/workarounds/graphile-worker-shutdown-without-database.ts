@@ -37,7 +37,13 @@ async function databaseSilentFor(url: string, silentMs: number, until: Promise<u
   try {
     let answeredAt = performance.now();
     while (!isOver) {
-      const answered = await Promise.race([probe.execute(sql`select 1`).then(() => true, () => false), sleep(silentMs, false, { ref: false })]);
+      const answered = await Promise.race([
+        probe.execute(sql`select 1`).then(
+          () => true,
+          () => false,
+        ),
+        sleep(silentMs, false, { ref: false }),
+      ]);
       if (answered) answeredAt = performance.now();
       else if (performance.now() - answeredAt >= silentMs) return !isOver;
       await Promise.race([sleep(1_000, undefined, { ref: false }), until.catch(() => {})]);

@@ -34,11 +34,14 @@ export const saveConfiguration = defineAction(
 );
 
 /** Stops a queued or running render (a running one at its next band of rows). */
-export const cancelRender = defineAction({ role: "user", args: z.tuple([idSchema]), refusal: NO_SUCH_RENDER }, async ({ args: [resultId] }, user) => {
-  const cancelled = await cancelResult(db, { resultId, ownerId: user.id });
-  if (cancelled.ok) return {};
-  return { formError: cancelled.code === "not_found" ? NO_SUCH_RENDER : `This render already finished (${cancelled.status})` };
-});
+export const cancelRender = defineAction(
+  { role: "user", args: z.tuple([idSchema]), refusal: NO_SUCH_RENDER },
+  async ({ args: [resultId] }, user) => {
+    const cancelled = await cancelResult(db, { resultId, ownerId: user.id });
+    if (cancelled.ok) return {};
+    return { formError: cancelled.code === "not_found" ? NO_SUCH_RENDER : `This render already finished (${cancelled.status})` };
+  },
+);
 
 /** Schedules a configuration to render again, once or repeatedly, in the person's time zone. */
 export const saveSchedule = defineAction(

@@ -17,8 +17,11 @@ export const createToken = defineAction({ role: "user", form: z.object({ name: t
 
 const NO_SUCH_TOKEN = "This token does not exist or is already revoked";
 
-export const revokeToken = defineAction({ role: "user", args: z.tuple([tokenIdSchema]), refusal: NO_SUCH_TOKEN }, async ({ args: [tokenId] }, user) => {
-  if (!(await revokeApiToken(db, { id: tokenId, ownerId: user.id }))) return { formError: NO_SUCH_TOKEN };
-  revalidatePath("/tokens");
-  return {};
-});
+export const revokeToken = defineAction(
+  { role: "user", args: z.tuple([tokenIdSchema]), refusal: NO_SUCH_TOKEN },
+  async ({ args: [tokenId] }, user) => {
+    if (!(await revokeApiToken(db, { id: tokenId, ownerId: user.id }))) return { formError: NO_SUCH_TOKEN };
+    revalidatePath("/tokens");
+    return {};
+  },
+);

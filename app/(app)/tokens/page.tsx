@@ -12,7 +12,9 @@ export default async function TokensPage() {
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-semibold">API tokens</h1>
-        <p className="mt-1 text-sm text-slate-600">Personal tokens let your scripts use the Jobs API as you. Keep them secret; revoke one you no longer use.</p>
+        <p className="mt-1 text-sm text-slate-600">
+          Personal tokens let your scripts use the Jobs API as you. Keep them secret; revoke one you no longer use.
+        </p>
       </div>
       <TokenManager tokens={tokens} />
     </div>

@@ -19,32 +19,51 @@ const NO_SUCH_DATASET = "No such dataset";
 const NO_SUCH_SOURCE = "This watched URL does not exist";
 
 /** Runs checksum, type detection and (for images) the thumbnail again. */
-export const reprocessUpload = defineAction({ role: "user", args: z.tuple([uploadIdSchema]), refusal: NO_SUCH_FILE }, async ({ args: [uploadId] }, user) =>
-  (await reprocessUploadSteps(db, { id: uploadId, ownerId: user.id })) ? {} : { formError: NO_SUCH_FILE },
+export const reprocessUpload = defineAction(
+  { role: "user", args: z.tuple([uploadIdSchema]), refusal: NO_SUCH_FILE },
+  async ({ args: [uploadId] }, user) =>
+    (await reprocessUploadSteps(db, { id: uploadId, ownerId: user.id })) ? {} : { formError: NO_SUCH_FILE },
 );
 
 /** Deletes the file, its bytes and its steps, then goes back to the list. */
-export const deleteUpload = defineAction({ role: "user", args: z.tuple([uploadIdSchema]), refusal: NO_SUCH_FILE }, async ({ args: [uploadId] }, user) => {
-  if (!(await removeUpload(db, { id: uploadId, ownerId: user.id }))) return { formError: NO_SUCH_FILE };
-  redirect("/uploads");
-});
+export const deleteUpload = defineAction(
+  { role: "user", args: z.tuple([uploadIdSchema]), refusal: NO_SUCH_FILE },
+  async ({ args: [uploadId] }, user) => {
+    if (!(await removeUpload(db, { id: uploadId, ownerId: user.id }))) return { formError: NO_SUCH_FILE };
+    redirect("/uploads");
+  },
+);
 
 /** Copies a sample dataset into the person's own files and processes it like an upload. */
-export const importDataset = defineAction({ role: "user", args: z.tuple([z.string()]), refusal: NO_SUCH_DATASET }, async ({ args: [datasetId] }, user) => {
-  const dataset = findDataset(datasetId);
-  if (!dataset) return { formError: NO_SUCH_DATASET };
-  return copyIntoFiles(createReadStream(datasetPath(dataset)), { ownerId: user.id, name: dataset.file, declaredType: dataset.type, dataset: dataset.id });
-});
+export const importDataset = defineAction(
+  { role: "user", args: z.tuple([z.string()]), refusal: NO_SUCH_DATASET },
+  async ({ args: [datasetId] }, user) => {
+    const dataset = findDataset(datasetId);
+    if (!dataset) return { formError: NO_SUCH_DATASET };
+    return copyIntoFiles(createReadStream(datasetPath(dataset)), {
+      ownerId: user.id,
+      name: dataset.file,
+      declaredType: dataset.type,
+      dataset: dataset.id,
+    });
+  },
+);
 
 /** Copies a shared file (a version of an admin's source for everyone) into the person's files, processed like an upload. */
-export const copySharedFile = defineAction({ role: "user", args: z.tuple([uploadIdSchema]), refusal: NO_SUCH_FILE }, async ({ args: [uploadId] }, user) => {
-  const shared = await getUploadDownload(db, { id: uploadId, ownerId: user.id });
-  if (!shared?.isShared) return { formError: NO_SUCH_FILE };
-  return copyIntoFiles(readUploadBytes(db, shared), { ownerId: user.id, name: shared.name, declaredType: shared.detectedType });
-});
+export const copySharedFile = defineAction(
+  { role: "user", args: z.tuple([uploadIdSchema]), refusal: NO_SUCH_FILE },
+  async ({ args: [uploadId] }, user) => {
+    const shared = await getUploadDownload(db, { id: uploadId, ownerId: user.id });
+    if (!shared?.isShared) return { formError: NO_SUCH_FILE };
+    return copyIntoFiles(readUploadBytes(db, shared), { ownerId: user.id, name: shared.name, declaredType: shared.detectedType });
+  },
+);
 
 /** Stores bytes as one of the person's files (processed like an upload), or says why not. */
-async function copyIntoFiles(bytes: AsyncIterable<Uint8Array>, upload: Parameters<typeof storeUpload>[2]): Promise<ActionState<never, { uploadId: string }>> {
+async function copyIntoFiles(
+  bytes: AsyncIterable<Uint8Array>,
+  upload: Parameters<typeof storeUpload>[2],
+): Promise<ActionState<never, { uploadId: string }>> {
   try {
     const stored = await storeUpload(db, bytes, upload, { maxBytes: getWebEnv().UPLOAD_MAX_BYTES });
     return { data: { uploadId: stored.id } };
@@ -65,8 +84,11 @@ export const watchSource = defineAction({ role: "user", form: watchSourceInputSc
 });
 
 /** Stops watching a URL; its stored versions stay in the person's files. */
-export const unwatchSource = defineAction({ role: "user", args: z.tuple([watchedSourceIdSchema]), refusal: NO_SUCH_SOURCE }, async ({ args: [sourceId] }, user) => {
-  if (!(await removeWatchedSource(db, { id: sourceId, ownerId: user.id }))) return { formError: NO_SUCH_SOURCE };
-  revalidatePath("/uploads");
-  return {};
-});
+export const unwatchSource = defineAction(
+  { role: "user", args: z.tuple([watchedSourceIdSchema]), refusal: NO_SUCH_SOURCE },
+  async ({ args: [sourceId] }, user) => {
+    if (!(await removeWatchedSource(db, { id: sourceId, ownerId: user.id }))) return { formError: NO_SUCH_SOURCE };
+    revalidatePath("/uploads");
+    return {};
+  },
+);

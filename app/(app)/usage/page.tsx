@@ -38,7 +38,11 @@ export default async function UsagePage() {
       </table>
       <section className="rounded-lg border border-slate-200 bg-white p-4">
         <h2 className="mb-2 text-sm font-medium text-slate-700">CPU seconds per day (UTC)</h2>
-        {usage.perDay.length > 0 ? <UsageChart days={usage.perDay} /> : <p className="text-sm text-slate-500">Nothing computed this month.</p>}
+        {usage.perDay.length > 0 ? (
+          <UsageChart days={usage.perDay} />
+        ) : (
+          <p className="text-sm text-slate-500">Nothing computed this month.</p>
+        )}
       </section>
     </div>
   );

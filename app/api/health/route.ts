@@ -13,7 +13,10 @@ export async function GET() {
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), DATABASE_TIMEOUT_MS).unref());
   try {
     await Promise.race([getDatabaseTime(db), timeout]);
-    return Response.json({ status: "ok", database: "ok", databaseMs: Math.round(performance.now() - started) }, { headers: { "Cache-Control": "no-store" } });
+    return Response.json(
+      { status: "ok", database: "ok", databaseMs: Math.round(performance.now() - started) },
+      { headers: { "Cache-Control": "no-store" } },
+    );
   } catch (error) {
     console.error("health check: database unreachable", error);
     return Response.json({ status: "unavailable", database: "unreachable" }, { status: 503, headers: { "Cache-Control": "no-store" } });

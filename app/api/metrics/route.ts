@@ -17,7 +17,12 @@ import { withMetricsToken } from "@/server/auth/guards";
 export const GET = withMetricsToken(async () => {
   const metrics = await getQueueMetrics(db, { staleAfterMs: DEFAULT_STALE_AFTER_MS });
   const registry = new Registry();
-  const jobs = new Gauge({ name: "longrun_jobs", help: "Jobs in the queue, by task and state", labelNames: ["task", "state"], registers: [registry] });
+  const jobs = new Gauge({
+    name: "longrun_jobs",
+    help: "Jobs in the queue, by task and state",
+    labelNames: ["task", "state"],
+    registers: [registry],
+  });
   for (const row of metrics.jobs) jobs.set({ task: row.task, state: row.state }, row.count);
   const results = new Gauge({ name: "longrun_results", help: "Renders by status", labelNames: ["status"], registers: [registry] });
   for (const row of metrics.results) results.set({ status: row.status }, row.count);

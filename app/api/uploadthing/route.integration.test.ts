@@ -110,20 +110,57 @@ describe("uploads through UploadThing (against a local stand-in of their servers
     expect(presigned.status).toBe(200);
     const [target] = (await presigned.json()) as { url: string; key: string }[];
     // Our middleware told UploadThing whose file it is.
-    expect(standIn.calls.find((call) => call.path === "/route-metadata")?.body).toMatchObject({ fileKeys: [target.key], metadata: { userId: user.id } });
+    expect(standIn.calls.find((call) => call.path === "/route-metadata")?.body).toMatchObject({
+      fileKeys: [target.key],
+      metadata: { userId: user.id },
+    });
 
     const put = await putToIngest(target.url, png.bytes, png.name, "image/png");
     expect(put.status).toBe(200);
     const { serverData } = (await put.json()) as { serverData: { uploadId: string } };
 
     const [row] = await test.db.select().from(uploads).where(eq(uploads.id, serverData.uploadId));
-    expect(row).toMatchObject({ ownerId: user.id, name: png.name, size: png.bytes.length, storage: "uploadthing", storageKey: target.key, storageUrl: `${standIn.url}/f/${target.key}` });
-    const view = (await waitFor(() => getUpload(test.db, { id: row.id, ownerId: user.id }), (upload) => upload?.isProcessed === true)) as UploadView;
-    expect(view).toMatchObject({ md5: createHash("md5").update(png.bytes).digest("hex"), detectedType: "image/png", imageWidth: 640, imageHeight: 480 });
-    expect(view.steps.map((step) => [step.step, step.status])).toEqual([["checksum", "succeeded"], ["type", "succeeded"], ["thumbnail", "succeeded"]]);
+    expect(row).toMatchObject({
+      ownerId: user.id,
+      name: png.name,
+      size: png.bytes.length,
+      storage: "uploadthing",
+      storageKey: target.key,
+      storageUrl: `${standIn.url}/f/${target.key}`,
+    });
+    const view = (await waitFor(
+      () => getUpload(test.db, { id: row.id, ownerId: user.id }),
+      (upload) => upload?.isProcessed === true,
+    )) as UploadView;
+    expect(view).toMatchObject({
+      md5: createHash("md5").update(png.bytes).digest("hex"),
+      detectedType: "image/png",
+      imageWidth: 640,
+      imageHeight: 480,
+    });
+    expect(view.steps.map((step) => [step.step, step.status])).toEqual([
+      ["checksum", "succeeded"],
+      ["type", "succeeded"],
+      ["thumbnail", "succeeded"],
+    ]);
 
     // UploadThing retries callbacks: the same file accepted again is the same upload.
-    const payload = JSON.stringify({ status: "uploaded", metadata: { userId: user.id }, origin: standIn.url, file: { name: png.name, size: png.bytes.length, type: "image/png", customId: null, key: target.key, url: row.storageUrl, appUrl: row.storageUrl, ufsUrl: row.storageUrl, fileHash: "x" } });
+    const payload = JSON.stringify({
+      status: "uploaded",
+      metadata: { userId: user.id },
+      origin: standIn.url,
+      file: {
+        name: png.name,
+        size: png.bytes.length,
+        type: "image/png",
+        customId: null,
+        key: target.key,
+        url: row.storageUrl,
+        appUrl: row.storageUrl,
+        ufsUrl: row.storageUrl,
+        fileHash: "x",
+      },
+    });
     expect((await deliverCallback(`${routeUrl}?slug=files`, payload, sign(payload, credentials.apiKey))).status).toBe(200);
     expect(await test.db.select().from(uploads).where(eq(uploads.ownerId, user.id))).toHaveLength(1);
 
@@ -141,7 +178,22 @@ describe("uploads through UploadThing (against a local stand-in of their servers
     expect(standIn.calls.slice(before).some((call) => call.path === "/route-metadata")).toBe(false);
 
     const user = await createTestUser(test.db);
-    const payload = JSON.stringify({ status: "uploaded", metadata: { userId: user.id }, origin: standIn.url, file: { name: "forged.txt", size: 3, type: "text/plain", customId: null, key: "forged", url: "u", appUrl: "u", ufsUrl: `${standIn.url}/f/forged`, fileHash: "x" } });
+    const payload = JSON.stringify({
+      status: "uploaded",
+      metadata: { userId: user.id },
+      origin: standIn.url,
+      file: {
+        name: "forged.txt",
+        size: 3,
+        type: "text/plain",
+        customId: null,
+        key: "forged",
+        url: "u",
+        appUrl: "u",
+        ufsUrl: `${standIn.url}/f/forged`,
+        fileHash: "x",
+      },
+    });
     const forged = await deliverCallback(`${routeUrl}?slug=files`, payload, sign(payload, "sk_not_our_key"));
     expect(forged.status).toBe(400);
     expect(await test.db.select().from(uploads).where(eq(uploads.ownerId, user.id))).toHaveLength(0);

@@ -24,7 +24,11 @@ export const GET = withApiToken(async (request, { user }) => {
 export const POST = withApiToken(async (request, { user }) => {
   const query = parseQuery(request, uploadQuery);
   if (!query.ok) return query.response;
-  const key = idempotencyKeyOf(request, user.id, [query.data.name, request.headers.get("content-type"), request.headers.get("content-length")]);
+  const key = idempotencyKeyOf(request, user.id, [
+    query.data.name,
+    request.headers.get("content-type"),
+    request.headers.get("content-length"),
+  ]);
   if (!key.ok) return key.response;
   return receiveUpload(request, {
     ownerId: user.id,

@@ -22,7 +22,10 @@ export default async function AdminRenderLogPage({ params }: { params: Promise<{
       <ol className="space-y-0.5 rounded-lg border border-slate-200 bg-white p-4 font-mono text-xs" aria-label="Render log">
         {lines.length === 0 && <li className="text-slate-500">Nothing logged yet.</li>}
         {lines.map((line) => (
-          <li key={line.id} className={line.level === "error" ? "text-red-700" : line.level === "warn" ? "text-amber-700" : "text-slate-700"}>
+          <li
+            key={line.id}
+            className={line.level === "error" ? "text-red-700" : line.level === "warn" ? "text-amber-700" : "text-slate-700"}
+          >
             <time dateTime={line.at} className="text-slate-400">
               {line.at}
             </time>{" "}

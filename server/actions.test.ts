@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ACTION_FAILED, defineAction } from "./actions";
 
 // The session is next-auth's (a request's cookie); here, whoever the test says is signed in.
-const signedIn = vi.hoisted(() => ({ user: { id: "u1", email: "someone@example.test", role: "user" as "user" | "admin" } }));
+const signedIn = vi.hoisted(() => ({ user: { id: "u1", email: "someone@example.test", role: "user" } }));
 vi.mock("@/server/auth/guards", () => ({ requireUser: async () => signedIn.user }));
 
 afterEach(() => {

@@ -62,7 +62,7 @@ export function defineAction<
 ): Action<Args, Form, ActionState<Field<Form>, Data>> {
   const argsSchema = options.args ?? z.tuple([]);
   const arity = argsSchema.def.items.length;
-  return (async (...raw: unknown[]): Promise<ActionState<Field<Form>, Data>> => {
+  return async (...raw: unknown[]): Promise<ActionState<Field<Form>, Data>> => {
     const user = (options.role === "anyone" ? null : await requireUser()) as UserOf<R>;
     const formState = options.form ? { values: shownValues(raw[arity + 1], options.secretFields), submission: Date.now() } : {};
     if (options.role === "admin" && user?.role !== "admin") return { formError: NOT_FOUND, ...formState };
@@ -71,8 +71,7 @@ export function defineAction<
     let form: unknown;
     if (options.form) {
       const parsed = options.form.safeParse(formValues(raw[arity + 1]));
-      if (!parsed.success)
-        return { fieldErrors: z.flattenError(parsed.error).fieldErrors as ActionState<Field<Form>>["fieldErrors"], ...formState };
+      if (!parsed.success) return { fieldErrors: z.flattenError(parsed.error).fieldErrors, ...formState };
       form = parsed.data;
     }
     try {
@@ -82,7 +81,7 @@ export function defineAction<
       console.error("A server action failed", error);
       return { formError: ACTION_FAILED, ...formState };
     }
-  }) as Action<Args, Form, ActionState<Field<Form>, Data>>;
+  };
 }
 
 function shownValues(formData: unknown, secretFields: readonly string[] = []) {

@@ -56,15 +56,13 @@ export async function recoverLostWorkers(executor: Executor, args: { staleAfterM
       )
       .returning({ id: results.id, workerId: results.workerId });
     if (requeued.length > 0) {
-      await tx
-        .insert(jobLogs)
-        .values(
-          requeued.map((result) => ({
-            resultId: result.id,
-            level: "warn" as const,
-            message: `Worker ${result.workerId} was lost; retrying`,
-          })),
-        );
+      await tx.insert(jobLogs).values(
+        requeued.map((result) => ({
+          resultId: result.id,
+          level: "warn" as const,
+          message: `Worker ${result.workerId} was lost; retrying`,
+        })),
+      );
     }
     const lostIds = lost.map((worker) => worker.id);
     const requeuedSteps = await tx
@@ -73,15 +71,13 @@ export async function recoverLostWorkers(executor: Executor, args: { staleAfterM
       .where(and(inArray(uploadSteps.workerId, lostIds), eq(uploadSteps.status, "running")))
       .returning({ uploadId: uploadSteps.uploadId, step: uploadSteps.step, workerId: uploadSteps.workerId });
     if (requeuedSteps.length > 0) {
-      await tx
-        .insert(jobLogs)
-        .values(
-          requeuedSteps.map((step) => ({
-            uploadId: step.uploadId,
-            level: "warn" as const,
-            message: `${step.step}: worker ${step.workerId} was lost; retrying`,
-          })),
-        );
+      await tx.insert(jobLogs).values(
+        requeuedSteps.map((step) => ({
+          uploadId: step.uploadId,
+          level: "warn" as const,
+          message: `${step.step}: worker ${step.workerId} was lost; retrying`,
+        })),
+      );
     }
     const poolIds = sql.join(
       lost.map((worker) => sql`${worker.poolId}`),

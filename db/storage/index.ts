@@ -15,7 +15,7 @@ type StoredUpload = Pick<Upload, "storage" | "storageKey" | "storageUrl">;
  * An upload's bytes as a stream, wherever they are stored: the local store, or
  * UploadThing's file URL. Reading stops when `signal` aborts (a worker shutdown, a job's time limit).
  */
-export async function* readUploadBytes(db: Database, upload: StoredUpload, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* readUploadBytes(db: Database, upload: StoredUpload, signal?: AbortSignal): AsyncGenerator<Buffer, void> {
   if (upload.storage === "local") {
     yield* readStoredFile(db, upload.storageKey, signal);
     return;

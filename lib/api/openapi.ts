@@ -35,7 +35,7 @@ function errors(...codes: ErrorCode[]): ZodOpenApiResponsesObject {
   }
   return Object.fromEntries(
     [...codesByStatus].map(([status, sameStatus]) => [String(status), { description: sameStatus.join(", "), ...json(errorSchema) }]),
-  ) as ZodOpenApiResponsesObject;
+  );
 }
 
 const idempotent = { header: z.object({ "Idempotency-Key": idempotencyKeyHeader.optional() }) };

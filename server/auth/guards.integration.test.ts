@@ -107,7 +107,7 @@ describe("withMetricsToken", () => {
       const response = await GET(get("/api/metrics", { authorization: `Bearer ${METRICS_TOKEN}` }), params({}));
       expect(response.status).toBe(503);
       expect(response.headers.get("Retry-After")).toBe("5");
-      expect((await response.json()).error.code).toBe("unavailable");
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unavailable");
     } finally {
       // Without a timeout, end() waits for the client's reconnection attempts.
       await (globals.longrunDb as WebDatabase | undefined)?.$client.end({ timeout: 0 });

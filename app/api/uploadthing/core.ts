@@ -19,6 +19,8 @@ export const uploadRouter = {
   files: f({ blob: { maxFileSize: uploadThingFileSize(getUploadEnv().UPLOAD_MAX_BYTES).size, maxFileCount: 20 } })
     .middleware(async ({ req }) => {
       const user = await getRequestUser(req);
+      // UploadThingError is an Error (Effect's tagged error underneath), which its types do not show.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
       if (!user) throw new UploadThingError({ code: "FORBIDDEN", message: "Sign in to continue" });
       return { userId: user.id };
     })

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteUpload, getUpload, type UploadView } from "@/db/queries/uploads";
+import { deleteUpload, getUpload } from "@/db/queries/uploads";
 import { uploads } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
@@ -128,10 +128,11 @@ describe("uploads through UploadThing (against a local stand-in of their servers
       storageKey: target.key,
       storageUrl: `${standIn.url}/f/${target.key}`,
     });
-    const view = (await waitFor(
+    const view = await waitFor(
       () => getUpload(test.db, { id: row.id, ownerId: user.id }),
       (upload) => upload?.isProcessed === true,
-    )) as UploadView;
+    );
+    if (!view) throw new Error("the upload's row is gone");
     expect(view).toMatchObject({
       md5: createHash("md5").update(png.bytes).digest("hex"),
       detectedType: "image/png",

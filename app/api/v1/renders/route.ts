@@ -44,7 +44,7 @@ export const POST = withApiToken(async (request, { user }) => {
       largeRenderPixels: getWebEnv().LARGE_RENDER_PIXELS,
     });
     if (!saved.ok) return saved.code === "not_found" ? refusal("not_found", "No such configuration") : refusal(saved.code, saved.message);
-    const render = toRenderView((await getRender(tx, { id: saved.resultId, ownerId: user.id }))!);
+    const render = toRenderView(await getRender(tx, { id: saved.resultId, ownerId: user.id }));
     return { status: isUnfinished(render.status) ? 202 : 200, body: render, location: render.links.self };
   });
   return idempotentResponse(outcome);

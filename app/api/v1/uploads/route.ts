@@ -34,7 +34,7 @@ export const POST = withApiToken(async (request, { user }) => {
     ownerId: user.id,
     key: key.data,
     respond: async (tx, id) => {
-      const upload = toUploadView((await getUpload(tx, { id, ownerId: user.id }))!);
+      const upload = toUploadView(await getUpload(tx, { id, ownerId: user.id }));
       return { status: 202, body: upload, location: upload.links.self };
     },
   });

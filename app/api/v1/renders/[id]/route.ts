@@ -18,5 +18,5 @@ export const DELETE = withApiToken(renderParams, async (_request, { user, params
   const cancelled = await cancelResult(db, { resultId: params.id, ownerId: user.id });
   if (!cancelled.ok && cancelled.code === "not_found") return notFound("No such render");
   if (!cancelled.ok) return errorResponse("conflict", `This render has already finished (${cancelled.status})`);
-  return apiJson(toRenderView((await getRender(db, { id: params.id, ownerId: user.id }))!));
+  return apiJson(toRenderView(await getRender(db, { id: params.id, ownerId: user.id })));
 });

@@ -1,8 +1,5 @@
-import { existsSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-
-// Playwright cannot download its browsers here; Debian's chromium works (scripts install it).
-const systemChromium = "/usr/bin/chromium";
+import { systemChromiumLaunchOptions } from "./e2e/system-chromium";
 
 export default defineConfig({
   testDir: "e2e",
@@ -21,19 +18,7 @@ export default defineConfig({
       name: "chromium",
       use: {
         ...devices["Desktop Chrome"],
-        launchOptions: existsSync(systemChromium)
-          ? {
-              executablePath: systemChromium,
-              args: [
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-              ],
-            }
-          : {},
+        launchOptions: systemChromiumLaunchOptions(),
       },
     },
   ],

@@ -8,8 +8,8 @@ import { configurations, results, users } from "@/db/schema";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { startWorker } from "@/worker/start-worker";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { chromium } from "@playwright/test";
+import { systemChromiumLaunchOptions } from "@/e2e/system-chromium";
 import { buildWebIfNeeded, startStandaloneWeb } from "@/scripts/lib/build";
 import { freePort, stopService, waitForHttp } from "@/scripts/lib/processes";
 import { isSmoke } from "@/scripts/lib/smoke";
@@ -127,21 +127,7 @@ async function timeClickToActionReturn() {
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/sign-in`);
-    browser = await chromium.launch(
-      existsSync("/usr/bin/chromium")
-        ? {
-            executablePath: "/usr/bin/chromium",
-            args: [
-              "--no-sandbox",
-              "--disable-gpu",
-              "--disable-background-networking",
-              "--disable-component-update",
-              "--disable-sync",
-              "--no-first-run",
-            ],
-          }
-        : {},
-    );
+    browser = await chromium.launch(systemChromiumLaunchOptions());
     const page = await browser.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(`${base}/sign-up`);

@@ -14,7 +14,7 @@ import { blobs, storedFileChunks, storedFiles, uploads, uploadSteps, workerHeart
 import { CHUNK_BYTES, FileTooLargeError, readUploadBytes, writeStoredFile } from "@/db/storage";
 import { createDatabase } from "@/db/client";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
-import { waitFor } from "@/db/test/wait-for";
+import { waitForProcessedUpload } from "./test/processed-upload";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { FIXTURE_NAMES, makeUploadFixtures, type UploadFixtures } from "./test/upload-fixtures";
 
@@ -44,14 +44,7 @@ function* pieces(bytes: Buffer, size = 64 * 1024 + 7) {
   for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
 }
 
-const processed = async (ownerId: string, id: string): Promise<UploadView> => {
-  const view = await waitFor(
-    () => getUpload(test.db, { id, ownerId }),
-    (candidate) => candidate?.isProcessed === true,
-  );
-  if (!view) throw new Error(`no upload ${id}`);
-  return view;
-};
+const processed = (ownerId: string, id: string) => waitForProcessedUpload(test.db, ownerId, id);
 
 const stepOf = (view: UploadView, step: string) => view.steps.find((candidate) => candidate.step === step);
 

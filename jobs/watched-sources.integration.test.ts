@@ -4,15 +4,7 @@ import type { AddressInfo } from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listJobLog } from "@/db/queries/job-logs";
-import {
-  deleteUpload,
-  getUpload,
-  getUploadDownload,
-  listSharedFiles,
-  listUploads,
-  reprocessUpload,
-  type UploadView,
-} from "@/db/queries/uploads";
+import { deleteUpload, getUploadDownload, listSharedFiles, listUploads, reprocessUpload } from "@/db/queries/uploads";
 import {
   addWatchedSource,
   checkDueSources,
@@ -23,6 +15,7 @@ import {
 import { storedFiles, watchedSources } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
+import { waitForProcessedUpload } from "./test/processed-upload";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { enqueue } from "./enqueue";
 
@@ -80,14 +73,7 @@ const makeDue = (id: string) =>
     .update(watchedSources)
     .set({ nextCheckAt: sql`now() - interval '1 second'` })
     .where(eq(watchedSources.id, id));
-const processed = async (ownerId: string, id: string): Promise<UploadView> => {
-  const view = await waitFor(
-    () => getUpload(test.db, { id, ownerId }),
-    (candidate) => candidate?.isProcessed === true,
-  );
-  if (!view) throw new Error(`no upload ${id}`);
-  return view;
-};
+const processed = (ownerId: string, id: string) => waitForProcessedUpload(test.db, ownerId, id);
 
 async function watch(ownerId: string, path: string) {
   const added = await addWatchedSource(test.db, { ownerId, url: `${base}${path}`, intervalMinutes: 60 });

@@ -20,6 +20,7 @@ import {
   pathSegmentFromName,
   storeWebdavFile,
   updateWebdavProperties,
+  type EntryPrecondition,
   type PropertyUpdate,
   type WebdavEntryView,
 } from "@/db/queries/webdav";
@@ -27,7 +28,8 @@ import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
 import { describeError } from "@/lib/errors";
 import { copyDepthOf, mapErrorToStatus } from "./workarounds/webdav-server-file-system";
-import { isLockedWithoutSubmittedToken } from "./workarounds/webdav-server-lock-tokens";
+import { coveringLocks, isLockedWithoutSubmittedToken } from "./workarounds/webdav-server-lock-tokens";
+import { checkRequest, PreconditionFailed, type ResourceVersion } from "./workarounds/webdav-server-preconditions";
 import { NO_PROPERTIES } from "./workarounds/webdav-server-property-commands";
 import { DAV } from "./xml";
 
@@ -43,6 +45,7 @@ export const PayloadTooLarge = new Error("The file is larger than the upload siz
 /** Refused: a write outside /uploads, or to /uploads itself (403). */
 const ReadOnly = Errors.Forbidden;
 mapErrorToStatus(PayloadTooLarge, 413);
+mapErrorToStatus(PreconditionFailed, 412);
 
 const UPLOADS = "uploads";
 const RESULTS = "results";
@@ -161,14 +164,21 @@ export class LongrunFileSystem extends webdav.FileSystem {
     return null;
   }
 
-  /** For the If header (webdav/server.ts): a path's etag and the person's lock tokens on it. */
+  /**
+   * For the If header and the preconditions (webdav/server.ts): a path's version and the tokens of the
+   * person's locks that cover it (on it, or on a folder above it deep enough).
+   */
   async conditionState(ownerId: string, segments: string[]) {
     const node = await this.nodeOf(ownerId, { nodes: new Map(), resultImages: new Map() }, segments);
     if (!node) return null;
-    const locks = await new Promise<webdav.Lock[]>((resolve) =>
-      this.locks.forPath(ownerId, `/${segments.join("/")}`).getLocks((_error, found) => resolve(found ?? [])),
-    );
-    return { etag: etagOf(node), lockTokens: locks.map((lock) => lock.uuid) };
+    const locks = coveringLocks(segments, (key) => this.locks.forPath(ownerId, key));
+    return { ...versionOf(node), lockTokens: locks.map((lock) => lock.uuid) };
+  }
+
+  /** The version of a path that this request serves (GET and HEAD: workarounds/webdav-server-preconditions.ts). */
+  async versionAt(ctx: RequestContext, path: Path): Promise<ResourceVersion> {
+    const node = await this.node(ctx, path);
+    return node && versionOf(node);
   }
 
   /** Uploads made on the page get a place in /uploads before anyone looks. */
@@ -339,7 +349,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
         declaredType: null,
         maxBytes: this.options.maxUploadBytes,
       });
-      if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
+      if (!outcome.ok) throw storeRefusals[outcome.code];
     });
   }
 
@@ -360,9 +370,15 @@ export class LongrunFileSystem extends webdav.FileSystem {
         if (!request.readableEnded) body.destroy(ClientWentAway);
       });
       const declaredType = request?.headers["content-type"] ?? null;
-      const stored = storeWebdavFile(this.db, body, { ownerId, path: target, declaredType, maxBytes: this.options.maxUploadBytes }).then(
+      const stored = storeWebdavFile(this.db, body, {
+        ownerId,
+        path: target,
+        declaredType,
+        maxBytes: this.options.maxUploadBytes,
+        precondition: requestPrecondition(ctx),
+      }).then(
         (outcome) => {
-          if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
+          if (!outcome.ok) throw storeRefusals[outcome.code];
         },
         (error) => {
           if (error instanceof FileTooLargeError) throw PayloadTooLarge;
@@ -399,7 +415,9 @@ export class LongrunFileSystem extends webdav.FileSystem {
       const ctx = info.context;
       const target = writablePath(path);
       this.forget(ctx);
-      if (!(await deleteWebdavEntry(this.db, { ownerId: ownerOf(ctx), path: target }))) throw Errors.ResourceNotFound;
+      const outcome = await deleteWebdavEntry(this.db, { ownerId: ownerOf(ctx), path: target, precondition: requestPrecondition(ctx) });
+      if (outcome === "not_found") throw Errors.ResourceNotFound;
+      if (outcome === "precondition_failed") throw PreconditionFailed;
     });
   }
 
@@ -411,12 +429,16 @@ export class LongrunFileSystem extends webdav.FileSystem {
         from: writablePath(from),
         to: writablePath(to),
         overwrite: info.overwrite,
+        precondition: requestPrecondition(ctx),
       });
       this.forget(ctx);
       if (outcome.ok) return outcome.overwritten;
-      throw { not_found: Errors.ResourceNotFound, exists: Errors.ResourceAlreadyExists, no_parent: Errors.IntermediateResourceMissing }[
-        outcome.code
-      ];
+      throw {
+        not_found: Errors.ResourceNotFound,
+        exists: Errors.ResourceAlreadyExists,
+        no_parent: Errors.IntermediateResourceMissing,
+        precondition_failed: PreconditionFailed,
+      }[outcome.code];
     });
   }
 
@@ -432,6 +454,8 @@ export class LongrunFileSystem extends webdav.FileSystem {
       const ownerId = ownerOf(ctx);
       const target = writablePath(to);
       const source = await this.existing(ctx, from);
+      // The copy is of the version checked: an upload's bytes never change.
+      if (checkRequest(ctx, versionOf(source)) !== "pass") throw PreconditionFailed;
       const depth = copyDepthOf(ctx, info.depth);
       const parent = await getWebdavEntry(this.db, { ownerId, path: parentOf(target) });
       if (parentOf(target) !== "" && parent?.kind !== "folder") throw Errors.IntermediateResourceMissing;
@@ -459,7 +483,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
       }).catch((error) => {
         throw error instanceof FileTooLargeError ? PayloadTooLarge : error;
       });
-      if (!outcome.ok) throw outcome.code === "no_parent" ? Errors.IntermediateResourceMissing : Errors.ResourceAlreadyExists;
+      if (!outcome.ok) throw storeRefusals[outcome.code];
     } else if ((await createWebdavFolder(this.db, { ownerId, path: target })) !== "created") {
       throw Errors.ResourceAlreadyExists;
     }
@@ -542,6 +566,27 @@ export class LongrunFileSystem extends webdav.FileSystem {
     );
   }
 
+  /**
+   * For LOCK (workarounds/webdav-server-lock-command.ts): the person's locks that cover a path (on it or on a
+   * folder above it deep enough), each with the path it is on, and with `withMembers` also those on paths below.
+   */
+  locksAround(ctx: RequestContext, segments: string[], withMembers: boolean): HeldLock[] {
+    const ownerId = ownerOf(ctx);
+    const held: HeldLock[] = [];
+    for (let length = 0; length <= segments.length; length++) {
+      const root = segments.slice(0, length);
+      this.locks.forPath(ownerId, `/${root.join("/")}`).getLocks((_error, locks) => {
+        for (const lock of locks ?? []) if (length === segments.length || lock.depth === -1) held.push({ lock, root });
+      });
+    }
+    return withMembers ? [...held, ...this.locks.below(ownerId, segments)] : held;
+  }
+
+  /** Holds a lock on a path (LOCK, once its conflicts are checked). */
+  addLock(ctx: RequestContext, segments: string[], lock: webdav.Lock) {
+    this.locks.forPath(ownerOf(ctx), `/${segments.join("/")}`).setLock(lock, () => {});
+  }
+
   protected _lockManager(path: Path, info: { context: RequestContext }, callback: Callback<webdav.ILockManager>) {
     callback(undefined, this.locks.forPath(info.context.user?.uid ?? "", path.toString()));
   }
@@ -553,6 +598,18 @@ export class LongrunFileSystem extends webdav.FileSystem {
  */
 class OwnerLocks {
   private readonly byKey = new Map<string, webdav.Lock[]>();
+
+  /** The locks on paths strictly below a path, with their paths. */
+  below(ownerId: string, segments: string[]): HeldLock[] {
+    const prefix = `${ownerId}\u0000/${segments.map((segment) => `${segment}/`).join("")}`;
+    const held: HeldLock[] = [];
+    for (const [key, locks] of this.byKey) {
+      if (!key.startsWith(prefix) || key.length === prefix.length) continue;
+      const root = key.slice(ownerId.length + 2).split("/");
+      for (const lock of locks) if (!lock.expired()) held.push({ lock, root });
+    }
+    return held;
+  }
 
   forPath(ownerId: string, path: string): webdav.ILockManager {
     const key = `${ownerId}\u0000${path}`;
@@ -589,8 +646,27 @@ class OwnerLocks {
   }
 }
 
+/** A lock and the path it is on. */
+export type HeldLock = { lock: webdav.Lock; root: string[] };
+
 function isFolder(node: Node) {
   return node.kind === "fixed-folder" || node.kind === "result-folder" || (node.kind === "entry" && node.entry.kind === "folder");
+}
+
+/** Why storeWebdavFile refused, as webdav-server's errors. */
+const storeRefusals = {
+  no_parent: Errors.IntermediateResourceMissing,
+  is_folder: Errors.ResourceAlreadyExists,
+  precondition_failed: PreconditionFailed,
+};
+
+/** The request's preconditions as a check of the entry a write changes, run inside its transaction. */
+function requestPrecondition(ctx: RequestContext): EntryPrecondition {
+  return (entry) => checkRequest(ctx, entry && versionOf({ kind: "entry", entry })) === "pass";
+}
+
+function versionOf(node: Node): NonNullable<ResourceVersion> {
+  return { etag: etagOf(node), modifiedAt: datesOf(node).modifiedAt };
 }
 
 /** An upload's bytes never change (a PUT over a file makes a new upload), nor does a render's image. */

@@ -4,8 +4,24 @@ import type { Database } from "@/db/client";
 import { authenticateApiToken } from "@/db/queries/api-tokens";
 import { LongrunFileSystem } from "./file-system";
 import { parseRequestPath, pathOfUrl } from "./paths";
-import { evaluateIfHeader, hideIfHeaderFromWebdavServer, parseIfHeader } from "./workarounds/webdav-server-if-header";
+import {
+  evaluateIfHeader,
+  hideIfHeaderFromWebdavServer,
+  parseIfHeader,
+  type IfList,
+  type IfResourceState,
+} from "./workarounds/webdav-server-if-header";
+import { replaceLockCommand } from "./workarounds/webdav-server-lock-command";
 import { submittedLockTokens } from "./workarounds/webdav-server-lock-tokens";
+import {
+  evaluatePreconditions,
+  readPreconditions,
+  requestChecks,
+  withVersionHeaders,
+  type PreconditionOutcome,
+  type Preconditions,
+  type ResourceVersion,
+} from "./workarounds/webdav-server-preconditions";
 import { replacePropertyCommands } from "./workarounds/webdav-server-property-commands";
 import {
   ALLOWED_METHODS,
@@ -13,6 +29,7 @@ import {
   isPostTakenForPut,
   useCheckedDestination,
   withoutCorsHeaders,
+  withoutPostCommand,
 } from "./workarounds/webdav-server-requests";
 import { FILE_RESPONSE_HEADERS } from "@/lib/http";
 
@@ -53,9 +70,11 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     strictMode: true,
     serverName: "Longrun",
     version: "1",
-    lockTimeout: 3600,
   });
   replacePropertyCommands(dav, fileSystem);
+  withVersionHeaders(dav, (ctx) => fileSystem.versionAt(ctx, ctx.requested.path));
+  withoutPostCommand(dav);
+  replaceLockCommand(dav, fileSystem);
 
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -97,16 +116,19 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     }
 
     const ifHeader = request.headers.if;
-    if (ifHeader !== undefined) {
-      const lists = parseIfHeader(Array.isArray(ifHeader) ? ifHeader.join(" ") : ifHeader);
-      if (!lists) return respond(response, 400, "Malformed If header");
-      const holds = await evaluateIfHeader(lists, async (resource) => {
-        const raw = resource === null ? pathOfUrl(request.url ?? "") : pathOfUrl(resource);
-        const checked = raw === null ? null : parseRequestPath(raw);
-        return checked?.ok ? fileSystem.conditionState(user.id, checked.segments) : null;
-      });
-      if (!holds) return respond(response, 412, "The If header's conditions do not hold");
-      const tokens = lists.flatMap((list) =>
+    const ifLists = ifHeader === undefined ? null : parseIfHeader(Array.isArray(ifHeader) ? ifHeader.join(" ") : ifHeader);
+    if (ifHeader !== undefined && !ifLists) return respond(response, 400, "Malformed If header");
+    const preconditions = readPreconditions(request.headers);
+    if (ifLists || preconditions) {
+      const check = await requestCheck(user.id, source, ifLists, preconditions, request.method ?? "");
+      // GET and HEAD are checked against what they serve (withVersionHeaders); writes again inside their transaction.
+      if (request.method !== "GET" && request.method !== "HEAD" && check.now === "failed") {
+        return respond(response, 412, ifLists && !check.ifHeaderHolds ? "The If header's conditions do not hold" : "A precondition failed");
+      }
+      requestChecks.set(request, check.of);
+    }
+    if (ifLists) {
+      const tokens = ifLists.flatMap((list) =>
         list.conditions.flatMap((condition) => (condition.kind === "token" && !condition.isNot ? [condition.token] : [])),
       );
       submittedLockTokens.set(request, tokens);
@@ -124,6 +146,44 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     // Its class types the method (mixed in from StartStop) as any.
     const executeRequest = dav.executeRequest as (request: IncomingMessage, response: ServerResponse) => void;
     executeRequest.call(dav, request, response);
+  }
+
+  /**
+   * The request's check of its URI's version: the If header's lists (those about other resources read now,
+   * those about the request URI with the version given) and RFC 7232's preconditions. `now` is its outcome on
+   * the version read now.
+   */
+  async function requestCheck(
+    ownerId: string,
+    source: string[],
+    ifLists: IfList[] | null,
+    preconditions: Preconditions | null,
+    method: string,
+  ) {
+    const segmentsOf = (resource: string | null) => {
+      if (resource === null) return source;
+      const raw = pathOfUrl(resource);
+      const checked = raw === null ? null : parseRequestPath(raw);
+      return checked?.ok ? checked.segments : null;
+    };
+    const isRequestUri = (segments: string[]) => segments.length === source.length && segments.every((segment, i) => segment === source[i]);
+    const current = await fileSystem.conditionState(ownerId, source);
+    const states = new Map<string | null, IfResourceState>();
+    for (const { resource } of ifLists ?? []) {
+      const segments = segmentsOf(resource);
+      if (states.has(resource) || (segments && isRequestUri(segments))) continue;
+      states.set(resource, segments ? await fileSystem.conditionState(ownerId, segments) : null);
+    }
+    const ifHeaderHolds = (version: ResourceVersion) =>
+      !ifLists ||
+      evaluateIfHeader(ifLists, (resource) =>
+        states.has(resource) ? (states.get(resource) ?? null) : version && { etag: version.etag, lockTokens: current?.lockTokens ?? [] },
+      );
+    const of = (version: ResourceVersion): PreconditionOutcome => {
+      if (!ifHeaderHolds(version)) return "failed";
+      return preconditions ? evaluatePreconditions(preconditions, version, method) : "pass";
+    };
+    return { of, now: of(current), ifHeaderHolds: ifHeaderHolds(current) };
   }
 }
 

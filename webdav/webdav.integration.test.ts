@@ -338,8 +338,10 @@ describe("locks", () => {
     await dav("PUT", "/uploads/locked.txt", { body: "v1" });
     const lock = await dav("LOCK", "/uploads/locked.txt", { body: lockBody, headers: { Timeout: "Second-600" } });
     expect(lock.status).toBe(200);
-    const token = String(lock.headers["lock-token"]).replace(/^<|>$/g, "");
-    expect(token).toMatch(/^urn:uuid:/);
+    // RFC 4918 §10.5: in angle brackets.
+    expect(lock.headers["lock-token"]).toMatch(/^<urn:uuid:[^>]+>$/);
+    const token = String(lock.headers["lock-token"]).slice(1, -1);
+    expect(lock.text).toContain("<D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope>");
 
     expect((await dav("PUT", "/uploads/locked.txt", { body: "v2" })).status).toBe(423);
     expect((await dav("DELETE", "/uploads/locked.txt")).status).toBe(423);
@@ -356,6 +358,107 @@ describe("locks", () => {
     expect((await dav("UNLOCK", "/uploads/locked.txt", { headers: { "Lock-Token": `<${token}>` } })).status).toBe(204);
     expect((await dav("PUT", "/uploads/locked.txt", { body: "v3" })).status).toBe(200);
     expect((await dav("GET", "/uploads/locked.txt")).text).toBe("v3");
+  });
+});
+
+describe("preconditions (RFC 7232)", () => {
+  const etagOf = async (path: string) => String((await dav("HEAD", path)).headers.etag);
+
+  it("GET and HEAD send the ETag and Last-Modified PROPFIND reports, and a PUT changes the ETag", async () => {
+    await dav("PUT", "/uploads/versioned.txt", { body: "v1" });
+    const head = await dav("HEAD", "/uploads/versioned.txt");
+    const get = await dav("GET", "/uploads/versioned.txt");
+    const properties = (await propfind("/uploads/versioned.txt", "0")).text;
+    expect(head.headers.etag).toMatch(/^"[0-9a-f-]{36}"$/);
+    expect(get.headers.etag).toBe(head.headers.etag);
+    expect(properties).toContain(`<D:getetag>${String(head.headers.etag)}</D:getetag>`);
+    expect(properties).toContain(`<D:getlastmodified>${String(head.headers["last-modified"])}</D:getlastmodified>`);
+    expect(get.headers["last-modified"]).toBe(head.headers["last-modified"]);
+
+    expect((await dav("PUT", "/uploads/versioned.txt", { body: "v2" })).status).toBe(200);
+    expect(await etagOf("/uploads/versioned.txt")).not.toBe(head.headers.etag);
+  });
+
+  it("GET with a matching If-None-Match, or not modified since, is a 304 with the ETag and no body", async () => {
+    await dav("PUT", "/uploads/cached.txt", { body: "cached" });
+    const { headers } = await dav("HEAD", "/uploads/cached.txt");
+    const etag = String(headers.etag);
+    const notModified = await dav("GET", "/uploads/cached.txt", { headers: { "If-None-Match": `W/"other", ${etag}` } });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.etag).toBe(headers.etag);
+    expect(notModified.body.length).toBe(0);
+    const since = await dav("GET", "/uploads/cached.txt", { headers: { "If-Modified-Since": String(headers["last-modified"]) } });
+    expect(since.status).toBe(304);
+    const changed = await dav("GET", "/uploads/cached.txt", { headers: { "If-None-Match": `"other"` } });
+    expect(changed.status).toBe(200);
+    expect(changed.text).toBe("cached");
+    expect((await dav("HEAD", "/uploads/cached.txt", { headers: { "If-Match": `"other"` } })).status).toBe(412);
+  });
+
+  it("a failed precondition is a 412 that changes nothing, on PUT, DELETE, MOVE and COPY", async () => {
+    await dav("PUT", "/uploads/guarded.txt", { body: "original" });
+    const etag = await etagOf("/uploads/guarded.txt");
+    const uploadsBefore = (await uploadsOf(alice)).length;
+    const past = new Date(Date.now() - 24 * 3600 * 1000).toUTCString();
+    const refused: [string, Record<string, string>, string?][] = [
+      ["PUT", { "If-Match": `"not-the-etag"` }, "overwritten"],
+      ["PUT", { "If-Match": `W/${etag}` }, "overwritten"], // If-Match compares strongly
+      ["PUT", { "If-None-Match": "*" }, "overwritten"],
+      ["PUT", { "If-None-Match": etag }, "overwritten"],
+      ["PUT", { "If-Unmodified-Since": past }, "overwritten"],
+      ["DELETE", { "If-Match": `"not-the-etag"` }],
+      ["MOVE", { "If-Match": `"not-the-etag"`, Destination: "/uploads/guarded-moved.txt" }],
+      ["COPY", { "If-None-Match": "*", Destination: "/uploads/guarded-copy.txt" }],
+      ["PUT", { If: `(["not-the-etag"])` }, "overwritten"],
+    ];
+    for (const [method, headers, body] of refused) {
+      expect((await dav(method, "/uploads/guarded.txt", { headers, body })).status, `${method} ${JSON.stringify(headers)}`).toBe(412);
+    }
+    expect((await dav("GET", "/uploads/guarded.txt")).text).toBe("original");
+    expect(await etagOf("/uploads/guarded.txt")).toBe(etag);
+    expect((await dav("HEAD", "/uploads/guarded-moved.txt")).status).toBe(404);
+    expect((await dav("HEAD", "/uploads/guarded-copy.txt")).status).toBe(404);
+    expect((await uploadsOf(alice)).length).toBe(uploadsBefore);
+
+    // And when they hold, the request goes through.
+    expect((await dav("PUT", "/uploads/guarded-new.txt", { headers: { "If-None-Match": "*" }, body: "new" })).status).toBe(201);
+    expect((await dav("PUT", "/uploads/guarded.txt", { headers: { "If-Match": etag }, body: "second" })).status).toBe(200);
+    const second = await etagOf("/uploads/guarded.txt");
+    expect(
+      (await dav("COPY", "/uploads/guarded.txt", { headers: { "If-Match": second, Destination: "/uploads/guarded-copy.txt" } })).status,
+    ).toBe(201);
+    expect((await dav("DELETE", "/uploads/guarded.txt", { headers: { "If-Match": second } })).status).toBe(200);
+    expect((await dav("PUT", "/uploads/guarded.txt", { headers: { "If-Match": "*" }, body: "again" })).status).toBe(412);
+  });
+
+  it("of concurrent PUTs with the same If-Match, exactly one is stored: no lost update", async () => {
+    await dav("PUT", "/uploads/contended.txt", { body: "base" });
+    const etag = await etagOf("/uploads/contended.txt");
+    const writers = Array.from({ length: 6 }, (_, index) => `writer ${index}`);
+    const answers = await Promise.all(writers.map((body) => dav("PUT", "/uploads/contended.txt", { headers: { "If-Match": etag }, body })));
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([200, 412, 412, 412, 412, 412]);
+    const winner = writers[answers.findIndex((answer) => answer.status === 200)];
+    expect((await dav("GET", "/uploads/contended.txt")).text).toBe(winner);
+  });
+});
+
+describe("Allow", () => {
+  it("lists the methods a path answers, never POST", async () => {
+    await dav("PUT", "/uploads/allowed.txt", { body: "x" });
+    for (const [method, path] of [
+      ["GET", "/uploads/allowed.txt"],
+      ["HEAD", "/uploads/allowed.txt"],
+      ["OPTIONS", "/uploads/allowed.txt"],
+      ["OPTIONS", "/uploads/"],
+      ["PROPFIND", "/uploads/"],
+    ]) {
+      const allow = String((await dav(method, path, { headers: { Depth: "0" } })).headers.allow).split(/\s*,\s*/);
+      expect(allow, `${method} ${path}`).toContain("PROPFIND");
+      expect(allow, `${method} ${path}`).not.toContain("POST");
+    }
+    const file = String((await dav("OPTIONS", "/uploads/allowed.txt")).headers.allow).split(/\s*,\s*/);
+    expect(file).toEqual(expect.arrayContaining(["GET", "HEAD", "PUT", "DELETE", "LOCK"]));
   });
 });
 

@@ -32,6 +32,13 @@ export type WebdavFileEntry = {
 };
 export type WebdavEntryView = WebdavFolderEntry | WebdavFileEntry;
 
+/**
+ * A request's precondition on the entry it changes (webdav/workarounds/webdav-server-preconditions.ts), given
+ * what is at the path now (null: nothing). Checked under the person's tree lock, in the transaction that makes
+ * the change, so the entry cannot change between check and write; false refuses the change.
+ */
+export type EntryPrecondition = (entry: WebdavEntryView | null) => boolean;
+
 const entryColumns = {
   id: webdavEntries.id,
   path: webdavEntries.path,
@@ -205,7 +212,8 @@ export async function checkWebdavFileTarget(executor: Executor, args: { ownerId:
   return existing ? ("exists" as const) : ("free" as const);
 }
 
-export type StoreFileOutcome = { ok: true; created: boolean; uploadId: string } | { ok: false; code: "no_parent" | "is_folder" };
+export type StoreFileOutcome =
+  { ok: true; created: boolean; uploadId: string } | { ok: false; code: "no_parent" | "is_folder" | "precondition_failed" };
 
 /**
  * A file written over WebDAV (PUT, or the target of a COPY) becomes an upload
@@ -218,12 +226,13 @@ export type StoreFileOutcome = { ok: true; created: boolean; uploadId: string } 
 export async function storeWebdavFile(
   db: Database,
   source: AsyncIterable<Uint8Array>,
-  args: { ownerId: string; path: string; declaredType: string | null; maxBytes: number },
+  args: { ownerId: string; path: string; declaredType: string | null; maxBytes: number; precondition?: EntryPrecondition },
 ): Promise<StoreFileOutcome> {
   let uploadThingKeys: string[] = [];
   const outcome = await storeThenAccept(db, source, { maxBytes: args.maxBytes }, async (stored) => {
     const accepted = await db.transaction(async (tx): Promise<StoreFileOutcome> => {
       await lockOwnerTree(tx, args.ownerId);
+      if (args.precondition && !args.precondition(await getWebdavEntry(tx, args))) return { ok: false, code: "precondition_failed" };
       const target = await checkWebdavFileTarget(tx, args);
       if (target === "no_parent" || target === "is_folder") return { ok: false, code: target };
       const upload = await acceptUpload(tx, {
@@ -259,15 +268,20 @@ export async function storeWebdavFile(
 
 /**
  * Deletes the entry at a path and everything under it; files are deleted as
- * uploads (bytes, steps, jobs) in the same transaction. False when nothing is there.
+ * uploads (bytes, steps, jobs) in the same transaction.
  */
-export async function deleteWebdavEntry(db: Database, args: { ownerId: string; path: string }) {
-  const uploadThingKeys = await db.transaction(async (tx) => {
+export async function deleteWebdavEntry(
+  db: Database,
+  args: { ownerId: string; path: string; precondition?: EntryPrecondition },
+): Promise<"deleted" | "not_found" | "precondition_failed"> {
+  const outcome = await db.transaction(async (tx) => {
     await lockOwnerTree(tx, args.ownerId);
-    return deleteSubtree(tx, args.ownerId, args.path);
+    if (args.precondition && !args.precondition(await getWebdavEntry(tx, args))) return "precondition_failed" as const;
+    return (await deleteSubtree(tx, args.ownerId, args.path)) ?? ("not_found" as const);
   });
-  if (uploadThingKeys) await deleteAtUploadThing(uploadThingKeys);
-  return uploadThingKeys !== null;
+  if (typeof outcome === "string") return outcome;
+  await deleteAtUploadThing(outcome);
+  return "deleted";
 }
 
 /** Deletes what is at and under a path; returns the UploadThing keys to delete once committed, or null when nothing was there. */
@@ -302,7 +316,8 @@ async function deleteAtUploadThing(keys: string[]) {
   }
 }
 
-export type MoveOutcome = { ok: true; overwritten: boolean } | { ok: false; code: "not_found" | "exists" | "no_parent" };
+export type MoveOutcome =
+  { ok: true; overwritten: boolean } | { ok: false; code: "not_found" | "exists" | "no_parent" | "precondition_failed" };
 
 /**
  * MOVE within /uploads: one transaction renames the entry and everything
@@ -312,12 +327,13 @@ export type MoveOutcome = { ok: true; overwritten: boolean } | { ok: false; code
  */
 export async function moveWebdavEntry(
   db: Database,
-  args: { ownerId: string; from: string; to: string; overwrite: boolean },
+  args: { ownerId: string; from: string; to: string; overwrite: boolean; precondition?: EntryPrecondition },
 ): Promise<MoveOutcome> {
   let uploadThingKeys: string[] = [];
   const outcome = await db.transaction(async (tx) => {
     await lockOwnerTree(tx, args.ownerId);
     const source = await getWebdavEntry(tx, { ownerId: args.ownerId, path: args.from });
+    if (args.precondition && !args.precondition(source)) return { ok: false, code: "precondition_failed" } as const;
     if (!source) return { ok: false, code: "not_found" } as const;
     if (!(await isFolder(tx, args.ownerId, parentOf(args.to)))) return { ok: false, code: "no_parent" } as const;
     const existing = await getWebdavEntry(tx, { ownerId: args.ownerId, path: args.to });

@@ -79,9 +79,9 @@ export function parseIfHeader(header: string): IfList[] | null {
 export type IfResourceState = { etag: string; lockTokens: string[] } | null;
 
 /** Whether the header holds: any list whose conditions all hold. */
-export async function evaluateIfHeader(lists: IfList[], stateOf: (resource: string | null) => Promise<IfResourceState>): Promise<boolean> {
+export function evaluateIfHeader(lists: IfList[], stateOf: (resource: string | null) => IfResourceState): boolean {
   for (const list of lists) {
-    const state = await stateOf(list.resource);
+    const state = stateOf(list.resource);
     const holds = list.conditions.every((condition) => {
       const isMet =
         condition.kind === "etag"

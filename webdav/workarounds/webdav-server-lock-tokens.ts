@@ -22,9 +22,8 @@ import { v2 as webdav } from "webdav-server";
 export const submittedLockTokens = new WeakMap<IncomingMessage, string[]>();
 
 /**
- * Whether a request may not change a path because of a LOCK: a lock on it,
- * or on a folder above it deep enough to cover it, whose token the request
- * did not submit. `locksAt` gives the lock manager of a person's path.
+ * Whether a request may not change a path because of a LOCK: a lock that covers it (`coveringLocks`) whose
+ * token the request did not submit. `locksAt` gives the lock manager of a person's path.
  */
 export function isLockedWithoutSubmittedToken(
   ctx: webdav.RequestContext,
@@ -33,15 +32,20 @@ export function isLockedWithoutSubmittedToken(
 ): boolean {
   const uid = ctx.user?.uid;
   if (!uid) return false;
-  const segments = new webdav.Path(path).paths;
   const submitted = ctx instanceof webdav.HTTPRequestContext ? (submittedLockTokens.get(ctx.request) ?? []) : [];
-  const relevant: webdav.Lock[] = [];
+  const relevant = coveringLocks(new webdav.Path(path).paths, (key) => locksAt(uid, key));
+  return relevant.length > 0 && !relevant.some((lock) => submitted.includes(lock.uuid));
+}
+
+/** The locks on a path, or on a folder above it deep enough to cover it. `locksAt` gives a path's lock manager. */
+export function coveringLocks(segments: string[], locksAt: (path: string) => webdav.ILockManager): webdav.Lock[] {
+  const covering: webdav.Lock[] = [];
   for (let length = 0; length <= segments.length; length++) {
     const distance = segments.length - length;
-    const key = `/${segments.slice(0, length).join("/")}`;
-    locksAt(uid, key).getLocks((_error, locks) => {
-      for (const lock of locks ?? []) if (distance === 0 || lock.depth === -1 || lock.depth >= distance) relevant.push(lock);
+    // Our lock managers (LongrunFileSystem's OwnerLocks) answer synchronously.
+    locksAt(`/${segments.slice(0, length).join("/")}`).getLocks((_error, locks) => {
+      for (const lock of locks ?? []) if (distance === 0 || lock.depth === -1 || lock.depth >= distance) covering.push(lock);
     });
   }
-  return relevant.length > 0 && !relevant.some((lock) => submitted.includes(lock.uuid));
+  return covering;
 }

@@ -168,7 +168,8 @@ async function liveProperties(fileSystem: LongrunFileSystem, ctx: webdav.HTTPReq
   return live;
 }
 
-function activeLock(lock: webdav.Lock, root: string) {
+/** A lock as <D:activelock> (PROPFIND's lockdiscovery, and LOCK's answer: webdav-server-lock-command.ts). */
+export function activeLock(lock: webdav.Lock, root: string) {
   const seconds = Math.max(0, Math.round((lock.expirationDate - Date.now()) / 1000));
   return (
     `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${lock.lockKind.scope.value.toLowerCase()}/></D:lockscope>` +
@@ -178,17 +179,9 @@ function activeLock(lock: webdav.Lock, root: string) {
   );
 }
 
-type LockOwnerNode = { type?: string; name?: string; text?: string; elements?: LockOwnerNode[] };
-
-/** The LOCK request's <owner>, as webdav-server kept it (parsed nodes): its text, in a <D:href> if it was one. */
+/** The LOCK request's <owner>, kept as XML by our LOCK (webdav-server-lock-command.ts). */
 function ownerOf(lock: webdav.Lock) {
-  const nodes = (Array.isArray(lock.owner) ? lock.owner : lock.owner ? [lock.owner] : []) as LockOwnerNode[];
-  const textOf = (list: LockOwnerNode[]): string =>
-    list.map((node) => (node.type === "text" ? (node.text ?? "") : textOf(node.elements ?? []))).join("");
-  const text = textOf(nodes).trim();
-  if (text === "") return "";
-  const isHref = nodes.some((node) => node.type === "element" && node.name === "DAV:href");
-  return `<D:owner>${isHref ? `<D:href>${escapeXml(text)}</D:href>` : escapeXml(text)}</D:owner>`;
+  return typeof lock.owner === "string" && lock.owner !== "" ? `<D:owner>${lock.owner}</D:owner>` : "";
 }
 
 function propstat(properties: string[], status: number) {

@@ -171,6 +171,12 @@ const ROUTES: RouteProbe[] = [
     kind: "owned-token",
     path: (owner) => `/api/v1/uploads/${owner.uploadId}/download`,
   },
+  {
+    file: "app/api/v1/uploads/[id]/thumbnail/route.ts",
+    method: "GET",
+    kind: "owned-token",
+    path: (owner) => `/api/v1/uploads/${owner.uploadId}/thumbnail`,
+  },
   { file: "app/api/v1/uploads/[id]/route.ts", method: "GET", kind: "owned-token", path: (owner) => `/api/v1/uploads/${owner.uploadId}` },
   { file: "app/api/v1/uploads/[id]/route.ts", method: "DELETE", kind: "owned-token", path: (owner) => `/api/v1/uploads/${owner.uploadId}` },
   { file: "app/api/v1/uploads/route.ts", method: "GET", kind: "list-token", path: () => "/api/v1/uploads" },

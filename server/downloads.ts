@@ -1,10 +1,10 @@
 import { db } from "@/db";
 import { getResultDownload } from "@/db/queries/results";
-import { getUploadDownload } from "@/db/queries/uploads";
+import { getUploadDownload, getUploadThumbnail } from "@/db/queries/uploads";
 import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
 import { errorResponse, notFound } from "@/lib/errors";
-import { attachmentDisposition, FILE_RESPONSE_HEADERS } from "@/lib/http";
+import { attachmentDisposition, FILE_RESPONSE_HEADERS, isSafeInlineImageType } from "@/lib/http";
 import { BINARY_TYPE, TEXT_TYPE } from "@/lib/uploads/detect-type";
 
 /** Downloads, the same for the web app's routes and the Jobs API (whose guards parse the id). Someone else's id is a 404. */
@@ -56,5 +56,25 @@ export async function uploadFileResponse(args: { id: string; ownerId: string }) 
       ...FILE_RESPONSE_HEADERS,
       "Cache-Control": "private, no-cache",
     },
+  });
+}
+
+/**
+ * An upload's thumbnail, for the Jobs API (the web app's pages use /api/images/<sha256>):
+ * 409 until there is one. Its URL stays the same when a reprocessed file gets a new
+ * thumbnail, so the ETag (the content's sha256) is revalidated rather than cached for good.
+ */
+export async function uploadThumbnailResponse(request: Request, args: { id: string; ownerId: string }) {
+  const upload = await getUploadThumbnail(db, args);
+  if (!upload) return notFound("No such file");
+  const { thumbnail } = upload;
+  // Thumbnails are made as raster images; anything else is never served inline.
+  if (!thumbnail || !isSafeInlineImageType(thumbnail.contentType)) {
+    return errorResponse("conflict", "This file has no thumbnail (it is not an image, or its thumbnail is not made yet)");
+  }
+  const headers = { "Cache-Control": "private, no-cache", ETag: `"${thumbnail.sha256}"` };
+  if (request.headers.get("if-none-match") === headers.ETag) return new Response(null, { status: 304, headers });
+  return new Response(new Uint8Array(thumbnail.data), {
+    headers: { ...headers, "Content-Type": thumbnail.contentType, "Content-Length": String(thumbnail.size), ...FILE_RESPONSE_HEADERS },
   });
 }

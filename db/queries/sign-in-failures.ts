@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { signInFailures } from "@/db/schema";
-import type { Executor } from "../client";
+import type { Database, Executor } from "../client";
 
 /** Failed sign-ins allowed within the window, per email (any IP) and per IP (any email). */
 export const SIGN_IN_LIMITS = { windowMinutes: 15, perEmail: 10, perIp: 50 } as const;
@@ -31,6 +31,24 @@ export async function getSignInBlockedUntil(executor: Executor, args: { email: s
 
 export async function recordSignInFailure(executor: Executor, args: { email: string; ip: string }) {
   await executor.insert(signInFailures).values(args);
+}
+
+/**
+ * Before a password is checked: either the moment sign-in is blocked until, or the
+ * attempt recorded as a failure (a success clears it with clearSignInFailures). The
+ * check and the record are one step under advisory locks on the email and the IP, so
+ * concurrent guesses queue here and at most the limit of them are ever checked.
+ * Locks are taken email first, then IP, by every caller: no lock cycle is possible.
+ */
+export async function beginSignInAttempt(database: Database, args: { email: string; ip: string }): Promise<{ blockedUntil: Date | null }> {
+  return database.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('sign_in_failures.email'), hashtext(${args.email}))`);
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('sign_in_failures.ip'), hashtext(${args.ip}))`);
+    // A statement of its own after the locks: its snapshot sees every attempt recorded before them.
+    const blockedUntil = await getSignInBlockedUntil(tx, args);
+    if (!blockedUntil) await recordSignInFailure(tx, args);
+    return { blockedUntil };
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { and, desc, eq, or, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
 import { UPLOAD_STEP_MAX_ATTEMPTS, UPLOAD_STEP_TASKS, uploadStepJobKey, type UploadStep } from "@/jobs/payloads";
 import type { Database, Executor } from "../client";
-import { jobLogs, uploads, uploadSteps, type StorageKind, type UploadStepName, type UploadStepStatus } from "../schema";
+import { blobs, jobLogs, uploads, uploadSteps, type StorageKind, type UploadStepName, type UploadStepStatus } from "../schema";
 import { deleteStoredFile, writeStoredFile } from "../storage";
 import { deleteUploadThingFile } from "../storage/uploadthing";
 
@@ -236,6 +236,17 @@ export async function removeUpload(executor: Executor, args: { id: string; owner
     await deleteUploadThingFile(deleted.storageKey).catch((error) => console.error("UploadThing delete failed", deleted.storageKey, error));
   }
   return deleted !== null;
+}
+
+/** The thumbnail of one of the owner's uploads: null without such an upload, `thumbnail: null` until one is made (or when it is not an image). */
+export async function getUploadThumbnail(executor: Executor, args: { id: string; ownerId: string }) {
+  const [row] = await executor
+    // A nested object of a left-joined table: null when the join found nothing.
+    .select({ thumbnail: { sha256: blobs.sha256, data: blobs.data, contentType: blobs.contentType, size: blobs.size } })
+    .from(uploads)
+    .leftJoin(blobs, eq(blobs.sha256, uploads.thumbnailSha256))
+    .where(and(eq(uploads.id, args.id), eq(uploads.ownerId, args.ownerId)));
+  return row ?? null;
 }
 
 /**

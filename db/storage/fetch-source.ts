@@ -1,9 +1,11 @@
 import { createHash, type Hash } from "node:crypto";
 import dns, { type LookupAddress } from "node:dns";
 import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import os from "node:os";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import ipaddr from "ipaddr.js";
 import { Agent, fetch as undiciFetch } from "undici";
 import { formatBytes } from "@/lib/format";
 import { parseDeclaredType, UPLOAD_NAME_MAX_LENGTH, uploadNameSchema } from "@/lib/validation/upload";
@@ -18,91 +20,114 @@ import { FileTooLargeError, writeStoredFile } from "./local-store";
 
 // ---- Which addresses the worker may reach ----
 
-/** IPv4 ranges that are not the public internet; also refused in their NAT64 form (64:ff9b::/96). */
-const NON_PUBLIC_IPV4: [network: string, prefix: number][] = [
-  ["0.0.0.0", 8], // "this network", unspecified
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10], // carrier-grade NAT, internal in many clouds
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16], // link-local, cloud metadata services
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-  ["224.0.0.0", 4], // multicast
-  ["240.0.0.0", 4], // reserved, broadcast
-];
-const NON_PUBLIC_IPV6: [network: string, prefix: number][] = [
-  ["::", 128], // unspecified
-  ["::1", 128],
-  ["fc00::", 7], // unique local
-  ["fe80::", 10], // link-local
-  ["fec0::", 10], // deprecated site-local
-  ["ff00::", 8], // multicast
-];
+/**
+ * IPv6 forms whose traffic goes to the IPv4 address in their last 32 bits, so that
+ * address is what is judged: IPv4-mapped, IPv4-compatible (deprecated, also covers ::
+ * and ::1), SIIT-translated (RFC 6145) and the well-known NAT64 prefix (RFC 6052), which
+ * an IPv6-only network uses to reach every IPv4 host. Other special-purpose IPv6 ranges
+ * (6to4, Teredo, local-use NAT64 64:ff9b:1::/48, documentation…) are refused outright.
+ */
+const IPV4_CARRYING_PREFIXES = ["::ffff:0:0/96", "::/96", "::ffff:0:0:0/96", "64:ff9b::/96"].map((cidr) => ipaddr.IPv6.parseCIDR(cidr));
+/** The only IPv6 block IANA allocates for global unicast; the rest is reserved. */
+const GLOBAL_UNICAST_IPV6 = ipaddr.IPv6.parseCIDR("2000::/3");
 
-const nonPublicAddresses = new BlockList();
-for (const [network, prefix] of NON_PUBLIC_IPV4) {
-  nonPublicAddresses.addSubnet(network, prefix, "ipv4");
-  nonPublicAddresses.addSubnet(`64:ff9b::${network}`, 96 + prefix, "ipv6");
+/** The IPv4 address an IPv6 address stands for, or the address itself. */
+function unwrapIPv4(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (address.kind() === "ipv4") return address;
+  if (!IPV4_CARRYING_PREFIXES.some((prefix) => address.match(prefix))) return address;
+  return ipaddr.IPv4.parse(address.toByteArray().slice(12).join("."));
 }
-for (const [network, prefix] of NON_PUBLIC_IPV6) nonPublicAddresses.addSubnet(network, prefix, "ipv6");
 
-/** Whether an IP address is on the public internet (BlockList also matches IPv4-mapped IPv6 such as ::ffff:127.0.0.1). */
-export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  return !nonPublicAddresses.check(address, family === 4 ? "ipv4" : "ipv6");
+/** An IP address as ipaddr.js reads it, IPv4-carrying IPv6 forms unwrapped; null when Node does not call it an IP address. */
+function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  if (isIP(address) === 0) return null;
+  try {
+    return unwrapIPv4(ipaddr.parse(address));
+  } catch {
+    return null;
+  }
 }
+
+/** This machine's own addresses: a fetch of one reaches this host whatever its range. */
+export function machineAddresses(): string[] {
+  return Object.values(os.networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
+}
+
+const normalised = (address: ipaddr.IPv4 | ipaddr.IPv6) => `${address.kind()} ${address.toNormalizedString()}`;
+
+/**
+ * Whether an IP address is a host on the public internet and not this machine: anything
+ * in IANA's special-purpose registries (ipaddr.js's range() other than "unicast":
+ * private, loopback, link-local, carrier-grade NAT, documentation, benchmarking,
+ * reserved, multicast…) is refused, IPv6 forms that carry an IPv4 address are judged by
+ * that address, and so are the machine's own interface addresses.
+ */
+export function isPublicAddress(address: string, ownAddresses: string[] = machineAddresses()): boolean {
+  const parsed = parseAddress(address);
+  if (!parsed || parsed.range() !== "unicast") return false;
+  if (parsed.kind() === "ipv6" && !parsed.match(GLOBAL_UNICAST_IPV6)) return false;
+  return !ownAddresses.some((own) => {
+    const ownParsed = parseAddress(own);
+    return ownParsed !== null && normalised(ownParsed) === normalised(parsed);
+  });
+}
+
+/** Resolves a host name to all its addresses (family 0: both); tests pass a stub so no name leaves the machine. */
+export type ResolveHost = (hostname: string, family?: 0 | 4 | 6) => Promise<{ address: string; family: number }[]>;
+const resolveWithSystem: ResolveHost = (hostname, family = 0) => lookup(hostname, { all: true, verbatim: true, family });
+const familyNumber = (family: dns.LookupOptions["family"]) =>
+  family === "IPv4" ? 4 : family === "IPv6" ? 6 : family === 4 || family === 6 ? family : 0;
 
 /** An expected way for a check to fail; its message completes "Failed: …". */
 export class SourceFetchError extends Error {}
+
+const refusedMessage = (what: string) => `${what} is a private or local address; only public hosts are fetched`;
 
 /**
  * Refuses anything but http(s), and hosts with any non-public address. Checked
  * before every request, redirects included, because DNS can change between checks.
  */
-export async function assertFetchableUrl(url: URL, options: { allowPrivateHosts: boolean }) {
+export async function assertFetchableUrl(url: URL, options: { allowPrivateHosts: boolean; resolveHost?: ResolveHost }) {
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new SourceFetchError(`${url.protocol} URLs are not fetched, only http(s)`);
   if (options.allowPrivateHosts) return;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   let addresses: { address: string }[];
   try {
-    addresses = isIP(host) ? [{ address: host }] : await lookup(host, { all: true, verbatim: true });
+    addresses = isIP(host) ? [{ address: host }] : await (options.resolveHost ?? resolveWithSystem)(host);
   } catch {
     throw new SourceFetchError(`host not found (${host})`);
   }
-  const refused = addresses.find(({ address }) => !isPublicAddress(address));
-  if (refused) {
-    const what = refused.address === host ? host : `${host} (${refused.address})`;
-    throw new SourceFetchError(`${what} is a private or local address; only public hosts are fetched`);
-  }
+  const ownAddresses = machineAddresses();
+  const refused = addresses.find(({ address }) => !isPublicAddress(address, ownAddresses));
+  if (refused) throw new SourceFetchError(refusedMessage(refused.address === host ? host : `${host} (${refused.address})`));
 }
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
  * The address check again, where the connection is made: fetch resolves the
  * host itself, and a DNS answer that changed since assertFetchableUrl
  * (rebinding) must not reach a private address.
  */
-export function publicOnlyLookup(
-  hostname: string,
-  options: dns.LookupOptions,
-  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-) {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const refused = addresses.find(({ address }) => !isPublicAddress(address));
-    if (refused)
-      return callback(
-        new SourceFetchError(`${hostname} (${refused.address}) is a private or local address; only public hosts are fetched`),
-        [],
-      );
-    if (options.all) return callback(null, addresses);
-    callback(null, addresses[0].address, addresses[0].family);
-  });
+export function createPublicOnlyLookup(resolveHost: ResolveHost = resolveWithSystem) {
+  return (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => {
+    resolveHost(hostname, familyNumber(options.family)).then(
+      (addresses) => {
+        const ownAddresses = machineAddresses();
+        const refused = addresses.find(({ address }) => !isPublicAddress(address, ownAddresses));
+        if (refused) return callback(new SourceFetchError(refusedMessage(`${hostname} (${refused.address})`)), []);
+        if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), []);
+        if (options.all) return callback(null, addresses);
+        callback(null, addresses[0].address, addresses[0].family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, []),
+    );
+  };
 }
 
 /** Connections for watched sources: every one made to an address checked at connect time. */
-const publicOnlyAgent = new Agent({ connect: { lookup: publicOnlyLookup } });
+const publicOnlyAgent = new Agent({ connect: { lookup: createPublicOnlyLookup() } });
 export const publicOnlyFetch = ((input: string | URL, init?: RequestInit) =>
   undiciFetch(input, { ...(init as object), dispatcher: publicOnlyAgent })) as unknown as typeof fetch;
 

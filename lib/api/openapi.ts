@@ -125,6 +125,18 @@ const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
       },
     },
   },
+  "/uploads/{id}/thumbnail": {
+    get: {
+      summary: "An image file's thumbnail (links.thumbnail)",
+      description: "Revalidate with If-None-Match: a reprocessed file may get a new thumbnail at the same URL.",
+      requestParams: withId,
+      responses: {
+        "200": { description: "The thumbnail", ...binary("image/webp") },
+        "304": { description: "Not modified (If-None-Match matched its ETag)" },
+        ...errors("not_found", "conflict"),
+      },
+    },
+  },
   "/jobs/{id}": {
     get: {
       summary: "A render or an upload's processing, by id",

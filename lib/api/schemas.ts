@@ -13,6 +13,8 @@ import { uploadNameSchema } from "@/lib/validation/upload";
  * cannot drift from the code.
  */
 
+const LINKS_DESCRIPTION = "Jobs API routes, each fetchable with the token that got this response";
+const webPage = z.string();
 const timestamp = z.iso.datetime({ offset: true }).meta({ description: "ISO 8601 time", example: "2026-11-24T07:30:00.000Z" });
 const id = z.uuid();
 
@@ -88,11 +90,13 @@ export const renderSchema = z
     finishedAt: timestamp.nullable(),
     wallMs: z.int().nullable(),
     cpuMs: z.int().nullable(),
-    links: z.object({
-      self: z.string(),
-      image: z.string().nullable().meta({ description: "The PNG, once the render succeeded" }),
-      page: z.string().meta({ description: "Where a person watches it in the web app" }),
-    }),
+    webPage: webPage.meta({ description: "Where a person watches it in the web app (a browser page: a session, not the token)" }),
+    links: z
+      .object({
+        self: z.string(),
+        image: z.string().nullable().meta({ description: "The PNG, once the render succeeded" }),
+      })
+      .meta({ description: LINKS_DESCRIPTION }),
   })
   .meta({ id: "Render" });
 export type RenderView = z.output<typeof renderSchema>;
@@ -122,12 +126,14 @@ export const uploadSchema = z
       }),
     ),
     createdAt: timestamp,
-    links: z.object({
-      self: z.string(),
-      download: z.string(),
-      thumbnail: z.string().nullable(),
-      page: z.string(),
-    }),
+    webPage: webPage.meta({ description: "The file's page in the web app (a browser page: a session, not the token)" }),
+    links: z
+      .object({
+        self: z.string(),
+        download: z.string().meta({ description: "The original bytes" }),
+        thumbnail: z.string().nullable().meta({ description: "The thumbnail, once an image file has one" }),
+      })
+      .meta({ description: LINKS_DESCRIPTION }),
   })
   .meta({ id: "Upload" });
 export type UploadApiView = z.output<typeof uploadSchema>;
@@ -141,7 +147,9 @@ export const jobSchema = z
     message: z.string().nullable(),
     createdAt: timestamp,
     finishedAt: timestamp.nullable(),
-    links: z.object({ self: z.string(), resource: z.string().meta({ description: "The render or upload itself" }) }),
+    links: z
+      .object({ self: z.string(), resource: z.string().meta({ description: "The render or upload itself" }) })
+      .meta({ description: LINKS_DESCRIPTION }),
   })
   .meta({ id: "Job", description: "A render or an upload's processing, seen the same way" });
 export type JobView = z.output<typeof jobSchema>;

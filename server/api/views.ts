@@ -2,7 +2,11 @@ import type { RenderRow } from "@/db/queries/results";
 import type { UploadView } from "@/db/queries/uploads";
 import type { JobStatus, JobView, RenderView, UploadApiView } from "@/lib/api/schemas";
 
-/** The Jobs API's JSON for rows of the database: the only place its links are made. */
+/**
+ * The Jobs API's JSON for rows of the database: the only place its links are made.
+ * Every `links` entry is a Jobs API route the same token may fetch; the web app's
+ * page for a person's browser is `webPage`, outside `links`.
+ */
 export const API_BASE = "/api/v1";
 
 const iso = (time: Date | null) => time?.toISOString() ?? null;
@@ -24,10 +28,10 @@ export function toRenderView(row: RenderRow): RenderView {
     finishedAt: iso(row.finishedAt),
     wallMs: row.wallMs,
     cpuMs: row.cpuMs,
+    webPage: `/configurations/${row.configurationId}`,
     links: {
       self: `${API_BASE}/renders/${row.id}`,
       image: row.status === "succeeded" ? `${API_BASE}/renders/${row.id}/image` : null,
-      page: `/configurations/${row.configurationId}`,
     },
   };
 }
@@ -53,11 +57,11 @@ export function toUploadView(upload: UploadView): UploadApiView {
     status: uploadStatus(upload),
     steps: upload.steps.map((step) => ({ ...step, finishedAt: step.finishedAt && new Date(step.finishedAt).toISOString() })),
     createdAt: upload.createdAt,
+    webPage: `/uploads/${upload.id}`,
     links: {
       self: `${API_BASE}/uploads/${upload.id}`,
       download: `${API_BASE}/uploads/${upload.id}/download`,
-      thumbnail: upload.thumbnailSha256 ? `/api/images/${upload.thumbnailSha256}` : null,
-      page: `/uploads/${upload.id}`,
+      thumbnail: upload.thumbnailSha256 ? `${API_BASE}/uploads/${upload.id}/thumbnail` : null,
     },
   };
 }

@@ -3,10 +3,8 @@ import Credentials from "next-auth/providers/credentials";
 import { db } from "@/db";
 import { getWebEnv } from "@/lib/env";
 import { credentialsSchema } from "@/lib/validation/auth";
-import { clearSignInFailures, getSignInBlockedUntil, recordSignInFailure } from "@/db/queries/sign-in-failures";
-import { getUserCredentials } from "@/db/queries/users";
-import { getUnknownUserHash, verifyPassword } from "./password";
-import { clientIp, minutesUntil, SignInRateLimited } from "./sign-in-limit";
+import { authorizeCredentials } from "./credentials";
+import { clientIp } from "./sign-in-limit";
 
 declare module "next-auth" {
   interface Session {
@@ -40,18 +38,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       authorize: async (raw, request) => {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) return null;
-        const attempt = { email: parsed.data.email, ip: clientIp(request.headers, getWebEnv().TRUSTED_PROXY_HOPS) };
-        const blockedUntil = await getSignInBlockedUntil(db, attempt);
-        if (blockedUntil) throw new SignInRateLimited(minutesUntil(blockedUntil));
-        const user = await getUserCredentials(db, { email: parsed.data.email });
-        // An unknown email costs the same Argon2 verification as a wrong password.
-        const isValid = await verifyPassword(user?.passwordHash ?? (await getUnknownUserHash()), parsed.data.password);
-        if (!user || !isValid) {
-          await recordSignInFailure(db, attempt);
-          return null;
-        }
-        await clearSignInFailures(db, attempt);
-        return { id: user.id, email: user.email };
+        const ip = clientIp(request.headers, getWebEnv().TRUSTED_PROXY_HOPS);
+        return authorizeCredentials(db, { ...parsed.data, ip });
       },
     }),
   ],

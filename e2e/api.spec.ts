@@ -253,7 +253,7 @@ test("uploads: streamed in, processed, downloaded byte for byte, deleted; too la
 
   expect(await waitForJob(client, upload.id)).toMatchObject({ kind: "upload", status: "succeeded", progress: 1 });
   const processed = uploadSchema.parse(await (await client.get(`/uploads/${upload.id}`)).json());
-  expect(processed).toMatchObject({ md5: createHash("md5").update(bytes).digest("hex"), detectedType: "text/plain", status: "succeeded" });
+  expect(processed).toMatchObject({ md5: createHash("md5").update(bytes).digest("hex"), detectedType: "text/csv", status: "succeeded" });
   expect(processed.steps.map((step) => step.step)).toEqual(["checksum", "type"]);
   const download = await client.get(`/uploads/${upload.id}/download`);
   expect(await download.body()).toEqual(bytes);

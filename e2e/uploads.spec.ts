@@ -34,7 +34,7 @@ test("upload several files and watch checksums, types and thumbnails appear", as
   await expect(uploads.step(fixtures.truncatedJpeg.name, "thumbnail")).toHaveAttribute("data-status", "failed");
   await expect(uploads.step(fixtures.pdf.name, "thumbnail")).toHaveCount(0); // not an image: no thumbnail step
   // A script named .png is what its bytes say, flagged against its claim.
-  await expect(uploads.item("evil.png").getByTestId("upload-type")).toHaveText("text/plaindeclared image/png");
+  await expect(uploads.item("evil.png").getByTestId("upload-type")).toHaveText("text/htmldeclared image/png");
   await expect(page.getByText(`“${fixtures.png.name}” processed`)).toBeVisible();
 
   // Its page: the reason a thumbnail failed, and downloads under the original name.
@@ -71,7 +71,7 @@ test("an uploaded script downloads as inert text; other people's files are 404s"
   const uploads = new UploadsPage(page);
   await uploads.open();
   await uploads.upload([{ name: "evil.png", mimeType: "image/png", buffer: fixtures.scriptAsPng.bytes }]);
-  await expect(uploads.item("evil.png").getByTestId("upload-type")).toContainText("text/plain");
+  await expect(uploads.item("evil.png").getByTestId("upload-type")).toContainText("text/html");
   await page.getByRole("link", { name: "evil.png" }).click();
   await expect(page).toHaveURL(/\/uploads\/[0-9a-f-]{36}$/);
   const fileId = page.url().split("/").at(-1)!;

@@ -100,8 +100,8 @@ describe("upload processing through a real worker", () => {
     expect(stepOf(bomb, "thumbnail")).toMatchObject({ status: "failed", message: expect.stringContaining("30000x30000 (900 megapixels)") });
     expect(bomb.md5).toBe(md5(fixtures.bomb.bytes));
 
-    // A script claiming to be a PNG is what its bytes say, and the claim is kept for the flag.
-    expect(byName.scriptAsPng).toMatchObject({ declaredType: "image/png", detectedType: "text/plain" });
+    // A page claiming to be a PNG is what its bytes say, and the claim is kept for the flag.
+    expect(byName.scriptAsPng).toMatchObject({ declaredType: "image/png", detectedType: "text/html" });
     expect(byName.empty).toMatchObject({ size: 0, md5: "d41d8cd98f00b204e9800998ecf8427e", detectedType: "inode/x-empty" });
 
     // The admin dashboard lists the failed thumbnail steps with their reason.

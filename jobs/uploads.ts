@@ -14,7 +14,8 @@ import {
 import type { LogLevel } from "@/db/schema";
 import { readUploadBytes } from "@/db/storage";
 import { formatBytes } from "@/lib/format";
-import { detectType, DETECTION_BYTES, isThumbnailable } from "@/lib/uploads/detect-type";
+import { detectType, DETECTION_BYTES } from "@/lib/uploads/detect-type";
+import { isThumbnailable } from "@/lib/uploads/media-types";
 import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 import { makeThumbnail, refuseOversizedThumbnailInput, THUMBNAIL_MAX_INPUT_BYTES, ThumbnailRefused } from "@/lib/uploads/thumbnail";
 import { parsePayload } from "./parse-payload";

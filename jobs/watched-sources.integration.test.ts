@@ -123,7 +123,7 @@ describe("watched sources through a real worker", () => {
       size: firstBytes.length,
       md5: md5(firstBytes),
       declaredType: "text/csv",
-      detectedType: "text/plain",
+      detectedType: "text/csv",
     });
     const log = await listJobLog(test.db, { uploadId: first.id, ownerId: owner.id });
     expect(log?.map((line) => line.message)).toContain(`Version 1 of watched source ${base}/data/report.csv`);
@@ -160,7 +160,7 @@ describe("watched sources through a real worker", () => {
     const source = await checkNow(added.source.id);
     const stored = await processed(admin.id, source.lastUploadId!);
     expect(await listSharedFiles(test.db)).toEqual([
-      { id: stored.id, name: "weather.csv", size: bytes.length, detectedType: "text/plain", md5: md5(bytes), createdAt: stored.createdAt },
+      { id: stored.id, name: "weather.csv", size: bytes.length, detectedType: "text/csv", md5: md5(bytes), createdAt: stored.createdAt },
     ]);
     // Anyone may download it; it stays the admin's: not in anyone else's files, and nobody else deletes or reprocesses it.
     expect(await getUploadDownload(test.db, { id: stored.id, ownerId: someone.id })).toMatchObject({ name: "weather.csv", isShared: true });

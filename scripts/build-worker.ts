@@ -81,6 +81,9 @@ export async function buildWorkerCopy(): Promise<{ dir: string; entry: string; r
   return { dir, entry, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Files in node_modules loaded by a path built at run time, which the trace cannot follow (emscripten's locateFile). */
+const UNTRACEABLE_FILES = ["wasmagic/dist/libmagic-wrapper.wasm"];
+
 /** Traces the entry points (file names in outDir) and copies what they need from node_modules into outDir/node_modules. */
 async function copyTracedModules(outDir: string, entryPoints: string[]) {
   const devOnly = devOnlyPackages();
@@ -98,6 +101,7 @@ async function copyTracedModules(outDir: string, entryPoints: string[]) {
       ignore: (file: string) => devOnly.has(packageOf(path.join(base, file)) ?? ""),
     },
   );
+  for (const file of UNTRACEABLE_FILES) fileList.add(path.relative(base, path.join(rootModules, file)));
   const leftOut = new Set([...reasons.entries()].filter(([, reason]) => reason.ignored).map(([file]) => packageOf(path.join(base, file))));
 
   const modulesOut = path.join(outDir, "node_modules");

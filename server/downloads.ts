@@ -5,7 +5,7 @@ import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
 import { errorResponse, notFound } from "@/lib/errors";
 import { attachmentDisposition, FILE_RESPONSE_HEADERS, isSafeInlineImageType } from "@/lib/http";
-import { BINARY_TYPE, TEXT_TYPE } from "@/lib/uploads/detect-type";
+import { downloadContentType } from "@/lib/uploads/media-types";
 
 /** Downloads, the same for the web app's routes and the Jobs API (whose guards parse the id). Someone else's id is a 404. */
 
@@ -29,13 +29,13 @@ export async function renderImageResponse(args: { resultId: string; ownerId: str
 
 /**
  * An upload's original bytes, streamed from storage, always as an attachment
- * under the type detected from the content (never the one claimed): with
- * nosniff and a sandboxing CSP, an uploaded page or script never runs in our origin.
+ * under the type detected from the content (never the one claimed), and any
+ * page, SVG or script as plain text: with nosniff and a sandboxing CSP, an
+ * uploaded page or script never runs in our origin.
  */
 export async function uploadFileResponse(args: { id: string; ownerId: string }) {
   const upload = await getUploadDownload(db, args);
   if (!upload) return notFound("No such file");
-  const type = upload.detectedType === TEXT_TYPE ? `${TEXT_TYPE}; charset=utf-8` : (upload.detectedType ?? BINARY_TYPE);
   const chunks = readUploadBytes(db, upload);
   const body = new ReadableStream<Uint8Array>({
     // Pull: the next chunk is read from storage only when the client has taken the last one.
@@ -50,7 +50,7 @@ export async function uploadFileResponse(args: { id: string; ownerId: string }) 
   });
   return new Response(body, {
     headers: {
-      "Content-Type": type,
+      "Content-Type": downloadContentType(upload.detectedType),
       "Content-Length": String(upload.size),
       "Content-Disposition": attachmentDisposition(upload.name),
       ...FILE_RESPONSE_HEADERS,

@@ -1,5 +1,5 @@
 import type { UploadStepView, UploadView } from "@/db/queries/uploads";
-import { isTypeMismatch } from "@/lib/uploads/detect-type";
+import { isTypeMismatch } from "@/lib/uploads/media-types";
 import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 
 const STYLES: Record<UploadStepView["status"], string> = {

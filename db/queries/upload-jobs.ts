@@ -1,7 +1,7 @@
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { removeJob } from "@/jobs/enqueue";
 import { uploadStepJobKey } from "@/jobs/payloads";
-import { isThumbnailable } from "@/lib/uploads/detect-type";
+import { isThumbnailable } from "@/lib/uploads/media-types";
 import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 import type { Executor } from "../client";
 import { blobs, uploads, uploadSteps, type LogLevel, type UploadStepName } from "../schema";

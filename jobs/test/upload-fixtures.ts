@@ -34,9 +34,8 @@ export interface UploadFixture {
   /** The MIME type the client claims (not to be trusted). */
   declaredType: string;
   /**
-   * The type the pipeline should detect from the content: what file-type 21
-   * reports, or `text/plain` (valid UTF-8, no NUL, file-type finds nothing), or
-   * `inode/x-empty` for zero bytes.
+   * The type the pipeline should detect from the content: what
+   * `file --mime-type` (libmagic) reports, or `inode/x-empty` for zero bytes.
    */
   expectedType: string;
   /**
@@ -142,7 +141,7 @@ export async function makeUploadFixtures(): Promise<UploadFixtures> {
       bytes: Buffer.from("<html><script>alert(1)</script></html>", "utf8"),
       name: "evil.png",
       declaredType: "image/png",
-      expectedType: "text/plain",
+      expectedType: "text/html",
     },
     bomb: {
       bytes: bombPng(BOMB_SIZE, BOMB_SIZE),

@@ -1,42 +1,32 @@
-import { fileTypeFromBuffer } from "file-type";
+import { WASMagic } from "wasmagic";
+import { isSfntFont, isTruncatedJson } from "./libmagic-gaps";
+import { BINARY_TYPE, EMPTY_FILE_TYPE, TEXT_TYPE } from "./media-types";
 
 /** Bytes of the file's head that type detection reads. */
 export const DETECTION_BYTES = 64 * 1024;
 
-export const EMPTY_FILE_TYPE = "inode/x-empty";
-export const TEXT_TYPE = "text/plain";
-export const BINARY_TYPE = "application/octet-stream";
+// libmagic compiled to WebAssembly, with its magic database inside the .wasm: nothing is fetched at run time.
+let magic: Promise<WASMagic> | undefined;
+function getMagic() {
+  magic ??= WASMagic.create().catch((error: unknown) => {
+    magic = undefined; // a later call tries again
+    throw error;
+  });
+  return magic;
+}
 
 /**
- * The media type of a file from its first bytes, never from its name: magic
- * numbers through file-type, then UTF-8 text without NUL bytes is text/plain
- * (as `file --mime-type` does), and anything else is application/octet-stream.
+ * The media type of a file from its first bytes, never from its name, as
+ * `file --mime-type` reads it: libmagic itself (file 5.48's, as WebAssembly). Only the
+ * head is read, so what libmagic learns from the rest of a file is out of reach:
+ * a PIE executable reads as a shared library (libmagic needs its dynamic section);
+ * JSON longer than the head is accepted from a valid start (./libmagic-gaps.ts).
  */
 export async function detectType(head: Buffer, fileSize: number): Promise<string> {
   if (fileSize === 0) return EMPTY_FILE_TYPE;
-  const detected = await fileTypeFromBuffer(head);
-  if (detected) return detected.mime;
-  return isUtf8Text(head.subarray(0, DETECTION_BYTES), head.length < fileSize) ? TEXT_TYPE : BINARY_TYPE;
-}
-
-function isUtf8Text(bytes: Buffer, isTruncated: boolean) {
-  if (bytes.includes(0)) return false;
-  try {
-    // stream: true accepts a character cut in half at the end of a truncated head.
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: isTruncated });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Raster types sharp makes thumbnails of; other files get no thumbnail step. */
-// Not HEIC: sharp's prebuilt libheif decodes AV1 (AVIF) only.
-const THUMBNAIL_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/tiff"]);
-export const isThumbnailable = (type: string) => THUMBNAIL_TYPES.has(type);
-
-/** Declared and detected types disagree (text/* declarations of text are not flagged: text/csv is text/plain to us). */
-export function isTypeMismatch(declared: string | null, detected: string | null) {
-  if (!declared || !detected || declared === detected) return false;
-  return !(declared.startsWith("text/") && detected === TEXT_TYPE);
+  const bytes = head.subarray(0, DETECTION_BYTES);
+  const type = (await getMagic()).detect(bytes) || BINARY_TYPE;
+  if (type === BINARY_TYPE && isSfntFont(bytes)) return "font/sfnt";
+  if (type === TEXT_TYPE && bytes.length < fileSize && isTruncatedJson(bytes)) return "application/json";
+  return type;
 }

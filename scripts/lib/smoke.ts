@@ -35,6 +35,7 @@ const SMOKE_SCRIPTS: { script: string; figures: RegExp }[] = [
   { script: "bench:recovery", figures: /^median \d+\.\d s, worst \d+\.\d s/m },
   { script: "bench:pg-restart", figures: /^no answer within 60 s: \d+$/m },
   { script: "bench:uploads", figures: /^ {2}same steps in a plain loop, no queue or database +\d+ files\/s/m },
+  { script: "bench:types", figures: /^overall: \d+\/\d+ agree exactly \(\d+\.\d %\)$/m },
   { script: "bench:save", figures: /^ {2}ratio save click\/status fetch p50: /m },
   { script: "test:load", figures: /^Aim (met|missed)/m },
   { script: "test:faults", figures: /^✓ every job accounted for/m },

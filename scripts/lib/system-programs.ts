@@ -41,6 +41,13 @@ export const SYSTEM_PROGRAMS: SystemProgram[] = [
     neededBy: ["integration"],
     why: "the transaction pooler put in front of Postgres, as a serverless web's pooled URL",
   },
+  {
+    name: "file",
+    debianPackage: "file",
+    knownPaths: [],
+    neededBy: ["smoke"],
+    why: "libmagic's `file --mime-type`, the reference bench:types measures the upload step's type detection against",
+  },
 ];
 
 /** Where one of SYSTEM_PROGRAMS is installed, if it is. */

@@ -142,6 +142,32 @@ test("the session cookie is HttpOnly and SameSite=Lax, and Secure with a __Secur
   await https.dispose();
 });
 
+test("sign-out ends the session: its cookie copied before and replayed after is refused, on every device", async ({ page, browser }) => {
+  await new AuthPage(page).signUp(uniqueEmail("signout"));
+  const copied = (await page.context().cookies()).filter((cookie) => cookie.name === "authjs.session-token");
+  expect(copied).toHaveLength(1);
+  const otherDevice = await browser.newContext();
+  await otherDevice.addCookies(copied);
+  const otherPage = await otherDevice.newPage();
+  await otherPage.goto("/uploads");
+  await expect(otherPage).toHaveURL(/\/uploads$/);
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+
+  // The copied cookie, replayed: pages send it to sign in, route handlers answer 401.
+  const replay = await browser.newContext();
+  await replay.addCookies(copied);
+  const replayPage = await replay.newPage();
+  await replayPage.goto("/configurations");
+  await expect(replayPage).toHaveURL(/\/sign-in$/);
+  expect((await replay.request.get("/api/activity")).status()).toBe(401);
+  // The other device's session ended too.
+  await otherPage.goto("/uploads");
+  await expect(otherPage).toHaveURL(/\/sign-in$/);
+  await Promise.all([replay.close(), otherDevice.close()]);
+});
+
 test("a server action replayed from another origin is rejected and changes nothing", async ({ page, baseURL }) => {
   await new AuthPage(page).signUp(uniqueEmail("csrf"));
   const configuration = new ConfigurationPage(page);

@@ -6,6 +6,7 @@ export type ErrorCode =
   | "bad_request"
   | "conflict"
   | "file_too_large"
+  | "body_too_large"
   | "size_limit"
   | "render_limit"
   | "idempotency_key_reused"
@@ -20,6 +21,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   conflict: 409,
   file_too_large: 413,
+  /** A JSON (or sign-in) request body past its route's limit; refused before it is parsed. */
+  body_too_large: 413,
   /** Larger than the account's tier may render. */
   size_limit: 403,
   /** The account already has its tier's number of unfinished renders; retry once one finishes. */

@@ -27,6 +27,7 @@ import {
 import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
 import { describeError } from "@/lib/errors";
+import { parseDeclaredType } from "@/lib/validation/upload";
 import { copyDepthOf, mapErrorToStatus } from "./workarounds/webdav-server-file-system";
 import { coveringLocks, isLockedWithoutSubmittedToken } from "./workarounds/webdav-server-lock-tokens";
 import { checkRequest, PreconditionFailed, type ResourceVersion } from "./workarounds/webdav-server-preconditions";
@@ -369,7 +370,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
       request?.once("close", () => {
         if (!request.readableEnded) body.destroy(ClientWentAway);
       });
-      const declaredType = request?.headers["content-type"] ?? null;
+      const declaredType = parseDeclaredType(request?.headers["content-type"]);
       const stored = storeWebdavFile(this.db, body, {
         ownerId,
         path: target,

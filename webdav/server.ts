@@ -198,6 +198,7 @@ function checkPaths(request: IncomingMessage): CheckedPaths {
   if (!checked.ok) return { ok: false, problem: `Refused path: ${checked.reason}` };
   const destination = request.headers.destination;
   if (destination === undefined) return { ok: true, source: checked.segments, destination: null };
+  if (String(destination).includes("#")) return { ok: false, problem: "Refused Destination: a Destination has no fragment" };
   const destinationPath = pathOfUrl(String(destination));
   const checkedDestination = destinationPath === null ? { ok: false as const, reason: "bad URL" } : parseRequestPath(destinationPath);
   if (!checkedDestination.ok) return { ok: false, problem: `Refused Destination: ${checkedDestination.reason}` };

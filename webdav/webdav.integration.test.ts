@@ -276,10 +276,30 @@ describe("paths that try to escape", () => {
       expect((await dav("PROPFIND", path, { headers: { Depth: "0" } })).status, path).toBe(400);
     }
     await dav("PUT", "/uploads/stay.txt", { body: "here" });
-    for (const destination of ["/uploads/../../escape.txt", `http://127.0.0.1:${port}/uploads/a%2F..%2Fb`]) {
+    for (const destination of [
+      "/uploads/../../escape.txt",
+      `http://127.0.0.1:${port}/uploads/a%2F..%2Fb`,
+      "/uploads/moved.txt#fragment",
+      `http://127.0.0.1:${port}/uploads/moved.txt#`,
+    ]) {
       expect((await dav("MOVE", "/uploads/stay.txt", { headers: { Destination: destination } })).status, destination).toBe(400);
+      expect((await dav("COPY", "/uploads/stay.txt", { headers: { Destination: destination } })).status, destination).toBe(400);
     }
     expect((await dav("GET", "/uploads/stay.txt")).text).toBe("here");
+    expect((await dav("GET", "/uploads/moved.txt")).status).toBe(404);
+  });
+
+  it("keeps only a Content-Type's type/subtype, lower-cased, as the declared type, and none for a malformed one", async () => {
+    for (const [name, contentType, declared] of [
+      ["typed.txt", "TEXT/Plain; charset=utf-8", "text/plain"],
+      ["html.txt", "<script>alert(1)</script>", null],
+      ["two.txt", "image/png, text/html", null],
+      ["long.txt", `application/${"x".repeat(500)}`, null],
+    ] as const) {
+      expect((await dav("PUT", `/uploads/${name}`, { body: "text", headers: { "Content-Type": contentType } })).status, name).toBe(201);
+      const [upload] = (await uploadsOf(alice)).filter((row) => row.name === name);
+      expect(upload.declaredType, name).toBe(declared);
+    }
   });
 
   it("answers a malformed If header with 400 and an untagged one without crashing", async () => {

@@ -29,7 +29,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
           <span className="ml-auto text-slate-500">{user.email}</span>
           {/* A form posts to the action directly (no script needed); it redirects, so its answer goes unread. */}
           <form action={signOutUser as () => Promise<never>}>
-            <button type="submit" className="button">
+            <button type="submit" className="button" title="Ends your sessions on every device">
               Sign out
             </button>
           </form>

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { users, type User } from "../schema";
 
@@ -19,10 +19,24 @@ export async function getUserRole(executor: Executor, args: { userId: string }):
   return user?.role ?? null;
 }
 
+/** The person's current session generation (see users.sessionGeneration); null for a deleted account. */
+export async function getSessionGeneration(executor: Executor, args: { userId: string }): Promise<number | null> {
+  const [user] = await executor.select({ sessionGeneration: users.sessionGeneration }).from(users).where(eq(users.id, args.userId));
+  return user?.sessionGeneration ?? null;
+}
+
+/** Ends every session the person has: each carries an older generation from now on. */
+export async function endUserSessions(executor: Executor, args: { userId: string }) {
+  await executor
+    .update(users)
+    .set({ sessionGeneration: sql`${users.sessionGeneration} + 1` })
+    .where(eq(users.id, args.userId));
+}
+
 /** What sign-in checks a password against; undefined for an unknown email. */
 export async function getUserCredentials(executor: Executor, args: { email: string }) {
   const [user] = await executor
-    .select({ id: users.id, email: users.email, passwordHash: users.passwordHash })
+    .select({ id: users.id, email: users.email, passwordHash: users.passwordHash, sessionGeneration: users.sessionGeneration })
     .from(users)
     .where(eq(users.email, args.email));
   return user;

@@ -1,4 +1,4 @@
-import { pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { integer, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const userRole = pgEnum("user_role", ["user", "admin"]);
 export const userTier = pgEnum("user_tier", ["free", "pro"]);
@@ -11,6 +11,8 @@ export const users = pgTable("users", {
   role: userRole("role").notNull().default("user"),
   tier: userTier("tier").notNull().default("free"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  /** Stamped into each session at sign-in; a session with another number is over. Sign-out adds one. */
+  sessionGeneration: integer("session_generation").notNull().default(0),
 });
 
 export type User = typeof users.$inferSelect;

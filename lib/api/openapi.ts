@@ -62,7 +62,7 @@ const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
       responses: {
         "202": { description: "Queued (or already running with these settings); Location is the render", ...json(renderSchema) },
         "200": { description: "These settings already have a finished render; nothing new starts", ...json(renderSchema) },
-        ...errors("bad_request", "not_found", "size_limit", "render_limit", "idempotency_key_reused"),
+        ...errors("bad_request", "body_too_large", "not_found", "size_limit", "render_limit", "idempotency_key_reused"),
       },
     },
   },

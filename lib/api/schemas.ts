@@ -25,6 +25,7 @@ export const errorCodes = [
   "bad_request",
   "conflict",
   "file_too_large",
+  "body_too_large",
   "size_limit",
   "render_limit",
   "idempotency_key_reused",
@@ -54,6 +55,9 @@ const int = (min: number, max: number) => z.int().min(min).max(max);
  * the render replaces that configuration's settings (its unfinished render is
  * superseded); without, a new configuration is created.
  */
+/** The largest POST /renders body: a render request is a few hundred bytes, a long name included. */
+export const RENDER_REQUEST_MAX_BYTES = 64 * 1024;
+
 export const createRenderSchema = z
   .strictObject({
     configurationId: id.optional().meta({ description: "Render into this configuration of yours instead of a new one" }),

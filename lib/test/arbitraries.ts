@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 import { LIMITS } from "@/lib/validation/configuration";
+import { hasHiddenCharacters } from "@/lib/validation/names";
 
 /**
  * fast-check arbitraries for fuzzing the app's boundaries (forms, API bodies,
@@ -206,11 +207,13 @@ export const formLike = (known: readonly string[], base: Record<string, string> 
 /** No control characters (C0 and DEL), which Postgres text refuses (NUL) or which corrupt logs and headers. */
 export const hasControlCharacters = (value: string) => /[\u0000-\u001f\u007f]/.test(value);
 
-/** A name as a person types one that the forms accept: trimmed, 1–`max` characters, no control characters. */
+/** A name as a person types one that the forms accept: trimmed, 1–`max` characters, no control or hidden characters. */
 export const validName = (max: number) =>
   fc
     .string({ minLength: 1, maxLength: max, unit: "grapheme-composite" })
-    .filter((name) => name === name.trim() && name.length >= 1 && name.length <= max && !hasControlCharacters(name));
+    .filter(
+      (name) => name === name.trim() && name.length >= 1 && name.length <= max && !hasControlCharacters(name) && !hasHiddenCharacters(name),
+    );
 
 /** Finite numbers, with -0 as 0 (JSON and forms cannot tell them apart). */
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value));

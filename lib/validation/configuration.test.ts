@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { tokenNameSchema } from "./api-token";
 import { configurationInputSchema, DEFAULT_CONFIGURATION } from "./configuration";
 
 const form = (overrides: Record<string, string>) => ({
@@ -40,6 +41,24 @@ describe("configurationInputSchema", () => {
   it("rejects an unknown colormap and control characters in names", () => {
     expect(fieldErrors(form({ colormap: "viridis" })).colormap?.[0]).toMatch(/Colormap must be one of/);
     expect(fieldErrors(form({ name: "a\u0000b" })).name).toEqual(["Name must not contain control characters"]);
+  });
+
+  it("refuses names that would read differently than they are: bidi overrides and zero-width characters", () => {
+    // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf"; "ad\u200Bmin" looks like "admin".
+    for (const [name, found] of [
+      ["invoice\u202Efdp.exe", "U+202E"],
+      ["ad\u200Bmin", "U+200B"],
+      ["a\u2066b\u2069", "U+2066"],
+      ["x\u200Dy", "U+200D"],
+      ["\u2060wj", "U+2060"],
+    ]) {
+      expect(fieldErrors(form({ name })).name, name).toEqual([
+        `Name must not contain invisible or text-direction characters (found ${found})`,
+      ]);
+    }
+    expect(tokenNameSchema.safeParse("deploy\u202Ekey").error?.issues.map((issue) => issue.message)).toEqual([
+      "Names must not contain invisible or text-direction characters (found U+202E)",
+    ]);
   });
 
   it("trims names and accepts unicode", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { refuseHiddenCharacters } from "./names";
 import { COLORMAP_NAMES } from "@/lib/render/colormaps";
 
 export const LIMITS = {
@@ -69,7 +70,8 @@ export const configurationInputSchema = renderParamsSchema.extend({
     .trim()
     .min(1, "Name is required")
     .max(LIMITS.nameMaxLength, `Name must be at most ${LIMITS.nameMaxLength} characters`)
-    .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), "Name must not contain control characters"),
+    .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), "Name must not contain control characters")
+    .superRefine(refuseHiddenCharacters("Name")),
 });
 
 export type RenderParams = z.output<typeof renderParamsSchema>;

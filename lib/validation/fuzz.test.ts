@@ -20,6 +20,7 @@ import { tierChangeArgs, uploadStepArgs } from "./admin";
 import { TOKEN_NAME_MAX_LENGTH, tokenIdSchema, tokenNameSchema } from "./api-token";
 import { credentialsSchema, PASSWORD_MIN_LENGTH, signUpSchema } from "./auth";
 import { configurationInputSchema, DEFAULT_CONFIGURATION, idSchema, LIMITS } from "./configuration";
+import { hasHiddenCharacters } from "./names";
 import { parseDeclaredType, UPLOAD_NAME_MAX_LENGTH, uploadIdSchema, uploadNameSchema } from "./upload";
 import { SOURCE_URL_MAX_LENGTH, sourceUrlSchema, watchedSourceIdSchema, watchSourceInputSchema } from "./watched-source";
 
@@ -52,6 +53,7 @@ describe("the configuration form (saveConfiguration)", () => {
         expect(value.name.length).toBeGreaterThanOrEqual(1);
         expect(value.name.length).toBeLessThanOrEqual(LIMITS.nameMaxLength);
         expect(hasControlCharacters(value.name)).toBe(false);
+        expect(hasHiddenCharacters(value.name)).toBe(false);
         // Only the schema's fields come out, whatever else the form carried.
         expect(Object.keys(value).sort()).toEqual([...fields].sort());
       }),
@@ -253,6 +255,7 @@ describe("the token form (createTokenAction)", () => {
         expect(parsed.data.length).toBeGreaterThanOrEqual(1);
         expect(parsed.data.length).toBeLessThanOrEqual(TOKEN_NAME_MAX_LENGTH);
         expect(hasControlCharacters(parsed.data)).toBe(false);
+        expect(hasHiddenCharacters(parsed.data)).toBe(false);
       }),
       { numRuns: 2000 },
     );

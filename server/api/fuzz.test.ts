@@ -21,6 +21,7 @@ import {
   LIST_LIMIT,
   listRendersQuery,
   listUploadsQuery,
+  RENDER_REQUEST_MAX_BYTES,
   uploadQuery,
   type CreateRender,
 } from "@/lib/api/schemas";
@@ -83,14 +84,19 @@ const hostileBody = fc.oneof(
 );
 
 describe("POST /api/v1/renders bodies (createRenderSchema through parseJsonBody)", () => {
-  it("never throws; a refusal is a 400 naming fields, an acceptance is within the limits", async () => {
+  it("never throws; a refusal is a 400 naming fields (413 past the size limit), an acceptance is within the limits", async () => {
     await fc.assert(
       fc.asyncProperty(
         hostileBody,
         fc.constantFrom("application/json", "application/merge-patch+json", "text/plain", ""),
         async (body, contentType) => {
-          const parsed = await parseJsonBody(jsonRequest(body, contentType), createRenderSchema);
+          const parsed = await parseJsonBody(jsonRequest(body, contentType), {
+            schema: createRenderSchema,
+            maxBytes: RENDER_REQUEST_MAX_BYTES,
+          });
           if (parsed.ok) expectWithinLimits(parsed.data);
+          else if (contentType.endsWith("json") && Buffer.byteLength(body) > RENDER_REQUEST_MAX_BYTES)
+            expect(parsed.response.status).toBe(413);
           else await expectBadRequest(parsed.response);
           // Whatever the body said, no prototype was touched.
           expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
@@ -109,7 +115,7 @@ describe("POST /api/v1/renders bodies (createRenderSchema through parseJsonBody)
         hostileJson(),
         async (key, value) => {
           const body = `{"re":0,"im":0,${JSON.stringify(key)}:${JSON.stringify(value) ?? "null"}}`;
-          const parsed = await parseJsonBody(jsonRequest(body), createRenderSchema);
+          const parsed = await parseJsonBody(jsonRequest(body), { schema: createRenderSchema, maxBytes: RENDER_REQUEST_MAX_BYTES });
           expect(parsed.ok).toBe(false);
           if (!parsed.ok) expect((await expectBadRequest(parsed.response)).fields?.map((field) => field.field)).toContain("(body)");
         },
@@ -122,7 +128,10 @@ describe("POST /api/v1/renders bodies (createRenderSchema through parseJsonBody)
     const render = fc.record({ configurationId: fc.uuid(), ...validConfigurationFields }, { requiredKeys: ["re", "im"] });
     await fc.assert(
       fc.asyncProperty(render, async (value) => {
-        const parsed = await parseJsonBody(jsonRequest(JSON.stringify(value)), createRenderSchema);
+        const parsed = await parseJsonBody(jsonRequest(JSON.stringify(value)), {
+          schema: createRenderSchema,
+          maxBytes: RENDER_REQUEST_MAX_BYTES,
+        });
         const { name: _name, ...defaults } = DEFAULT_CONFIGURATION;
         expect(parsed).toEqual({ ok: true, data: { ...defaults, ...value } });
       }),

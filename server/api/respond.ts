@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { IdempotencyKey, IdempotentOutcome, StoredResponse } from "@/db/queries/idempotency";
 import { ERROR_STATUS, errorResponse, type ErrorCode, type FieldError } from "@/lib/errors";
 import { idempotencyKeyHeader } from "@/lib/api/schemas";
+import { readBodyWithin } from "./body";
 
 /** How the Jobs API's handlers read requests and write answers. */
 
@@ -17,14 +18,22 @@ function invalid(what: string, error: z.ZodError): Parsed<never> {
   return { ok: false, response: errorResponse("bad_request", `Invalid ${what}: ${summary}`, { fields }) };
 }
 
-/** A JSON body checked against `schema`: a 400 naming each wrong field otherwise. */
-export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<Parsed<z.output<S>>> {
+/**
+ * A JSON body of at most `maxBytes` checked against `schema`: a 413 past the size
+ * (before anything is parsed), a 400 naming each wrong field otherwise.
+ */
+export async function parseJsonBody<S extends z.ZodType>(
+  request: Request,
+  { schema, maxBytes }: { schema: S; maxBytes: number },
+): Promise<Parsed<z.output<S>>> {
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(request.headers.get("content-type") ?? "")) {
     return { ok: false, response: errorResponse("bad_request", "Send a JSON body with Content-Type: application/json") };
   }
+  const bytes = await readBodyWithin(request, maxBytes);
+  if (!bytes.ok) return bytes;
   let body: unknown;
   try {
-    body = JSON.parse(await request.text());
+    body = JSON.parse(new TextDecoder().decode(bytes.bytes));
   } catch {
     return { ok: false, response: errorResponse("bad_request", "The body is not valid JSON") };
   }

@@ -73,6 +73,7 @@ describe("authorizeCredentials under a concurrent burst", () => {
     expect(await authorizeCredentials(test.db, { email: user.email, password: RIGHT_PASSWORD, ip })).toEqual({
       id: user.id,
       email: user.email,
+      sessionGeneration: 0,
     });
     const [{ remaining }] = await test.db.execute<{ remaining: number }>(
       sql`select count(*)::int as remaining from sign_in_failures where email = ${user.email}`,

@@ -13,7 +13,7 @@ import { minutesUntil, SignInRateLimited } from "./sign-in-limit";
 export async function authorizeCredentials(
   database: Database,
   credentials: { email: string; password: string; ip: string },
-): Promise<{ id: string; email: string } | null> {
+): Promise<{ id: string; email: string; sessionGeneration: number } | null> {
   const attempt = { email: credentials.email, ip: credentials.ip };
   const { blockedUntil } = await beginSignInAttempt(database, attempt);
   if (blockedUntil) throw new SignInRateLimited(minutesUntil(blockedUntil));
@@ -22,5 +22,5 @@ export async function authorizeCredentials(
   const isValid = await verifyPassword(user?.passwordHash ?? (await getUnknownUserHash()), credentials.password);
   if (!user || !isValid) return null;
   await clearSignInFailures(database, attempt);
-  return { id: user.id, email: user.email };
+  return { id: user.id, email: user.email, sessionGeneration: user.sessionGeneration };
 }

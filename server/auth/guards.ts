@@ -11,6 +11,7 @@ import { getWebEnv } from "@/lib/env";
 import { errorResponse, isDatabaseUnavailable, notFound } from "@/lib/errors";
 import { TIER_LIMITS } from "@/lib/tiers";
 import { auth } from "./index";
+import { decodedSessions, isCurrentSession, SESSION_CACHE_MS } from "./sessions";
 
 export type SessionUser = { id: string; email: string };
 export type SignedInUser = SessionUser & { role: Role };
@@ -45,11 +46,9 @@ export async function requireParams<S extends z.ZodType>(params: Promise<unknown
  * The session of a route handler's request, decoded from its cookie only.
  * auth() would also re-issue the cookie (a second encryption) on every call:
  * a third of a status poll's time. Pages keep auth(), which keeps sessions rolling.
- * Decoded tokens are cached by their exact string (a browser polls with the same
- * cookie several times a second) until they expire, at most a minute.
+ * A decoded session is checked against its person's session generation and then
+ * cached (sessions.ts) until it expires, at most a minute.
  */
-const decodedSessions = new Map<string, { user: SessionUser; validUntil: number }>();
-const SESSION_CACHE_MS = 60_000;
 const SESSION_CACHE_SIZE = 10_000;
 
 export async function getRequestUser(request: Request): Promise<SessionUser | null> {
@@ -61,7 +60,7 @@ export async function getRequestUser(request: Request): Promise<SessionUser | nu
   if (cached && cached.validUntil > Date.now()) return cached.user;
 
   const token = await getToken({ req: request, secret: getWebEnv().AUTH_SECRET, secureCookie });
-  if (!token?.sub || !token.email) return null;
+  if (!token?.sub || !token.email || !(await isCurrentSession(token))) return null;
   const user = { id: token.sub, email: token.email };
   if (decodedSessions.size >= SESSION_CACHE_SIZE) decodedSessions.clear();
   const expiresAt = typeof token.exp === "number" ? token.exp * 1000 : 0;

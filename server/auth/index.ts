@@ -4,11 +4,15 @@ import { db } from "@/db";
 import { getWebEnv } from "@/lib/env";
 import { credentialsSchema } from "@/lib/validation/auth";
 import { authorizeCredentials } from "./credentials";
+import { endSessions, isCurrentSession } from "./sessions";
 import { clientIp } from "./sign-in-limit";
 
 declare module "next-auth" {
   interface Session {
     user: { id: string; email: string };
+  }
+  interface User {
+    sessionGeneration?: number;
   }
 }
 
@@ -43,10 +47,20 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       },
     }),
   ],
+  // Every sign-out (the sign-out button's action and POST /api/auth/signout alike) ends all the
+  // person's sessions: a JWT cookie cannot be recalled, so ending this one means moving the
+  // person's session generation on, which ends every device's.
+  events: {
+    signOut: async (message) => {
+      if ("token" in message && message.token?.sub) await endSessions(message.token.sub);
+    },
+  },
   callbacks: {
-    jwt: ({ token, user }) => {
-      if (user?.id) token.sub = user.id;
-      return token;
+    // At sign-in the token gets the person's session generation; every later read (auth(), so every
+    // page and server action) ends a session from before their last sign-out: null clears its cookie.
+    jwt: async ({ token, user }) => {
+      if (user?.id) return { ...token, sub: user.id, sessionGeneration: user.sessionGeneration ?? 0 };
+      return (await isCurrentSession(token)) ? token : null;
     },
     // The default session drops the user id; every owner-scoped query needs it.
     session: ({ session, token }) => {

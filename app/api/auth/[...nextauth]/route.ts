@@ -1,3 +1,8 @@
 import { handlers } from "@/server/auth";
+import { withBodyLimit } from "@/server/api/body";
 
-export const { GET, POST } = handlers;
+/** Sign-in, sign-out and session updates are a few form fields; anything larger is refused before next-auth reads it. */
+const AUTH_BODY_MAX_BYTES = 16 * 1024;
+
+export const GET = handlers.GET;
+export const POST = withBodyLimit(AUTH_BODY_MAX_BYTES, handlers.POST);

@@ -4,7 +4,7 @@ import { runIdempotently } from "@/db/queries/idempotency";
 import { getRender, listRenders } from "@/db/queries/results";
 import { UNFINISHED_STATUSES } from "@/db/schema";
 import { apiJson, idempotencyKeyOf, idempotentResponse, parseJsonBody, parseQuery, refusal, unknownCursor } from "@/server/api/respond";
-import { createRenderSchema, listRendersQuery } from "@/lib/api/schemas";
+import { createRenderSchema, listRendersQuery, RENDER_REQUEST_MAX_BYTES } from "@/lib/api/schemas";
 import { toRenderView } from "@/server/api/views";
 import { withApiToken } from "@/server/auth/guards";
 import { getWebEnv } from "@/lib/env";
@@ -28,7 +28,7 @@ export const GET = withApiToken(async (request, { user }) => {
  * running; 200 when these settings already have a finished render (nothing new starts).
  */
 export const POST = withApiToken(async (request, { user }) => {
-  const body = await parseJsonBody(request, createRenderSchema);
+  const body = await parseJsonBody(request, { schema: createRenderSchema, maxBytes: RENDER_REQUEST_MAX_BYTES });
   if (!body.ok) return body.response;
   const key = idempotencyKeyOf(request, user.id, body.data);
   if (!key.ok) return key.response;

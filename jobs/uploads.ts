@@ -16,6 +16,7 @@ import { readUploadBytes } from "@/db/storage";
 import { formatBytes } from "@/lib/format";
 import { detectType, DETECTION_BYTES } from "@/lib/uploads/detect-type";
 import { isThumbnailable } from "@/lib/uploads/media-types";
+import { md5InThread } from "@/lib/uploads/md5";
 import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 import { makeThumbnail, refuseOversizedThumbnailInput, THUMBNAIL_MAX_INPUT_BYTES, ThumbnailRefused } from "@/lib/uploads/thumbnail";
 import { parsePayload } from "./parse-payload";
@@ -47,13 +48,9 @@ export function createUploadTasks(dependencies: UploadTaskDependencies): Record<
 }
 
 async function checksum({ db }: UploadTaskDependencies, { job, upload, meter, line, signal }: StepContext) {
-  const md5 = createHash("md5");
-  for await (const chunk of readUploadBytes(db, upload, signal)) {
-    md5.update(chunk);
-    meter.bytesRead += chunk.length;
-  }
-  if (meter.bytesRead !== upload.size) throw new Error(`Read ${meter.bytesRead} bytes, but the file has ${upload.size}`);
-  const digest = md5.digest("hex");
+  const { md5: digest, bytes } = await md5InThread(readUploadBytes(db, upload, signal));
+  meter.bytesRead = bytes;
+  if (bytes !== upload.size) throw new Error(`Read ${bytes} bytes, but the file has ${upload.size}`);
   const cost = meter.cost();
   await completeChecksum(db, {
     ...job,

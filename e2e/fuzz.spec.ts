@@ -16,6 +16,7 @@ import {
   jobSchema,
   listRendersQuery,
   listUploadsQuery,
+  RENDER_REQUEST_MAX_BYTES,
   renderSchema,
   uploadQuery,
   uploadSchema,
@@ -167,7 +168,7 @@ test.beforeAll(async ({ browser }) => {
 
 test.afterAll(() => context?.close());
 
-test("POST /api/v1/renders: invalid bodies are 400s that start nothing", async () => {
+test("POST /api/v1/renders: invalid bodies are 400s (413 past the size limit) that start nothing", async () => {
   const before = await snapshot(email);
   const body = fc.oneof(
     { weight: 5, arbitrary: hostileRecord(CREATE_RENDER_FIELDS).map((value) => JSON.stringify(value)) },
@@ -213,7 +214,8 @@ test("POST /api/v1/renders: invalid bodies are 400s that start nothing", async (
         if (key !== undefined) headers["Idempotency-Key"] = key;
         const response = await call("POST", "/renders", { body: text, headers });
         await expectWellFormed(response, `POST /renders ${type} ${text.slice(0, 200)}`);
-        expect(response.status()).toBe(400);
+        const isJsonType = /^application\/(?:[\w.+-]+\+)?json\b/i.test(type);
+        expect(response.status()).toBe(isJsonType && Buffer.byteLength(text) > RENDER_REQUEST_MAX_BYTES ? 413 : 400);
         expect(await snapshot(email)).toEqual(before);
       },
     ),

@@ -156,6 +156,13 @@ test.beforeAll(async ({ browser }) => {
       .poll(async () => jobSchema.parse(await (await call("GET", `/jobs/${id}`)).json()).status, { timeout: 30_000 })
       .toBe("succeeded");
   }
+  await waitForNoQueuedWork();
+});
+
+test.afterAll(() => context?.close());
+
+/** Waits until only the crontab's own jobs are left: what the set-up enqueued has run. */
+async function waitForNoQueuedWork() {
   await expect
     .poll(
       async () =>
@@ -164,9 +171,7 @@ test.beforeAll(async ({ browser }) => {
         ).length,
     )
     .toBe(0);
-});
-
-test.afterAll(() => context?.close());
+}
 
 test("POST /api/v1/renders: invalid bodies are 400s (413 past the size limit) that start nothing", async () => {
   const before = await snapshot(email);
@@ -971,14 +976,7 @@ test("the actions that take one id, called with hostile ids and another person's
   await sql`insert into schedules (configuration_id, owner_id, repeat, time_of_day, time_zone, next_run_at) values (${ids.configurationId}, ${ids.userId}, 'daily', '04:44', 'UTC', now() + interval '1 year')`;
   const [{ sourceId }] = await sql<{ sourceId: string }[]>`
     insert into watched_sources (owner_id, url, next_check_at) values (${ids.userId}, 'https://example.test/theirs.csv', now() + interval '1 year') returning id as "sourceId"`;
-  await expect
-    .poll(
-      async () =>
-        (
-          await sql`select 1 from graphile_worker.jobs where task_identifier not in ('housekeeping', 'run_schedules', 'check_sources', 'roll_up_usage')`
-        ).length,
-    )
-    .toBe(0);
+  await waitForNoQueuedWork();
   const everyone = async () => ({ caller: await snapshot(email), other: await snapshot(other.email) });
 
   const actions = builtActions();

@@ -7,7 +7,7 @@ import { listJobLog } from "@/db/queries/job-logs";
 import { getDashboardOverview } from "@/db/queries/dashboard";
 import { getOwnedImage } from "@/db/queries/results";
 import { getMonthlyUsage } from "@/db/queries/usage";
-import { claimUploadStep, completeChecksum, failUploadStep } from "@/db/queries/upload-jobs";
+import { claimUploadStep, completeChecksum, completeTypeDetection, failUploadStep, isStaleStepAttempt } from "@/db/queries/upload-jobs";
 import { acceptUpload, deleteUpload, getUpload, reprocessUpload, storeUpload, type UploadView } from "@/db/queries/uploads";
 import { recoverLostWorkers } from "@/db/queries/workers";
 import { blobs, storedFileChunks, storedFiles, uploads, uploadSteps, workerHeartbeats } from "@/db/schema";
@@ -269,14 +269,14 @@ describe("upload processing through a real worker", () => {
       .values({ ownerId: user.id, name: "late.txt", size: bytes.length, storage: "local", storageKey: stored.key, declaredType: null })
       .returning();
     await test.db.insert(uploadSteps).values({ uploadId: row.id, step: "checksum" });
-    const oldJob = { uploadId: row.id, step: "checksum" as const, jobId: "old-job" };
-    expect(await claimUploadStep(test.db, { ...oldJob, workerId: "test" })).not.toBeNull();
+    const oldJob = { uploadId: row.id, step: "checksum" as const, jobId: "old-job", attempt: 1 };
+    expect(await claimUploadStep(test.db, { ...oldJob, workerId: "test" })).toMatchObject({ attempts: 1 });
 
     // The person asks for processing again (what queueSteps does, minus a job the worker would take),
     // and the new job claims the step while the replaced one still runs.
     await test.db.update(uploadSteps).set({ status: "queued", jobId: null }).where(eq(uploadSteps.uploadId, row.id));
-    const newJob = { ...oldJob, jobId: "new-job" };
-    expect(await claimUploadStep(test.db, { ...newJob, workerId: "test" })).not.toBeNull();
+    const newJob = { ...oldJob, jobId: "new-job", attempt: 2 };
+    expect(await claimUploadStep(test.db, { ...newJob, workerId: "test" })).toMatchObject({ attempts: 2 });
     // The replaced job's outcome, late, changes nothing; the new job's is kept.
     const cost = { wallMs: 1, cpuMs: 1, bytesRead: 0, bytesWritten: 0 };
     expect(await completeChecksum(test.db, { ...oldJob, md5: "0".repeat(32), cost, log: { message: "late" } })).toBe(false);
@@ -306,5 +306,14 @@ describe("upload processing through a real worker", () => {
     expect(step).toMatchObject({ status: "queued", message: "Retrying after a worker was lost" });
     const log = await listJobLog(test.db, { uploadId: row.id, ownerId: user.id });
     expect(log?.at(-1)?.message).toBe("type: worker gone:1:abc was lost; retrying");
+
+    // The same job, delivered again to a survivor, is a new attempt; the lost worker's attempt (it may come back:
+    // a stopped process continued) is stale, and its late outcome is refused.
+    const lostAttempt = { uploadId: row.id, step: "type" as const, jobId: "held", attempt: 0 };
+    expect(await claimUploadStep(test.db, { ...lostAttempt, workerId: "survivor" })).toMatchObject({ attempts: 1 });
+    const late = { ...lostAttempt, detectedType: "text/plain", cost, log: { message: "late" } };
+    expect(await completeTypeDetection(test.db, late)).toBe(false);
+    expect(await isStaleStepAttempt(test.db, lostAttempt)).toBe(true);
+    expect(await completeTypeDetection(test.db, { ...late, attempt: 1 })).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import {
   completeThumbnail,
   completeTypeDetection,
   failUploadStep,
+  isStaleStepAttempt,
   type LogLine,
   type StepCost,
   type StepJob,
@@ -20,6 +21,7 @@ import { md5InThread } from "@/lib/uploads/md5";
 import { UPLOAD_STEP_LABELS } from "@/lib/uploads/steps";
 import { makeThumbnail, refuseOversizedThumbnailInput, THUMBNAIL_MAX_INPUT_BYTES, ThumbnailRefused } from "@/lib/uploads/thumbnail";
 import { parsePayload } from "./parse-payload";
+import { StaleAttempt } from "./stale-attempt";
 import { taskPayloads, UPLOAD_STEP_TASKS, type UploadStep } from "./payloads";
 import { timeLimitExceeded } from "./time-limit";
 
@@ -52,7 +54,7 @@ async function checksum({ db }: UploadTaskDependencies, { job, upload, meter, li
   meter.bytesRead = bytes;
   if (bytes !== upload.size) throw new Error(`Read ${bytes} bytes, but the file has ${upload.size}`);
   const cost = meter.cost();
-  await completeChecksum(db, {
+  return completeChecksum(db, {
     ...job,
     md5: digest,
     cost,
@@ -65,7 +67,12 @@ async function detect({ db }: UploadTaskDependencies, { job, upload, meter, line
   meter.bytesRead = head.length;
   const detectedType = await detectType(head, upload.size);
   const thumbnailNote = isThumbnailable(detectedType) ? "; thumbnail queued" : "";
-  await completeTypeDetection(db, { ...job, detectedType, cost: meter.cost(), log: line(`from content: ${detectedType}${thumbnailNote}`) });
+  return completeTypeDetection(db, {
+    ...job,
+    detectedType,
+    cost: meter.cost(),
+    log: line(`from content: ${detectedType}${thumbnailNote}`),
+  });
 }
 
 async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, line, signal }: StepContext) {
@@ -76,7 +83,7 @@ async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, l
   meter.bytesWritten = made.webp.length;
   const sha256 = createHash("sha256").update(made.webp).digest("hex");
   const log = line(`${made.width}x${made.height} image, ${formatBytes(made.webp.length)} WebP`);
-  await completeThumbnail(db, {
+  return completeThumbnail(db, {
     ...job,
     thumbnail: { sha256, data: made.webp },
     width: made.width,
@@ -89,26 +96,34 @@ async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, l
 function stepTask(
   dependencies: UploadTaskDependencies,
   step: UploadStep,
-  run: (deps: UploadTaskDependencies, context: StepContext) => Promise<void>,
+  /** Resolves with whether its outcome was written (false: the step is no longer this attempt's). */
+  run: (deps: UploadTaskDependencies, context: StepContext) => Promise<boolean>,
 ): Task {
   const { db, workerId } = dependencies;
   return async (rawPayload, helpers) => {
     const { uploadId } = await parsePayload(taskPayloads[UPLOAD_STEP_TASKS[step]], rawPayload, helpers);
-    const job: StepJob = { uploadId, step, jobId: helpers.job.id };
-    const upload = await claimUploadStep(db, { ...job, workerId });
+    const upload = await claimUploadStep(db, { uploadId, step, jobId: helpers.job.id, workerId });
     if (!upload) {
       // Deleted, re-queued under a newer job, or already done: normal with at-least-once delivery.
       helpers.logger.info(`upload ${uploadId}: ${step} needs no run`);
       return;
     }
+    const job: StepJob = { uploadId, step, jobId: helpers.job.id, attempt: upload.attempts };
     const line = (message: string, level: LogLevel = "info"): LogLine => {
       helpers.logger[level](`upload ${uploadId}: ${step}: ${message}`);
       return { level, message: `${UPLOAD_STEP_LABELS[step]}: ${message}` };
     };
     const meter = startMeter();
+    const refused = async () => {
+      if (await isStaleStepAttempt(db, job)) throw new StaleAttempt(`upload ${uploadId}: ${step}`, job.attempt);
+    };
     try {
-      await run(dependencies, { uploadId, job, upload, meter, line, signal: helpers.abortSignal });
+      if (!(await run(dependencies, { uploadId, job, upload, meter, line, signal: helpers.abortSignal }))) await refused();
     } catch (error) {
+      if (error instanceof StaleAttempt) {
+        helpers.logger.warn(error.message);
+        throw error;
+      }
       // Bad content and the step's time limit fail for good at once, with their reason (either would
       // happen again); anything else (the database, the network) retries, and people see a plain
       // message: its details are for the worker's log.
@@ -117,7 +132,7 @@ function stepTask(
       const reason = finalFailure ? finalFailure.message : isFinal ? "Processing failed; process the file again" : "A temporary error";
       if (!finalFailure) helpers.logger.error(`upload ${uploadId}: ${step}: ${error instanceof Error ? error.stack : String(error)}`);
       const log = isFinal ? line(`failed: ${reason}`, "error") : line(`attempt ${upload.attempts} failed, will retry: ${reason}`, "warn");
-      await failUploadStep(db, { ...job, reason, isFinal, cost: meter.cost(), log });
+      if (!(await failUploadStep(db, { ...job, reason, isFinal, cost: meter.cost(), log }))) await refused();
       if (!isFinal) throw error;
     }
   };

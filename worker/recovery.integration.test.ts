@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { saveConfiguration } from "@/db/queries/configurations";
 import { listJobLog } from "@/db/queries/job-logs";
 import { cancelResult } from "@/db/queries/results";
+import { createDatabase } from "@/db/client";
+import { recoverLostWorkers, WORKER_LEASE_LOCK_CLASS } from "@/db/queries/workers";
 import { results, workerHeartbeats } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
 import { waitFor } from "@/db/test/wait-for";
@@ -54,13 +56,48 @@ async function startRender(overrides: Partial<ConfigurationInput>) {
   return { user, ...saved };
 }
 
+/** Waits until `lines` has a line containing `text`. */
+const untilLogged = (lines: string[], text: string, timeoutMs?: number) =>
+  waitFor(
+    async () => lines.join(""),
+    (all) => all.includes(text),
+    timeoutMs,
+  );
+
+async function expectRerunBy(render: Awaited<ReturnType<typeof startRender>>, lostWorkerId: string, survivorId: string) {
+  const done = await waitFor(
+    () => readResult(render.resultId),
+    (row) => row.status === "succeeded",
+    50_000,
+  );
+  expect(done).toMatchObject({ workerId: survivorId, attempts: 2, progress: 1 });
+  const log = await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id });
+  expect(log?.map((line) => line.message)).toEqual([
+    expect.stringMatching(new RegExp(`^Attempt 1 on ${lostWorkerId}: `)),
+    `Worker ${lostWorkerId} was lost; retrying`,
+    expect.stringMatching(new RegExp(`^Attempt 2 on ${survivorId}: `)),
+    expect.stringMatching(/^Rendered in /),
+  ]);
+  expect(await test.db.select().from(results).where(eq(results.configurationId, render.configurationId))).toHaveLength(1);
+  await waitFor(
+    () => jobsOf(render.configurationId),
+    (rows) => rows.length === 0,
+    5_000,
+  );
+  return done;
+}
+
+// A render long enough to be caught mid-way, short enough to run again on a busy CI machine:
+// c = 0 at 1024x1024, depth 1500 is about a second of rendering on an idle machine.
+const SECOND_LONG_RENDER = { re: 0, im: 0, width: 1024, height: 1024, depth: 1500 };
+// So long that only a lease can make these workers take each other for lost.
+const NEVER_STALE = { WORKER_STALE_AFTER_MS: "600000" };
+
 describe("workers that recover", () => {
-  it("a surviving worker releases the jobs of a worker killed with SIGKILL, and the re-run leaves one result", async () => {
-    const victim = spawnWorker();
+  it("a worker killed with SIGKILL is found by its free lease, not its heartbeat: a survivor re-runs its render, which leaves one result", async () => {
+    const victim = spawnWorker(NEVER_STALE);
     const victimBeat = await waitFor(() => heartbeatOf(victim.child.pid!), Boolean);
-    // c = 0 at 1024x1024, depth 1500: about a second of rendering on an idle machine,
-    // long enough to be killed mid-render, short enough to re-run on a busy CI machine.
-    const render = await startRender({ re: 0, im: 0, width: 1024, height: 1024, depth: 1500 });
+    const render = await startRender(SECOND_LONG_RENDER);
     await waitFor(
       () => readResult(render.resultId),
       (row) => row.status === "running" && row.progress > 0,
@@ -73,32 +110,81 @@ describe("workers that recover", () => {
     const survivor = await startWorker({
       databaseUrl: test.url,
       concurrency: 1,
-      heartbeatMs: 200,
-      staleAfterMs: 1500,
+      staleAfterMs: 600_000,
       log: (line) => survivorLog.push(line),
     });
     inProcess.push(survivor);
 
-    const done = await waitFor(
-      () => readResult(render.resultId),
-      (row) => row.status === "succeeded",
-      50_000,
-    );
-    expect(done).toMatchObject({ workerId: survivor.id, attempts: 2, progress: 1 });
-    expect(survivorLog.some((line) => line.includes(`worker ${victimBeat.id} stopped beating`))).toBe(true);
-    const log = await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id });
-    expect(log?.map((line) => line.message)).toEqual([
-      expect.stringMatching(new RegExp(`^Attempt 1 on ${victimBeat.id}: `)),
-      `Worker ${victimBeat.id} was lost; retrying`,
-      expect.stringMatching(new RegExp(`^Attempt 2 on ${survivor.id}: `)),
-      expect.stringMatching(/^Rendered in /),
-    ]);
+    await expectRerunBy(render, victimBeat.id, survivor.id);
+    expect(survivorLog.some((line) => line.includes(`worker ${victimBeat.id} was lost`))).toBe(true);
     expect(await heartbeatOf(victim.child.pid!)).toBeUndefined();
-    expect(await test.db.select().from(results).where(eq(results.configurationId, render.configurationId))).toHaveLength(1);
+  });
+
+  it("a stopped worker (SIGSTOP) is taken for lost when its heartbeat goes stale; continued, it stops its render without writing anything", async () => {
+    const victim = spawnWorker();
+    const victimBeat = await waitFor(() => heartbeatOf(victim.child.pid!), Boolean);
+    const render = await startRender(SECOND_LONG_RENDER);
     await waitFor(
-      () => jobsOf(render.configurationId),
-      (rows) => rows.length === 0,
-      5_000,
+      () => readResult(render.resultId),
+      (row) => row.status === "running" && row.progress > 0,
+    );
+
+    victim.child.kill("SIGSTOP"); // connected (its lease is held) but silent
+    const survivor = await startWorker({ databaseUrl: test.url, concurrency: 1, heartbeatMs: 200, staleAfterMs: 1500, log: () => {} });
+    inProcess.push(survivor);
+    const done = await expectRerunBy(render, victimBeat.id, survivor.id);
+
+    victim.child.kill("SIGCONT");
+    // Its next progress write is refused: the render is attempt 2's now.
+    await untilLogged(victim.output, `attempt 1 stopped: result ${render.resultId}: attempt 1 was taken over`);
+    await untilLogged(victim.output, "this worker was taken for lost");
+    expect(await readResult(render.resultId)).toEqual(done); // not a byte changed
+    expect(await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id })).toHaveLength(4);
+    await waitFor(
+      () => heartbeatOf(victim.child.pid!),
+      (row) => row?.id === victimBeat.id,
+    ); // registered again, taking jobs
+    expect(victim.child.exitCode).toBeNull();
+  });
+
+  it("a worker whose lease connection drops while it lives, and is swept before it takes the lease again, stops its stale render", async () => {
+    const victimLog: string[] = [];
+    const victim = await startWorker({ databaseUrl: test.url, concurrency: 1, staleAfterMs: 600_000, log: (line) => victimLog.push(line) });
+    inProcess.push(victim);
+    const [victimRow] = await test.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.id, victim.id));
+    const render = await startRender(SECOND_LONG_RENDER);
+    await waitFor(
+      () => readResult(render.resultId),
+      (row) => row.status === "running" && row.progress > 0,
+    );
+
+    // A network blip on the lease's connection, and a sweeper that wins the race for the freed lock: this
+    // connection queues for the lock first, so it gets it the moment the victim's connection ends.
+    const sweeper = createDatabase(test.url, { max: 1, applicationName: "test-sweeper" });
+    try {
+      // (then: drizzle's queries run once awaited or then-ed)
+      const lockWait = sweeper.execute(sql`select pg_advisory_lock(${WORKER_LEASE_LOCK_CLASS}, ${victimRow.leaseKey})`).then(() => {});
+      await waitFor(
+        () => test.db.execute(sql`select 1 from pg_locks where locktype = 'advisory' and not granted and objid = ${victimRow.leaseKey}`),
+        (rows) => rows.length === 1,
+      );
+      await test.db.execute(sql`
+        select pg_terminate_backend(pid) from pg_locks
+        where locktype = 'advisory' and granted and classid = ${WORKER_LEASE_LOCK_CLASS} and objid = ${victimRow.leaseKey}`);
+      await lockWait;
+      await untilLogged(victimLog, "lost the lease connection");
+      expect(await recoverLostWorkers(sweeper, { staleAfterMs: 600_000 })).toEqual([expect.objectContaining({ id: victim.id })]);
+    } finally {
+      await sweeper.$client.end(); // the lock goes with the connection: the victim takes its lease again
+    }
+    const survivor = await startWorker({ databaseUrl: test.url, concurrency: 1, staleAfterMs: 600_000, log: () => {} });
+    inProcess.push(survivor);
+    await expectRerunBy(render, victim.id, survivor.id);
+    await untilLogged(victimLog, `attempt 1 stopped: result ${render.resultId}`);
+    await untilLogged(victimLog, "this worker was taken for lost");
+    await waitFor(
+      () => test.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.id, victim.id)),
+      (rows) => rows.length === 1,
     );
   });
 

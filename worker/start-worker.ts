@@ -14,6 +14,7 @@ import { taskPayloads, type TaskGroup, type TaskName } from "@/jobs/payloads";
 import { cachedFor } from "@/lib/cached";
 import { RenderPool } from "@/lib/render";
 import { startHeartbeat } from "./heartbeat";
+import { takeLease } from "./lease";
 import { serveWorkerMetrics, type WorkerHealth } from "./metrics";
 import { createRunnerSupervisor } from "./workarounds/graphile-worker-runner-supervision";
 import { RECORD_OUTCOMES_DURING_SHUTDOWN } from "./workarounds/graphile-worker-shutdown-outcomes";
@@ -47,6 +48,8 @@ export type WorkerOptions = {
   heartbeatMs?: number;
   /** Silence after which a worker counts as lost and its jobs are released. */
   staleAfterMs?: number;
+  /** How often to look for workers whose lease is free (they died) or who went silent. */
+  sweepMs?: number;
   /** On SIGTERM, running jobs get this long to finish; then they are handed back. */
   shutdownGraceMs?: number;
   /** Superseded, cancelled and failed results are purged this many days after they finished. */
@@ -80,6 +83,7 @@ export type RunningWorker = { id: string; runner: Runner; metricsPort?: number; 
 export const WORKER_DEFAULTS = {
   heartbeatMs: 5_000,
   staleAfterMs: DEFAULT_STALE_AFTER_MS,
+  sweepMs: 500,
   shutdownGraceMs: 30_000,
   retentionDays: 7,
   lockTimeoutMs: 10_000,
@@ -92,7 +96,10 @@ export const WORKER_DEFAULTS = {
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? ((line) => console.log(line));
-  const { heartbeatMs, staleAfterMs, shutdownGraceMs, retentionDays, lockTimeoutMs } = { ...WORKER_DEFAULTS, ...withoutUndefined(options) };
+  const { heartbeatMs, staleAfterMs, sweepMs, shutdownGraceMs, retentionDays, lockTimeoutMs } = {
+    ...WORKER_DEFAULTS,
+    ...withoutUndefined(options),
+  };
   const group = options.group ?? "standard";
   const id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 
@@ -176,6 +183,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onReplaced: (poolId) => heartbeat?.setPoolId(poolId),
     log,
   });
+  // Before the runner takes any job: while this lease is held, no sweep takes this worker for dead.
+  const lease = await takeLease({ databaseUrl: options.databaseUrl, log });
   const { poolId: firstPoolId } = await supervisor.start();
 
   heartbeat = await startHeartbeat({
@@ -188,8 +197,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       concurrency: options.concurrency,
       tasks: Object.keys(taskList),
     },
+    lease,
     intervalMs: heartbeatMs,
     staleAfterMs,
+    sweepMs,
     log,
   });
 
@@ -224,6 +235,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // Removed only after a hand-back that succeeded: else the row stays for the sweep to release what the pool holds.
       const isDeregistered =
         (await heartbeat?.stop({ deregister: !databaseGone && !handBackFailed, timeoutMs: SHUTDOWN_DATABASE_TIMEOUT_MS })) ?? false;
+      // After the row: a row left behind (not deregistered) is then swept at once by another worker.
+      await lease.release();
       // Clients first, then the render threads: a task left running (database gone) then writes nothing on its way out.
       // Queries still under way get 5 s after a clean stop; else none.
       await db.$client.end({ timeout: isDeregistered ? 5 : 0 });

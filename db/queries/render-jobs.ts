@@ -8,7 +8,9 @@ import { blobs, results, UNFINISHED_STATUSES } from "../schema";
 /**
  * The worker's side of a result's life. Every update is conditional on the
  * status, so a re-delivered job (at-least-once) or a result cancelled or
- * superseded meanwhile never produces a second picture or revives a result.
+ * superseded meanwhile never produces a second picture or revives a result,
+ * and on the attempt (a fencing token): once a worker was taken for lost and
+ * its render given to another, the first one's writes are all refused.
  */
 export async function claimRender(executor: Executor, args: { resultId: string; workerId: string }) {
   const [claimed] = await executor
@@ -67,29 +69,45 @@ export async function lockPersonsRenders(tx: Executor, ownerId: string) {
   return owner ?? null;
 }
 
-/** Writes progress; false when the result is no longer wanted (cancelled or superseded). */
-export async function reportRenderProgress(executor: Executor, args: { resultId: string; progress: number; message: string }) {
+/** A claimed attempt at a result: `attempt` is the result's attempts when it was claimed. */
+export type RenderAttempt = { resultId: string; attempt: number };
+
+const isRunningAttempt = ({ resultId, attempt }: RenderAttempt) =>
+  and(eq(results.id, resultId), eq(results.attempts, attempt), eq(results.status, "running"));
+
+/**
+ * Why a write of this attempt was refused: "stale" when the render is no longer this attempt's (a sweep put it
+ * back in the queue, or another worker claimed it since), "unwanted" when it was cancelled, superseded or deleted.
+ * A stale attempt must end without writing anything, nor completing its job (that job is someone else's now).
+ */
+export async function whyRefused(executor: Executor, { resultId, attempt }: RenderAttempt): Promise<"stale" | "unwanted"> {
+  const [row] = await executor.select({ status: results.status, attempts: results.attempts }).from(results).where(eq(results.id, resultId));
+  return row && (row.attempts !== attempt || row.status === "queued") ? "stale" : "unwanted";
+}
+
+/** Writes progress; when refused, says why (see whyRefused). */
+export async function reportRenderProgress(executor: Executor, args: RenderAttempt & { progress: number; message: string }) {
   const updated = await executor
     .update(results)
     .set({ progress: args.progress, message: args.message })
-    .where(and(eq(results.id, args.resultId), eq(results.status, "running")))
+    .where(isRunningAttempt(args))
     .returning({ id: results.id });
-  return updated.length > 0;
+  return updated.length > 0 ? "wanted" : await whyRefused(executor, args);
 }
 
 /** What a render stopped early (cancelled or superseded) had already cost, for accounting. */
-export async function recordStoppedRenderCost(executor: Executor, args: { resultId: string; wallMs: number; cpuMs: number }) {
+export async function recordStoppedRenderCost(executor: Executor, args: RenderAttempt & { wallMs: number; cpuMs: number }) {
   await executor
     .update(results)
     .set({ wallMs: Math.round(args.wallMs), cpuMs: Math.round(args.cpuMs) })
-    .where(and(eq(results.id, args.resultId), inArray(results.status, ["cancelled", "superseded"])));
+    .where(and(eq(results.id, args.resultId), eq(results.attempts, args.attempt), inArray(results.status, ["cancelled", "superseded"])));
 }
 
 type StoredImage = { sha256: string; contentType: string; data: Buffer };
 
 export async function completeRender(
   executor: Executor,
-  args: { resultId: string; image: StoredImage; thumbnail: StoredImage; iterations: number; wallMs: number; cpuMs: number },
+  args: RenderAttempt & { image: StoredImage; thumbnail: StoredImage; iterations: number; wallMs: number; cpuMs: number },
 ) {
   return executor.transaction(async (tx) => {
     await tx
@@ -111,16 +129,16 @@ export async function completeRender(
         wallMs: Math.round(args.wallMs),
         cpuMs: Math.round(args.cpuMs),
       })
-      .where(and(eq(results.id, args.resultId), eq(results.status, "running")))
+      .where(isRunningAttempt(args))
       .returning({ id: results.id });
-    return updated.length > 0;
+    return updated.length > 0 ? "stored" : await whyRefused(tx, args);
   });
 }
 
 /** A failed attempt: back to queued while graphile-worker will retry, failed after the last attempt; with what it computed. */
 export async function recordRenderFailure(
   executor: Executor,
-  args: { resultId: string; error: string; isFinal: boolean; retryInSeconds: number; cost: { wallMs: number; cpuMs: number } },
+  args: RenderAttempt & { error: string; isFinal: boolean; retryInSeconds: number; cost: { wallMs: number; cpuMs: number } },
 ) {
   const cost = { wallMs: Math.round(args.cost.wallMs), cpuMs: Math.round(args.cost.cpuMs) };
   await executor
@@ -135,7 +153,7 @@ export async function recordRenderFailure(
             ...cost,
           },
     )
-    .where(and(eq(results.id, args.resultId), eq(results.status, "running")));
+    .where(isRunningAttempt(args));
 }
 
 /**
@@ -144,14 +162,14 @@ export async function recordRenderFailure(
  * instead would cost an attempt and a retry backoff for something that was not
  * the render's fault.) Nothing is added if the result was cancelled or superseded.
  */
-export async function handBackRender(executor: Executor, args: { resultId: string; message: string; task: "render" | "render_large" }) {
-  await executor.transaction(async (tx) => {
+export async function handBackRender(executor: Executor, args: RenderAttempt & { message: string; task: "render" | "render_large" }) {
+  return executor.transaction(async (tx) => {
     const [handedBack] = await tx
       .update(results)
       .set({ status: "queued", progress: 0, message: args.message })
-      .where(and(eq(results.id, args.resultId), eq(results.status, "running")))
+      .where(isRunningAttempt(args))
       .returning({ configurationId: results.configurationId });
-    if (!handedBack) return;
+    if (!handedBack) return whyRefused(tx, args);
     // The running job holds the key; replace mode gives the key to this new job.
     await enqueue(
       tx,
@@ -163,5 +181,6 @@ export async function handBackRender(executor: Executor, args: { resultId: strin
         maxAttempts: RENDER_MAX_ATTEMPTS,
       },
     );
+    return "handed back" as const;
   });
 }

@@ -71,7 +71,8 @@ describe("a step finishing while its upload is deleted", () => {
     const user = await createTestUser(test.db);
     const { id } = await store(user.id, Buffer.from("soon gone"), "doomed.txt");
     const job = { uploadId: id, step: "checksum" as const, jobId: "4242" };
-    expect(await claimUploadStep(test.db, { ...job, workerId: "test" })).not.toBeNull();
+    const claimed = await claimUploadStep(test.db, { ...job, workerId: "test" });
+    expect(claimed).not.toBeNull();
     const waitingOnLocks = async () =>
       (
         await test.db.execute<{ count: number }>(
@@ -86,6 +87,7 @@ describe("a step finishing while its upload is deleted", () => {
       completing = completeChecksum(test.db, {
         uploadId: id,
         jobId: job.jobId,
+        attempt: claimed!.attempts,
         md5: "0".repeat(32),
         cost: { wallMs: 1, cpuMs: 1, bytesRead: 9, bytesWritten: 0 },
         log: { message: "Checksum: done" },

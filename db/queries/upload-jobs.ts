@@ -13,10 +13,14 @@ import { queueSteps } from "./uploads";
  * on the step's status, so a re-delivered job or a step reset meanwhile (the
  * person asked to process the file again) never writes a stale outcome twice.
  */
-/** The job working on a step: its graphile-worker job id fences its writes (see upload_steps.job_id). */
-export type StepJob = { uploadId: string; step: UploadStepName; jobId: string };
+/**
+ * The job working on a step, and its attempt: the graphile-worker job id fences the writes of a job the step was
+ * re-queued away from (see upload_steps.job_id), and the attempt those of the same job delivered again after its
+ * worker was taken for lost.
+ */
+export type StepJob = { uploadId: string; step: UploadStepName; jobId: string; attempt: number };
 
-export async function claimUploadStep(executor: Executor, args: StepJob & { workerId: string }) {
+export async function claimUploadStep(executor: Executor, args: Omit<StepJob, "attempt"> & { workerId: string }) {
   // One statement: the step becomes running and the upload says where its bytes are.
   // A queued step is anyone's; a running one only its own job's (delivered again after a crash).
   const [claimed] = await executor
@@ -98,7 +102,21 @@ const isHeldBy = (job: StepJob) =>
     eq(uploadSteps.step, job.step),
     eq(uploadSteps.status, "running"),
     eq(uploadSteps.jobId, job.jobId),
+    eq(uploadSteps.attempts, job.attempt),
   );
+
+/**
+ * Whether a refused write was refused because this attempt is stale: the step is still its job's, but was put back
+ * in the queue or claimed again since (its worker was taken for lost). Then the job is someone else's to finish
+ * (see jobs/stale-attempt.ts); otherwise the step was reset, cancelled or deleted, and the job is simply done.
+ */
+export async function isStaleStepAttempt(executor: Executor, job: StepJob) {
+  const [row] = await executor
+    .select({ status: uploadSteps.status, attempts: uploadSteps.attempts, jobId: uploadSteps.jobId })
+    .from(uploadSteps)
+    .where(and(eq(uploadSteps.uploadId, job.uploadId), eq(uploadSteps.step, job.step)));
+  return row !== undefined && row.jobId === job.jobId && (row.attempts !== job.attempt || row.status === "queued");
+}
 
 export async function completeChecksum(executor: Executor, args: Omit<StepJob, "step"> & { md5: string; cost: StepCost; log: LogLine }) {
   return executor.transaction(async (tx) => {

@@ -32,7 +32,7 @@ const SMOKE_SCRIPTS: { script: string; figures: RegExp }[] = [
   { script: "bench:render", figures: /^ {2}JS +1 +\d+\.\d/m },
   { script: "bench:colour", figures: /^ +calling\/threads: colouring \S+x, blocked \S+x$/m },
   { script: "bench:jobs", figures: /^ {2}app \/ alone: \S+x$/m },
-  { script: "bench:recovery", figures: /^median \d+\.\d s, worst \d+\.\d s/m },
+  { script: "bench:recovery", figures: /^lease \(SIGKILL\) median \d+\.\d+ s, heartbeat \(SIGSTOP\) median \d+\.\d+ s/m },
   { script: "bench:pg-restart", figures: /^no answer within 60 s: \d+$/m },
   { script: "bench:uploads", figures: /^ {2}same steps in a plain loop, no queue or database +\d+ files\/s/m },
   { script: "bench:types", figures: /^overall: \d+\/\d+ agree exactly \(\d+\.\d %\)$/m },

@@ -7,7 +7,7 @@ import path from "node:path";
  * installs them itself where it can (root on Debian or Ubuntu), and otherwise stops at once
  * naming every missing one, instead of failing half an hour in.
  */
-export type TestStep = "lint" | "unit" | "integration" | "e2e" | "smoke";
+export type TestStep = "lint" | "unit" | "integration" | "e2e" | "smoke" | "stress";
 
 type SystemProgram = {
   name: string;
@@ -47,6 +47,13 @@ export const SYSTEM_PROGRAMS: SystemProgram[] = [
     knownPaths: [],
     neededBy: ["smoke"],
     why: "libmagic's `file --mime-type`, the reference bench:types measures the upload step's type detection against",
+  },
+  {
+    name: "stress",
+    debianPackage: "stress",
+    knownPaths: [],
+    neededBy: ["stress"],
+    why: "keeps every core busy beside `npm run test:stress`",
   },
 ];
 
@@ -94,11 +101,11 @@ export function ensureSystemPrograms(steps: TestStep[]) {
 
   if (!canInstallWithApt()) {
     throw new Error(
-      `npm test needs programs that are not installed:\n${list}\n` +
+      `These tests need programs that are not installed:\n${list}\n` +
         `Install them (Debian or Ubuntu) and run npm test again:\n  sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}`,
     );
   }
-  console.log(`npm test needs programs that are not installed; installing them with apt-get:\n${list}`);
+  console.log(`These tests need programs that are not installed; installing them with apt-get:\n${list}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   for (const args of [
     ["update", "-qq"],

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { createDatabase } from "@/db/client";
 import { saveConfiguration } from "@/db/queries/configurations";
-import { LEASE_GRACE_AFTER_RESTART_MS } from "@/db/queries/workers";
 import { results, users, workerHeartbeats } from "@/db/schema";
+import { untilLeasesAreJudged } from "@/db/test/wait-for";
 import { DEFAULT_CONFIGURATION } from "@/lib/validation/configuration";
 import { WORKER_DEFAULTS } from "@/worker/start-worker";
 import { isSmoke, SMOKE_HEARTBEATS } from "@/scripts/lib/smoke";
@@ -58,6 +58,8 @@ try {
   };
   const heartbeatOf = async (pid: number) => (await db.select().from(workerHeartbeats).where(eq(workerHeartbeats.pid, pid)))[0];
 
+  // A Postgres up for less than LEASE_GRACE_AFTER_RESTART_MS does not judge leases yet; a deployed one has been up for long.
+  await untilLeasesAreJudged(db);
   console.log(
     `lost worker → render running again on the survivor (heartbeat ${heartbeatMs} ms, silent worker lost after ${staleAfterMs} ms)`,
   );

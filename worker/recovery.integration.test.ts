@@ -8,7 +8,7 @@ import { createDatabase } from "@/db/client";
 import { recoverLostWorkers, WORKER_LEASE_LOCK_CLASS } from "@/db/queries/workers";
 import { results, workerHeartbeats } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
-import { waitFor } from "@/db/test/wait-for";
+import { untilLeasesAreJudged, waitFor } from "@/db/test/wait-for";
 import { renderJobKey } from "@/jobs/payloads";
 import { DEFAULT_CONFIGURATION, type ConfigurationInput } from "@/lib/validation/configuration";
 import { startWorker, type RunningWorker } from "./start-worker";
@@ -22,6 +22,7 @@ const inProcess: RunningWorker[] = [];
 
 beforeAll(async () => {
   test = await createTestDatabase();
+  await untilLeasesAreJudged(test.db);
 });
 afterEach(async () => {
   for (const child of children.splice(0)) child.kill("SIGKILL");

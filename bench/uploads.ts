@@ -52,7 +52,8 @@ const scratch = await mkdtemp(path.join(tmpdir(), "longrun-bench-uploads-"));
 const embedded = await startThrowawayPostgres();
 const url = await createMigratedDatabase(embedded.url(), "bench");
 const db = createDatabase(url, { max: 4, applicationName: "bench" });
-const [user] = await db.insert(users).values({ email: "bench@example.test", passwordHash: "x" }).returning();
+// Pro: the 1 GB upload and the 1,000 images together pass a free account's storage quota.
+const [user] = await db.insert(users).values({ email: "bench@example.test", passwordHash: "x", tier: "pro" }).returning();
 
 /** A file of pseudo-random bytes (incompressible, like most uploads; AES-CTR of zeros, the same every run), written in 1 MiB blocks. */
 async function writeRandomFile(file: string, megabytes: number) {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import postgres from "postgres";
 import { makeUploadFixtures } from "../jobs/test/upload-fixtures";
+import { formatBytes } from "../lib/format";
 import { assertLocalDatabase } from "./assert-local-database";
 import { AuthPage, makeAdmin, uniqueEmail } from "./pages/app";
 import { UploadsPage } from "./pages/uploads";
@@ -63,6 +64,14 @@ test("upload several files and watch checksums, types and thumbnails appear", as
   await expect(page).toHaveURL(/\/uploads$/);
   await expect(uploads.item(fixtures.png.name)).toHaveCount(0);
   expect((await page.request.get(`${fileUrl.replace("/uploads/", "/api/uploads/")}/download`)).status()).toBe(404);
+
+  // The Usage page shows what the files left use of the storage quota.
+  const kept = chosen.filter((fixture) => fixture !== fixtures.png);
+  const keptBytes = kept.reduce((sum, fixture) => sum + fixture.bytes.length, 0);
+  await page.getByRole("link", { name: "Usage" }).click();
+  await expect(page.getByTestId("storage-usage")).toHaveText(
+    `Storage: ${formatBytes(keptBytes)} of 1.00 GiB, ${kept.length} of 1,000 files`,
+  );
 });
 
 test("an uploaded script downloads as inert text; other people's files are 404s", async ({ page, browser }) => {

@@ -14,6 +14,7 @@ import {
 } from "@/db/queries/watched-sources";
 import { storedFiles, watchedSources } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { expectWithinQuota, leaveStorageRoom } from "@/db/test/storage-quota";
 import { waitFor } from "@/db/test/wait-for";
 import { waitForProcessedUpload } from "./test/processed-upload";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
@@ -225,6 +226,28 @@ describe("watched sources through a real worker", () => {
     }
     expect(await storedFileCount()).toBe(filesBefore);
     expect(await listUploads(test.db, { ownerId: owner.id })).toHaveLength(0);
+  });
+
+  it("stores no version past the owner's storage quota, and fetches nothing once no file fits", async () => {
+    const owner = await createTestUser(test.db);
+    served.set("/quota/big.csv", { body: Buffer.alloc(2048, "b"), contentType: "text/csv" });
+    served.set("/quota/small.csv", { body: Buffer.alloc(1000, "s"), contentType: "text/csv" });
+    const left = await leaveStorageRoom(test.db, owner.id, { bytes: 1024, files: 1 });
+    const big = await watch(owner.id, "/quota/big.csv");
+
+    expect(await checkNow(big)).toMatchObject({
+      lastStatus: expect.stringMatching(/^Failed: Storage quota reached: .* a file of 2.0 KiB would not fit/) as unknown,
+      versions: 0,
+      lastSha256: null,
+    });
+    // Watched only now: a check runs every due source, and this one must not be due before.
+    const small = await watch(owner.id, "/quota/small.csv");
+    expect((await checkNow(small)).lastStatus).toBe("New version stored");
+    // The last file the quota allows is stored: the next check does not even fetch.
+    requests.length = 0;
+    expect((await checkNow(big)).lastStatus).toMatch(/^Failed: Storage quota reached: .* another file would not fit/);
+    expect(requests).toEqual([]);
+    expect(await expectWithinQuota(test.db, left)).toEqual({ bytes: 1000, files: 1 });
   });
 });
 

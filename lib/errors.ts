@@ -9,6 +9,7 @@ export type ErrorCode =
   | "body_too_large"
   | "size_limit"
   | "render_limit"
+  | "storage_quota_exceeded"
   | "idempotency_key_reused"
   | "rate_limited"
   | "internal"
@@ -27,6 +28,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   size_limit: 403,
   /** The account already has its tier's number of unfinished renders; retry once one finishes. */
   render_limit: 409,
+  /** The file does not fit in the account's storage quota (its tier's bytes and files); nothing was kept. */
+  storage_quota_exceeded: 413,
   idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,

@@ -2,17 +2,44 @@ import type { User } from "@/db/schema";
 
 export type Tier = User["tier"];
 
+const GiB = 1024 ** 3;
+
 /**
  * What each tier may do. Priority: graphile-worker runs smaller numbers first,
  * so pro work starts before free work; within a tier, each unfinished render a
  * person already has pushes their next one back (fairness between people).
+ * Storage: what a person's files (uploads, however they came) may add up to.
  */
 export const TIER_LIMITS: Record<
   Tier,
-  { label: string; maxUnfinishedRenders: number; maxPixels: number; basePriority: number; apiRequestsPerMinute: number }
+  {
+    label: string;
+    maxUnfinishedRenders: number;
+    maxPixels: number;
+    basePriority: number;
+    apiRequestsPerMinute: number;
+    maxStorageBytes: number;
+    maxStorageFiles: number;
+  }
 > = {
-  free: { label: "free", maxUnfinishedRenders: 3, maxPixels: 4096 * 2048, basePriority: 100, apiRequestsPerMinute: 120 },
-  pro: { label: "pro", maxUnfinishedRenders: 20, maxPixels: 4096 * 4096, basePriority: 0, apiRequestsPerMinute: 1200 },
+  free: {
+    label: "free",
+    maxUnfinishedRenders: 3,
+    maxPixels: 4096 * 2048,
+    basePriority: 100,
+    apiRequestsPerMinute: 120,
+    maxStorageBytes: 1 * GiB,
+    maxStorageFiles: 1_000,
+  },
+  pro: {
+    label: "pro",
+    maxUnfinishedRenders: 20,
+    maxPixels: 4096 * 4096,
+    basePriority: 0,
+    apiRequestsPerMinute: 1200,
+    maxStorageBytes: 50 * GiB,
+    maxStorageFiles: 100_000,
+  },
 };
 
 /** Renders with more pixels than this go to the dedicated "large" queue (special hardware). */

@@ -606,7 +606,7 @@ try {
     );
     // An upload whose stored bytes are gone by the time it is processed (as if the store lost them): reading it fails every attempt.
     const vanished = await mapLimited(Array.from({ length: 5 }), 4, (_, i) =>
-      storeThenAccept(db, bytes(randomBytes(4096)), { maxBytes: 1 << 20 }, async (stored) => ({
+      storeThenAccept(db, bytes(randomBytes(4096)), { maxBytes: 1 << 20, ownerId: poisoner }, async (stored) => ({
         value: await db.transaction(async (tx) => {
           const upload = await acceptUpload(tx, {
             ownerId: poisoner,

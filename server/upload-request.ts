@@ -1,6 +1,7 @@
 import { db } from "@/db";
 import type { Executor } from "@/db/client";
 import { findIdempotentResponse, runIdempotently, type IdempotencyKey, type StoredResponse } from "@/db/queries/idempotency";
+import { StorageQuotaError } from "@/db/queries/storage-usage";
 import { acceptUpload, storeThenAccept } from "@/db/queries/uploads";
 import { FileTooLargeError } from "@/db/storage";
 import { idempotentResponse } from "@/server/api/respond";
@@ -12,7 +13,8 @@ import { parseDeclaredType, uploadNameSchema } from "@/lib/validation/upload";
  * An upload into the local store from a request, for the web app's route and
  * the Jobs API: the raw bytes as the body, the file's name in `?name=`, its
  * claimed type as Content-Type. The body streams into storage and is cut off
- * past UPLOAD_MAX_BYTES (413, nothing kept); then the upload row, its
+ * past UPLOAD_MAX_BYTES (413, nothing kept), or refused past the person's
+ * storage quota (413 storage_quota_exceeded, nothing kept); then the upload row, its
  * processing jobs and `respond`'s answer commit in one transaction (with the
  * Idempotency-Key, if any: a retry gets the first answer and its bytes are dropped).
  */
@@ -37,7 +39,9 @@ export async function receiveUpload(
 
   const declaredType = parseDeclaredType(request.headers.get("content-type"));
   try {
-    const outcome = await storeThenAccept(db, bodyStream(request), { maxBytes }, async (stored) => {
+    const declaredBytes = declaredLength === null ? undefined : Number(declaredLength);
+    const options = { maxBytes, ownerId: args.ownerId, declaredBytes: Number.isSafeInteger(declaredBytes) ? declaredBytes : undefined };
+    const outcome = await storeThenAccept(db, bodyStream(request), options, async (stored) => {
       const idempotent = await runIdempotently(db, args.key, async (tx) => {
         const upload = await acceptUpload(tx, {
           ownerId: args.ownerId,
@@ -55,6 +59,7 @@ export async function receiveUpload(
     return idempotentResponse(outcome);
   } catch (error) {
     if (error instanceof FileTooLargeError) return tooLarge();
+    if (error instanceof StorageQuotaError) return errorResponse("storage_quota_exceeded", error.message);
     // The client went away mid-upload: nothing was kept, and nobody is left to read an answer.
     if (request.signal.aborted) return errorResponse("bad_request", "The upload was interrupted");
     throw error;

@@ -6,9 +6,11 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import fc from "fast-check";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getStorageUsage } from "@/db/queries/storage-usage";
 import { deleteUpload, listUploads, removeUpload, storeUpload } from "@/db/queries/uploads";
 import { uploads, uploadSteps, webdavEntries, webdavProperties } from "@/db/schema";
 import { createTestDatabase, type TestDatabase } from "@/db/test/database";
+import { storedTotals } from "@/db/test/storage-quota";
 import { waitFor } from "@/db/test/wait-for";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { createWebdavServer } from "./server";
@@ -23,7 +25,7 @@ import { createPerson, type Person } from "./test/person";
 // fault logged; once a batch has settled and the worker is idle, the tree and
 // the uploads agree (every file is an upload of its owner, every folder has its
 // parent, a PROPFIND lists exactly the rows, a GET returns the bytes the
-// checksum step read), every step succeeded, no job is left, and the other
+// checksum step read, the storage usage counts exactly the files), every step succeeded, no job is left, and the other
 // person's rows did not change. fast-check prints the seed and the batches on failure.
 
 const MAX_UPLOAD_BYTES = 1024 * 1024;
@@ -265,6 +267,9 @@ async function checkInvariants(bobBefore: Awaited<ReturnType<typeof snapshot>>) 
     sql`select count(*)::int as count from ${uploadSteps} s join ${uploads} u on u.id = s.upload_id where u.owner_id = ${alice.id} and s.status <> 'succeeded'`,
   );
   expect(otherSteps.count).toBe(0);
+  // Her storage usage counts exactly her files, whichever requests added and deleted them.
+  const usage = await getStorageUsage(test.db, { ownerId: alice.id });
+  expect({ bytes: usage.bytes, files: usage.files }).toEqual(await storedTotals(test.db, alice.id));
 
   // Each folder lists exactly its rows; each file answers with the bytes the checksum step read.
   for (const folder of ["", ...folders]) {

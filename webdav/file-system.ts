@@ -2,6 +2,7 @@ import { Readable, Writable, PassThrough } from "node:stream";
 import { v2 as webdav } from "webdav-server";
 import type { Database } from "@/db/client";
 import { getOwnedImage } from "@/db/queries/results";
+import { checkStorageRoom, StorageQuotaError } from "@/db/queries/storage-usage";
 import {
   adoptUploads,
   baseNameOf,
@@ -11,6 +12,7 @@ import {
   deleteWebdavEntry,
   FileTooLargeError,
   getWebdavEntry,
+  getWebdavSubtreeTotals,
   listWebdavChildren,
   listWebdavConfigurations,
   listWebdavProperties,
@@ -349,7 +351,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
         path: target,
         declaredType: null,
         maxBytes: this.options.maxUploadBytes,
-      });
+      }).catch(throwAsWebdavError);
       if (!outcome.ok) throw storeRefusals[outcome.code];
     });
   }
@@ -376,15 +378,16 @@ export class LongrunFileSystem extends webdav.FileSystem {
         path: target,
         declaredType,
         maxBytes: this.options.maxUploadBytes,
+        declaredBytes: info.estimatedSize,
         precondition: requestPrecondition(ctx),
       }).then(
         (outcome) => {
           if (!outcome.ok) throw storeRefusals[outcome.code];
         },
         (error) => {
-          if (error instanceof FileTooLargeError) throw PayloadTooLarge;
-          reportFault(error);
-          throw error;
+          const refusal = asWebdavError(error);
+          reportFault(refusal);
+          throw refusal;
         },
       );
       const sink = new Writable({
@@ -460,9 +463,19 @@ export class LongrunFileSystem extends webdav.FileSystem {
       const depth = copyDepthOf(ctx, info.depth);
       const parent = await getWebdavEntry(this.db, { ownerId, path: parentOf(target) });
       if (parentOf(target) !== "" && parent?.kind !== "folder") throw Errors.IntermediateResourceMissing;
+      const existing = await getWebdavEntry(this.db, { ownerId, path: target });
+      if (existing && !info.overwrite) throw Errors.ResourceAlreadyExists;
+      // A copy is bytes the client never sends: refused whole (507) before anything is copied or overwritten
+      // when the files under /uploads it would copy cannot fit (each file is checked again as it is stored).
+      if (source.kind === "entry" && !(depth === 0 && source.entry.kind === "folder")) {
+        await checkStorageRoom(this.db, {
+          ownerId,
+          needed: await getWebdavSubtreeTotals(this.db, { ownerId, path: source.entry.path }),
+          freed: existing ? await getWebdavSubtreeTotals(this.db, { ownerId, path: target }) : undefined,
+        }).catch(throwAsWebdavError);
+      }
       let overwritten = false;
-      if (await getWebdavEntry(this.db, { ownerId, path: target })) {
-        if (!info.overwrite) throw Errors.ResourceAlreadyExists;
+      if (existing) {
         await deleteWebdavEntry(this.db, { ownerId, path: target });
         overwritten = true;
       }
@@ -481,9 +494,8 @@ export class LongrunFileSystem extends webdav.FileSystem {
         path: target,
         declaredType: source.kind === "entry" && source.entry.kind === "file" ? source.entry.contentType : "image/png",
         maxBytes: this.options.maxUploadBytes,
-      }).catch((error) => {
-        throw error instanceof FileTooLargeError ? PayloadTooLarge : error;
-      });
+        declaredBytes: fileSizeOf(source),
+      }).catch(throwAsWebdavError);
       if (!outcome.ok) throw storeRefusals[outcome.code];
     } else if ((await createWebdavFolder(this.db, { ownerId, path: target })) !== "created") {
       throw Errors.ResourceAlreadyExists;
@@ -652,6 +664,23 @@ export type HeldLock = { lock: webdav.Lock; root: string[] };
 
 function isFolder(node: Node) {
   return node.kind === "fixed-folder" || node.kind === "result-folder" || (node.kind === "entry" && node.entry.kind === "folder");
+}
+
+/** The size of a file (0 for a folder). */
+function fileSizeOf(node: Node) {
+  if (node.kind === "entry" && node.entry.kind === "file") return node.entry.size;
+  return node.kind === "result-image" ? node.size : 0;
+}
+
+/** A refused store as webdav-server's errors: past the size limit 413, past the storage quota 507 (RFC 4918's Insufficient Storage). */
+function asWebdavError(error: unknown) {
+  if (error instanceof FileTooLargeError) return PayloadTooLarge;
+  if (error instanceof StorageQuotaError) return Errors.InsufficientStorage;
+  return error;
+}
+
+function throwAsWebdavError(error: unknown): never {
+  throw asWebdavError(error);
 }
 
 /** Why storeWebdavFile refused, as webdav-server's errors. */

@@ -33,5 +33,7 @@ async function sendToUploadThing(file: File, onProgress: (fraction: number) => v
     files: [file],
     onUploadProgress: ({ loaded }) => onProgress(file.size === 0 ? 1 : loaded / file.size),
   });
+  // Refused on completion (past the storage quota): the file is gone from UploadThing again.
+  if (!uploaded.serverData.uploadId) throw new Error(uploaded.serverData.error ?? "The upload was refused");
   return uploaded.serverData.uploadId;
 }

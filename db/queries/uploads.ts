@@ -3,8 +3,9 @@ import { enqueue, removeJob } from "@/jobs/enqueue";
 import { UPLOAD_STEP_MAX_ATTEMPTS, UPLOAD_STEP_TASKS, uploadStepJobKey, type UploadStep } from "@/jobs/payloads";
 import type { Database, Executor } from "../client";
 import { blobs, jobLogs, uploads, uploadSteps, type StorageKind, type UploadStepName, type UploadStepStatus } from "../schema";
-import { deleteStoredFile, writeStoredFile } from "../storage";
+import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "../storage";
 import { deleteUploadThingFile } from "../storage/uploadthing";
+import { chargeStorage, checkStorageRoom, lockStorageUsage, releaseStorage, StorageQuotaError } from "./storage-usage";
 
 /** Every upload starts with these; upload_type adds "thumbnail" when the bytes are an image. */
 const FIRST_STEPS = ["checksum", "type"] as const satisfies UploadStep[];
@@ -23,10 +24,17 @@ export type NewUpload = {
 
 /**
  * Accepts bytes already in storage: the upload row, its steps and their jobs
- * commit in one transaction. The same stored bytes accepted twice (a repeated
- * completion callback) give the same upload, not a second one.
+ * commit in one transaction, with the owner's storage usage, within their
+ * tier's quota (StorageQuotaError otherwise, and nothing is written). The same
+ * stored bytes accepted twice (a repeated completion callback) give the same
+ * upload, not a second one. `replacing`: a file of the same owner that the
+ * caller deletes in the same transaction (a WebDAV PUT over a file), whose room counts as free.
  */
-export async function acceptUpload(executor: Executor, upload: NewUpload): Promise<{ id: string }> {
+export async function acceptUpload(
+  executor: Executor,
+  upload: NewUpload,
+  options: { replacing?: { size: number } } = {},
+): Promise<{ id: string }> {
   return executor.transaction(async (tx) => {
     const [created] = await tx.insert(uploads).values(upload).onConflictDoNothing().returning({ id: uploads.id });
     if (!created) {
@@ -36,6 +44,11 @@ export async function acceptUpload(executor: Executor, upload: NewUpload): Promi
         .where(and(eq(uploads.storage, upload.storage), eq(uploads.storageKey, upload.storageKey)));
       return existing;
     }
+    await chargeStorage(tx, {
+      ownerId: upload.ownerId,
+      needed: { bytes: upload.size, files: 1 },
+      freed: options.replacing && { bytes: options.replacing.size, files: 1 },
+    });
     await queueSteps(tx, created.id, FIRST_STEPS);
     return created;
   });
@@ -46,14 +59,29 @@ export async function acceptUpload(executor: Executor, upload: NewUpload): Promi
  * (FileTooLargeError past maxBytes, nothing kept), then `accept` records them
  * (in one transaction: the upload, its jobs and whatever else belongs with it).
  * The stored bytes are dropped when `accept` throws or does not keep them.
+ * A file the owner's storage quota has no room for is refused before a byte
+ * is stored (StorageQuotaError): by its declared size when the client gave one,
+ * else when no file at all fits; acceptUpload checks its real size again.
  */
 export async function storeThenAccept<T>(
   db: Database,
   source: AsyncIterable<Uint8Array>,
-  options: { maxBytes: number },
+  options: { maxBytes: number; ownerId: string; declaredBytes?: number; replacing?: { size: number } },
   accept: (stored: { key: string; size: number }) => Promise<{ value: T; keepBytes: boolean }>,
 ): Promise<T> {
-  const stored = await writeStoredFile(db, source, options);
+  const usage = await checkStorageRoom(db, {
+    ownerId: options.ownerId,
+    needed: { bytes: options.declaredBytes ?? 0, files: 1 },
+    freed: options.replacing && { bytes: options.replacing.size, files: 1 },
+  });
+  // A body of unknown size stops where the quota would, not at maxBytes.
+  const room = usage.maxBytes - usage.bytes + (options.replacing?.size ?? 0);
+  const maxBytes = Math.min(options.maxBytes, room);
+  const stored = await writeStoredFile(db, source, { maxBytes }).catch((error: unknown) => {
+    throw error instanceof FileTooLargeError && maxBytes < options.maxBytes
+      ? new StorageQuotaError(usage, { bytes: maxBytes + 1, files: 1 }, { isLowerBound: true })
+      : error;
+  });
   let accepted: { value: T; keepBytes: boolean };
   try {
     accepted = await accept(stored);
@@ -70,9 +98,9 @@ export async function storeUpload(
   db: Database,
   source: AsyncIterable<Uint8Array>,
   upload: Omit<NewUpload, "size" | "storage" | "storageKey" | "storageUrl">,
-  options: { maxBytes: number },
+  options: { maxBytes: number; declaredBytes?: number },
 ) {
-  return storeThenAccept(db, source, options, async (stored) => ({
+  return storeThenAccept(db, source, { ...options, ownerId: upload.ownerId }, async (stored) => ({
     value: await acceptUpload(db, { ...upload, size: stored.size, storage: "local", storageKey: stored.key }),
     keepBytes: true,
   }));
@@ -209,16 +237,19 @@ export async function reprocessUpload(executor: Executor, args: { id: string; ow
 
 /**
  * Deletes an upload with its steps, logs and (local store) bytes in one
- * transaction; its thumbnail blob goes with housekeeping once nothing references it.
+ * transaction, and gives its room back to the owner's storage quota; its
+ * thumbnail blob goes with housekeeping once nothing references it.
  * Returns what was stored, so the caller can delete UploadThing's copy; null when not the owner's.
  */
 export async function deleteUpload(executor: Executor, args: { id: string; ownerId: string }) {
   return executor.transaction(async (tx) => {
+    await lockStorageUsage(tx, { ownerId: args.ownerId });
     const [deleted] = await tx
       .delete(uploads)
       .where(and(eq(uploads.id, args.id), eq(uploads.ownerId, args.ownerId)))
-      .returning({ storage: uploads.storage, storageKey: uploads.storageKey });
+      .returning({ storage: uploads.storage, storageKey: uploads.storageKey, size: uploads.size });
     if (!deleted) return null;
+    await releaseStorage(tx, { ownerId: args.ownerId, freed: { bytes: deleted.size, files: 1 } });
     for (const step of STEP_ORDER) await removeJob(tx, uploadStepJobKey(args.id, step));
     if (deleted.storage === "local") await deleteStoredFile(tx, deleted.storageKey);
     return deleted;

@@ -3,6 +3,7 @@ import type { Database, Executor } from "../client";
 import { jobLogs, watchedSources, type WatchedSource, type WatchIntervalMinutes } from "../schema";
 import { deleteStoredFile } from "../storage";
 import { fetchSourceVersion, sourceUploadName, type FetchedSource, type FetchSourceOptions } from "../storage/fetch-source";
+import { checkStorageRoom, StorageQuotaError } from "./storage-usage";
 import { acceptUpload } from "./uploads";
 
 /** Each source is a fetch every few minutes at most: enough for a person, not a crawler. */
@@ -96,7 +97,7 @@ export async function checkDueSources(
   while (Date.now() < deadline && !args.signal?.aborted) {
     const source = await claimDueSource(db);
     if (!source) break;
-    const outcome = await fetchSourceVersion(db, source, args);
+    const outcome = await fetchUnlessFull(db, source, args);
     if (outcome.kind === "failed" && args.signal?.aborted) {
       // Cut short by a worker shutdown or the job's time limit, not the source's fault: due again for the next run.
       await db
@@ -109,6 +110,17 @@ export async function checkDueSources(
     if (await recordCheck(db, source, outcome)) newVersions += 1;
   }
   return { checked, newVersions };
+}
+
+/** A source of someone whose storage quota has no room for another file is not fetched at all. */
+async function fetchUnlessFull(db: Database, source: WatchedSource, args: FetchSourceOptions): Promise<FetchedSource> {
+  try {
+    await checkStorageRoom(db, { ownerId: source.ownerId, needed: { bytes: 0, files: 1 } });
+  } catch (error) {
+    if (error instanceof StorageQuotaError) return { kind: "failed", reason: error.message };
+    throw error;
+  }
+  return fetchSourceVersion(db, source, args);
 }
 
 async function claimDueSource(db: Database) {
@@ -152,15 +164,27 @@ async function recordCheck(db: Database, claimed: WatchedSource, outcome: Fetche
         .where(where);
       return false;
     }
-    const upload = await acceptUpload(tx, {
-      ownerId: source.ownerId,
-      name: sourceUploadName(source.url),
-      size: outcome.size,
-      storage: "local",
-      storageKey: outcome.key,
-      declaredType: outcome.declaredType,
-      isShared: source.isShared,
-    });
+    let upload: { id: string };
+    try {
+      upload = await acceptUpload(tx, {
+        ownerId: source.ownerId,
+        name: sourceUploadName(source.url),
+        size: outcome.size,
+        storage: "local",
+        storageKey: outcome.key,
+        declaredType: outcome.declaredType,
+        isShared: source.isShared,
+      });
+    } catch (error) {
+      // acceptUpload's own transaction (a savepoint in this one) rolled back; the check is still recorded.
+      if (!(error instanceof StorageQuotaError)) throw error;
+      await deleteStoredFile(tx, outcome.key);
+      await tx
+        .update(watchedSources)
+        .set({ ...checkedNow, lastStatus: failedStatus(error.message) })
+        .where(where);
+      return false;
+    }
     // The upload's log says where it came from (uploads keep no link to their source).
     await tx.insert(jobLogs).values({ uploadId: upload.id, message: `Version ${source.versions + 1} of watched source ${source.url}` });
     await tx

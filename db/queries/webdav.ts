@@ -221,28 +221,44 @@ export type StoreFileOutcome =
  * inserts the upload with its processing jobs (acceptUpload) and puts it at
  * its path. Over an existing file, the path (and its dead properties) moves
  * to the new upload and the old upload is deleted in the same transaction.
- * FileTooLargeError past maxBytes, with nothing kept.
+ * FileTooLargeError past maxBytes, StorageQuotaError past the owner's storage
+ * quota (`declaredBytes`, when known, refuses before a byte is stored; the file
+ * replaced counts as free), with nothing kept.
  */
 export async function storeWebdavFile(
   db: Database,
   source: AsyncIterable<Uint8Array>,
-  args: { ownerId: string; path: string; declaredType: string | null; maxBytes: number; precondition?: EntryPrecondition },
+  args: {
+    ownerId: string;
+    path: string;
+    declaredType: string | null;
+    maxBytes: number;
+    declaredBytes?: number;
+    precondition?: EntryPrecondition;
+  },
 ): Promise<StoreFileOutcome> {
   let uploadThingKeys: string[] = [];
-  const outcome = await storeThenAccept(db, source, { maxBytes: args.maxBytes }, async (stored) => {
+  const replacing = fileSize(await getWebdavEntry(db, args));
+  const options = { maxBytes: args.maxBytes, ownerId: args.ownerId, declaredBytes: args.declaredBytes, replacing };
+  const outcome = await storeThenAccept(db, source, options, async (stored) => {
     const accepted = await db.transaction(async (tx): Promise<StoreFileOutcome> => {
       await lockOwnerTree(tx, args.ownerId);
-      if (args.precondition && !args.precondition(await getWebdavEntry(tx, args))) return { ok: false, code: "precondition_failed" };
+      const existing = await getWebdavEntry(tx, args);
+      if (args.precondition && !args.precondition(existing)) return { ok: false, code: "precondition_failed" };
       const target = await checkWebdavFileTarget(tx, args);
       if (target === "no_parent" || target === "is_folder") return { ok: false, code: target };
-      const upload = await acceptUpload(tx, {
-        ownerId: args.ownerId,
-        name: baseNameOf(args.path),
-        size: stored.size,
-        storage: "local",
-        storageKey: stored.key,
-        declaredType: args.declaredType,
-      });
+      const upload = await acceptUpload(
+        tx,
+        {
+          ownerId: args.ownerId,
+          name: baseNameOf(args.path),
+          size: stored.size,
+          storage: "local",
+          storageKey: stored.key,
+          declaredType: args.declaredType,
+        },
+        { replacing: fileSize(existing) },
+      );
       const [previous] = await tx
         .select({ id: webdavEntries.id, uploadId: webdavEntries.uploadId })
         .from(webdavEntries)
@@ -264,6 +280,19 @@ export async function storeWebdavFile(
   });
   await deleteAtUploadThing(uploadThingKeys);
   return outcome;
+}
+
+/** The size of the file an entry is, for a write that replaces it. */
+const fileSize = (entry: WebdavEntryView | null) => (entry?.kind === "file" ? { size: entry.size } : undefined);
+
+/** What the files at and under a path add up to: what copying them needs, or what deleting them frees. */
+export async function getWebdavSubtreeTotals(executor: Executor, args: { ownerId: string; path: string }) {
+  const [totals] = await executor
+    .select({ bytes: sql`coalesce(sum(${uploads.size}), 0)`.mapWith(Number), files: sql`count(${uploads.id})`.mapWith(Number) })
+    .from(webdavEntries)
+    .innerJoin(uploads, eq(uploads.id, webdavEntries.uploadId))
+    .where(and(eq(webdavEntries.ownerId, args.ownerId), isAtOrUnder(args.path)));
+  return totals;
 }
 
 /**

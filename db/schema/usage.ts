@@ -32,3 +32,19 @@ export const usageRollups = pgTable("usage_rollups", {
   day: date("day").primaryKey(),
   rolledUpAt: timestamp("rolled_up_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * What each person stores now (their uploads: bytes and files), kept in the
+ * transaction that adds or deletes an upload, so the tier's storage quota is
+ * checked with one guarded UPDATE of this row (db/queries/storage-usage.ts).
+ * No row yet: nothing stored.
+ */
+export const storageUsage = pgTable("storage_usage", {
+  ownerId: uuid("owner_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+  files: integer("files").notNull().default(0),
+});
+
+export type StorageUsage = typeof storageUsage.$inferSelect;

@@ -99,7 +99,7 @@ const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
       requestBody: { required: true, ...binary("application/octet-stream") },
       responses: {
         "202": { description: "Stored; processing queued. Location is the file", ...json(uploadSchema) },
-        ...errors("bad_request", "file_too_large", "idempotency_key_reused"),
+        ...errors("bad_request", "file_too_large", "storage_quota_exceeded", "idempotency_key_reused"),
       },
     },
   },

@@ -28,6 +28,7 @@ export const errorCodes = [
   "body_too_large",
   "size_limit",
   "render_limit",
+  "storage_quota_exceeded",
   "idempotency_key_reused",
   "rate_limited",
   "internal",
@@ -186,7 +187,21 @@ export const uploadQuery = z.strictObject({
   name: uploadNameSchema.meta({ description: "The file's name, as it will be listed", example: "scan.png" }),
 });
 
-export const meSchema = z.object({ id, email: z.string(), tier: z.enum(["free", "pro"]) }).meta({ id: "Me" });
+export const meSchema = z
+  .object({
+    id,
+    email: z.string(),
+    tier: z.enum(["free", "pro"]),
+    storage: z
+      .object({
+        bytes: z.int().min(0).meta({ description: "Bytes stored in your files" }),
+        maxBytes: z.int().meta({ description: "Your tier's storage quota in bytes" }),
+        files: z.int().min(0).meta({ description: "How many files you store" }),
+        maxFiles: z.int().meta({ description: "Your tier's quota of files" }),
+      })
+      .meta({ description: "What your files use of your storage quota; an upload past it is a 413 storage_quota_exceeded" }),
+  })
+  .meta({ id: "Me" });
 
 export const idempotencyKeyHeader = z
   .string()

@@ -1,10 +1,12 @@
 "use server";
 
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { db } from "@/db";
+import { StorageQuotaError } from "@/db/queries/storage-usage";
 import { getUploadDownload, removeUpload, reprocessUpload as reprocessUploadSteps, storeUpload } from "@/db/queries/uploads";
 import { addWatchedSource, removeWatchedSource, WATCHED_SOURCES_PER_PERSON } from "@/db/queries/watched-sources";
 import { FileTooLargeError, readUploadBytes } from "@/db/storage";
@@ -40,12 +42,12 @@ export const importDataset = defineAction(
   async ({ args: [datasetId] }, user) => {
     const dataset = findDataset(datasetId);
     if (!dataset) return { formError: NO_SUCH_DATASET };
-    return copyIntoFiles(createReadStream(datasetPath(dataset)), {
-      ownerId: user.id,
-      name: dataset.file,
-      declaredType: dataset.type,
-      dataset: dataset.id,
-    });
+    const file = datasetPath(dataset);
+    return copyIntoFiles(
+      createReadStream(file),
+      { ownerId: user.id, name: dataset.file, declaredType: dataset.type, dataset: dataset.id },
+      (await stat(file)).size,
+    );
   },
 );
 
@@ -55,20 +57,25 @@ export const copySharedFile = defineAction(
   async ({ args: [uploadId] }, user) => {
     const shared = await getUploadDownload(db, { id: uploadId, ownerId: user.id });
     if (!shared?.isShared) return { formError: NO_SUCH_FILE };
-    return copyIntoFiles(readUploadBytes(db, shared), { ownerId: user.id, name: shared.name, declaredType: shared.detectedType });
+    return copyIntoFiles(
+      readUploadBytes(db, shared),
+      { ownerId: user.id, name: shared.name, declaredType: shared.detectedType },
+      shared.size,
+    );
   },
 );
 
-/** Stores bytes as one of the person's files (processed like an upload), or says why not. */
+/** Stores bytes as one of the person's files (processed like an upload), or says why not (too large, or past their storage quota). */
 async function copyIntoFiles(
   bytes: AsyncIterable<Uint8Array>,
   upload: Parameters<typeof storeUpload>[2],
+  size: number,
 ): Promise<ActionState<never, { uploadId: string }>> {
   try {
-    const stored = await storeUpload(db, bytes, upload, { maxBytes: getWebEnv().UPLOAD_MAX_BYTES });
+    const stored = await storeUpload(db, bytes, upload, { maxBytes: getWebEnv().UPLOAD_MAX_BYTES, declaredBytes: size });
     return { data: { uploadId: stored.id } };
   } catch (error) {
-    if (error instanceof FileTooLargeError) return { formError: error.message };
+    if (error instanceof FileTooLargeError || error instanceof StorageQuotaError) return { formError: error.message };
     throw error;
   }
 }

@@ -1,6 +1,8 @@
 import Link from "next/link";
 import { db } from "@/db";
+import { getStorageUsage } from "@/db/queries/storage-usage";
 import { getMonthlyUsage } from "@/db/queries/usage";
+import { formatBytes } from "@/lib/format";
 import { UsageChart } from "@/components/usage/usage-chart";
 import { requireUser } from "@/server/auth/guards";
 import { UsageCells, UsageTableHead } from "@/components/usage/usage-cells";
@@ -9,7 +11,7 @@ export const metadata = { title: "Usage" };
 
 export default async function UsagePage() {
   const user = await requireUser();
-  const usage = await getMonthlyUsage(db, { ownerId: user.id });
+  const [usage, storage] = await Promise.all([getMonthlyUsage(db, { ownerId: user.id }), getStorageUsage(db, { ownerId: user.id })]);
   const kinds = [
     ["Renders", usage.byKind.render],
     ["Upload processing steps", usage.byKind.upload],
@@ -24,6 +26,21 @@ export default async function UsagePage() {
           </Link>
         )}
       </div>
+      <section className="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="storage-heading">
+        <h2 id="storage-heading" className="mb-2 text-sm font-medium text-slate-700">
+          Storage ({storage.tier} tier)
+        </h2>
+        <p className="text-sm" data-testid="storage-usage">
+          Storage: {formatBytes(storage.bytes)} of {formatBytes(storage.maxBytes)}, {storage.files.toLocaleString("en-US")} of{" "}
+          {storage.maxFiles.toLocaleString("en-US")} files
+        </p>
+        <progress
+          className="mt-2 h-1.5 w-full"
+          max={storage.maxBytes}
+          value={Math.min(storage.bytes, storage.maxBytes)}
+          aria-label="Storage used"
+        />
+      </section>
       <table className="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" aria-label="This month by kind">
         <UsageTableHead headings={["Kind", "Jobs", "Attempts", "CPU time", "Wall time", "Read", "Written"]} />
         <tbody>

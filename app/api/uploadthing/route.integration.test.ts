@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteUpload, getUpload } from "@/db/queries/uploads";
 import { uploads } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { expectWithinQuota, leaveStorageRoom } from "@/db/test/storage-quota";
 import { waitFor } from "@/db/test/wait-for";
 import { makeUploadFixtures } from "@/jobs/test/upload-fixtures";
 import { deliverCallback, fakeUploadThingToken, sign, startUploadThingStandIn } from "@/jobs/test/uploadthing-stand-in";
@@ -198,5 +199,36 @@ describe("uploads through UploadThing (against a local stand-in of their servers
     const forged = await deliverCallback(`${routeUrl}?slug=files`, payload, sign(payload, "sk_not_our_key"));
     expect(forged.status).toBe(400);
     expect(await test.db.select().from(uploads).where(eq(uploads.ownerId, user.id))).toHaveLength(0);
+  });
+
+  it("refuses files past the storage quota before any byte travels (413), and on completion when others took the room", async () => {
+    const user = await createTestUser(test.db);
+    const cookie = await sessionCookie(user);
+    await leaveStorageRoom(test.db, user.id, { bytes: 100, files: 10 });
+    const before = standIn.calls.length;
+    const refused = await requestUpload(
+      [
+        { name: "a.txt", size: 60, type: "text/plain" },
+        { name: "b.txt", size: 60, type: "text/plain" },
+      ],
+      cookie,
+    );
+    expect(refused.status).toBe(413);
+    expect(JSON.stringify(await refused.json())).toContain("2 more files (120 B) would not fit");
+    expect(standIn.calls.slice(before).some((call) => call.path === "/route-metadata")).toBe(false);
+
+    // Room when asked, none when the bytes arrive (another upload took it): their copy is deleted, the browser told why.
+    const presigned = await requestUpload([{ name: "late.txt", size: 60, type: "text/plain" }], cookie);
+    expect(presigned.status).toBe(200);
+    const [target] = (await presigned.json()) as { url: string; key: string }[];
+    const full = await leaveStorageRoom(test.db, user.id, { bytes: 0, files: 10 });
+    const put = await putToIngest(target.url, Buffer.alloc(60, "x"), "late.txt", "text/plain");
+    expect(put.status).toBe(200);
+    const { serverData } = (await put.json()) as { serverData: { uploadId: string | null; error: string | null } };
+    expect(serverData.uploadId).toBeNull();
+    expect(serverData.error).toMatch(/^Storage quota reached: .* a file of 60 B would not fit/);
+    expect(standIn.files.has(target.key)).toBe(false);
+    expect(standIn.calls).toContainEqual(expect.objectContaining({ path: "/v6/deleteFiles", body: { fileKeys: [target.key] } }));
+    expect(await expectWithinQuota(test.db, full)).toEqual({ bytes: 0, files: 0 });
   });
 });

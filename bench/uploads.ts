@@ -280,7 +280,7 @@ async function benchThumbnail() {
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const t0 = performance.now();
-    await makeThumbnail(jpeg);
+    await makeThumbnail(jpeg, "image/jpeg");
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -301,8 +301,7 @@ async function benchSmallImages() {
   let t0 = performance.now();
   for (const image of images) {
     createHash("md5").update(image).digest("hex");
-    await detectType(image, image.length);
-    await makeThumbnail(image);
+    await makeThumbnail(image, await detectType(image, image.length));
   }
   const inProcess = SMALL_IMAGES / ((performance.now() - t0) / 1000);
 

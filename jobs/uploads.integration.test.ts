@@ -75,7 +75,7 @@ describe("upload processing through a real worker", () => {
     const byName = Object.fromEntries(
       await Promise.all(accepted.map(async ({ name, id }) => [name, await processed(user.id, id)] as const)),
     );
-    for (const name of ["png", "jpegExif", "gif", "webp"] as const) {
+    for (const name of ["png", "jpegExif", "gif", "webp", "bmp", "ico"] as const) {
       const view: UploadView = byName[name];
       expect(stepOf(view, "thumbnail")?.status, name).toBe("succeeded");
       expect({ width: view.imageWidth, height: view.imageHeight }, name).toEqual(fixtures[name].image);

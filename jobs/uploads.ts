@@ -79,7 +79,7 @@ async function thumbnail({ db }: UploadTaskDependencies, { job, upload, meter, l
   refuseOversizedThumbnailInput(upload.size); // before reading any of it
   const bytes = await readHead(db, upload, THUMBNAIL_MAX_INPUT_BYTES, signal);
   meter.bytesRead = bytes.length;
-  const made = await makeThumbnail(bytes);
+  const made = await makeThumbnail(bytes, upload.detectedType ?? "");
   meter.bytesWritten = made.webp.length;
   const sha256 = createHash("sha256").update(made.webp).digest("hex");
   const log = line(`${made.width}x${made.height} image, ${formatBytes(made.webp.length)} WebP`);

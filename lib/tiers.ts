@@ -49,4 +49,17 @@ export function renderPriority(tier: Tier, unfinishedRenders: number) {
   return TIER_LIMITS[tier].basePriority + unfinishedRenders;
 }
 
+/**
+ * Upload steps share the workers the same way: base + the person's unfinished
+ * upload steps when the step is queued, so someone else's first step or render
+ * goes before the rest of a bulk upload. Counted up to 99: pro work (0-99) stays
+ * ahead of free work (100-199), and the number stays far inside graphile-worker's
+ * smallint however many files one person sends.
+ */
+export const MAX_COUNTED_UPLOAD_STEPS = 99;
+
+export function uploadStepPriority(tier: Tier, unfinishedSteps: number) {
+  return TIER_LIMITS[tier].basePriority + Math.min(unfinishedSteps, MAX_COUNTED_UPLOAD_STEPS);
+}
+
 export const formatMegapixels = (pixels: number) => `${(pixels / 1_000_000).toFixed(1)} MP`;

@@ -1,14 +1,16 @@
-import { and, desc, eq, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import { enqueue, removeJob } from "@/jobs/enqueue";
 import { UPLOAD_STEP_MAX_ATTEMPTS, UPLOAD_STEP_TASKS, uploadStepJobKey, type UploadStep } from "@/jobs/payloads";
+import { MAX_COUNTED_UPLOAD_STEPS, uploadStepPriority } from "@/lib/tiers";
 import type { Database, Executor } from "../client";
-import { blobs, jobLogs, uploads, uploadSteps, type StorageKind, type UploadStepName, type UploadStepStatus } from "../schema";
+import { blobs, jobLogs, uploads, uploadSteps, users, type StorageKind, type UploadStepName, type UploadStepStatus } from "../schema";
 import { deleteStoredFile, FileTooLargeError, writeStoredFile } from "../storage";
 import { deleteUploadThingFile } from "../storage/uploadthing";
 import { chargeStorage, checkStorageRoom, lockStorageUsage, releaseStorage, StorageQuotaError } from "./storage-usage";
 
 /** Every upload starts with these; upload_type adds "thumbnail" when the bytes are an image. */
 const FIRST_STEPS = ["checksum", "type"] as const satisfies UploadStep[];
+const UNFINISHED_STEP_STATUSES: UploadStepStatus[] = ["queued", "running"];
 
 export type NewUpload = {
   ownerId: string;
@@ -106,8 +108,27 @@ export async function storeUpload(
   }));
 }
 
-/** Inserts (or resets) steps as queued and adds their jobs, replacing any queued job of the same step. */
+/**
+ * Inserts (or resets) steps as queued and adds their jobs, replacing any queued
+ * job of the same step. Each job's priority is the owner's fair share
+ * (uploadStepPriority): their tier, and their unfinished upload steps besides these.
+ */
 export async function queueSteps(tx: Executor, uploadId: string, steps: readonly UploadStep[]) {
+  const [owner] = await tx
+    .select({
+      tier: users.tier,
+      // Counting stops where the priority stops growing, so a person with thousands of queued files costs no more.
+      unfinishedSteps: sql<number>`(select count(*)::int from (
+        select 1 from ${uploadSteps} join ${uploads} as theirs on theirs.id = ${uploadSteps.uploadId}
+        where theirs.owner_id = ${uploads.ownerId}
+          and ${inArray(uploadSteps.status, UNFINISHED_STEP_STATUSES)}
+          and not ${and(eq(uploadSteps.uploadId, uploadId), inArray(uploadSteps.step, [...steps]))}
+        limit ${MAX_COUNTED_UPLOAD_STEPS}) as counted)`,
+    })
+    .from(uploads)
+    .innerJoin(users, eq(users.id, uploads.ownerId))
+    .where(eq(uploads.id, uploadId));
+  if (!owner) throw new Error(`No upload ${uploadId} to queue steps for`);
   await tx
     .insert(uploadSteps)
     .values(steps.map((step) => ({ uploadId, step })))
@@ -128,7 +149,7 @@ export async function queueSteps(tx: Executor, uploadId: string, steps: readonly
         bytesWritten: null,
       },
     });
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     await enqueue(
       tx,
       UPLOAD_STEP_TASKS[step],
@@ -137,6 +158,7 @@ export async function queueSteps(tx: Executor, uploadId: string, steps: readonly
         jobKey: uploadStepJobKey(uploadId, step),
         jobKeyMode: "replace",
         maxAttempts: UPLOAD_STEP_MAX_ATTEMPTS,
+        priority: uploadStepPriority(owner.tier, owner.unfinishedSteps + index),
       },
     );
   }

@@ -10,13 +10,16 @@
 import sharp from "sharp";
 import zlib from "node:zlib";
 
-export type FixtureName = "png" | "jpegExif" | "gif" | "webp" | "pdf" | "zip" | "text" | "empty" | "truncatedJpeg" | "scriptAsPng" | "bomb";
+export type FixtureName =
+  "png" | "jpegExif" | "gif" | "webp" | "bmp" | "ico" | "pdf" | "zip" | "text" | "empty" | "truncatedJpeg" | "scriptAsPng" | "bomb";
 
 export const FIXTURE_NAMES: readonly FixtureName[] = [
   "png",
   "jpegExif",
   "gif",
   "webp",
+  "bmp",
+  "ico",
   "pdf",
   "zip",
   "text",
@@ -52,7 +55,7 @@ export type UploadFixtures = Record<FixtureName, UploadFixture>;
 export const BOMB_SIZE = 30_000;
 
 export async function makeUploadFixtures(): Promise<UploadFixtures> {
-  const [png, jpegExif, gif, webp, fullJpeg] = await Promise.all([
+  const [png, jpegExif, gif, webp, fullJpeg, iconPng] = await Promise.all([
     sharp(gradientRgb(640, 480), { raw: { width: 640, height: 480, channels: 3 } })
       .png({ compressionLevel: 9 })
       .toBuffer(),
@@ -71,6 +74,9 @@ export async function makeUploadFixtures(): Promise<UploadFixtures> {
     // Baseline (not progressive) so that cutting it loses scan data, not just passes.
     sharp(photoRgb(320, 240, 3), { raw: { width: 320, height: 240, channels: 3 } })
       .jpeg({ quality: 90, progressive: false })
+      .toBuffer(),
+    sharp(quadrantsRgba(16, 16), { raw: { width: 16, height: 16, channels: 4 } })
+      .png()
       .toBuffer(),
   ]);
 
@@ -102,6 +108,25 @@ export async function makeUploadFixtures(): Promise<UploadFixtures> {
       declaredType: "image/webp",
       expectedType: "image/webp",
       image: { width: 320, height: 240 },
+    },
+    bmp: {
+      // 150 px: rows need padding to 4 bytes.
+      bytes: bmpFile(withOpaqueAlpha(gradientRgb(150, 100)), 150, 100),
+      name: "scan.bmp",
+      declaredType: "image/bmp",
+      expectedType: "image/bmp",
+      image: { width: 150, height: 100 },
+    },
+    ico: {
+      // As favicons come: a small PNG and a larger bitmap, which the thumbnail shows.
+      bytes: icoFile([
+        { width: 16, height: 16, png: iconPng },
+        { width: 64, height: 64, rgba: quadrantsRgba(64, 64) },
+      ]),
+      name: "favicon.ico",
+      declaredType: "image/x-icon",
+      expectedType: "image/vnd.microsoft.icon",
+      image: { width: 64, height: 64 },
     },
     pdf: {
       bytes: minimalPdf("Invoice 2024-03: total 42.00 EUR"),
@@ -213,6 +238,30 @@ function photoRgb(width: number, height: number, seed: number): Buffer {
   return buf;
 }
 
+/**
+ * Four quadrants, RGBA: red top left, green top right, blue bottom left, and
+ * half-transparent yellow bottom right; a decoder that flips rows, swaps
+ * channels or drops alpha gets them visibly wrong.
+ */
+export function quadrantsRgba(width: number, height: number): Buffer {
+  const buf = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const isRight = x >= width / 2;
+      const isBottom = y >= height / 2;
+      const colour = isBottom ? (isRight ? [255, 255, 0, 128] : [0, 0, 255, 255]) : isRight ? [0, 255, 0, 255] : [255, 0, 0, 255];
+      buf.set(colour, (y * width + x) * 4);
+    }
+  }
+  return buf;
+}
+
+function withOpaqueAlpha(rgb: Buffer): Buffer {
+  const rgba = Buffer.alloc((rgb.length / 3) * 4, 255);
+  for (let i = 0; i < rgb.length / 3; i++) rgb.copy(rgba, i * 4, i * 3, i * 3 + 3);
+  return rgba;
+}
+
 function clamp(v: number): number {
   return Math.max(0, Math.min(255, Math.round(v)));
 }
@@ -298,6 +347,92 @@ function storedZip(entryName: string, data: Buffer): Buffer {
   end.writeUInt16LE(0, 20); // comment length
 
   return Buffer.concat([local, name, data, central, name, end]);
+}
+
+/**
+ * A BMP of RGBA pixels, written as image programs write the common kinds:
+ * 24-bit (alpha dropped) with a BITMAPINFOHEADER; 32-bit with a BITMAPV5HEADER
+ * whose bit fields include an alpha mask; 8-bit with a palette of the pixels'
+ * colours (at most 256; alpha dropped). Rows go bottom-up unless `topDown`
+ * (a negative height). `declared` overrides the size the header states.
+ */
+export function bmpFile(
+  rgba: Buffer,
+  width: number,
+  height: number,
+  options: { bitsPerPixel?: 8 | 24 | 32; topDown?: boolean; declared?: { width: number; height: number } } = {},
+): Buffer {
+  const { bitsPerPixel = 24, topDown = false, declared = { width, height } } = options;
+  const pixels = Array.from({ length: width * height }, (_, i) => rgba.readUInt32BE(i * 4));
+  const palette = bitsPerPixel === 8 ? [...new Set(pixels.map((pixel) => pixel >>> 8))] : [];
+  if (palette.length > 256) throw new Error("an 8-bit BMP has at most 256 colours");
+  const headerSize = bitsPerPixel === 32 ? 124 : 40;
+  const offset = 14 + headerSize + palette.length * 4;
+  const stride = Math.ceil((width * bitsPerPixel) / 32) * 4;
+  const file = Buffer.alloc(offset + stride * height);
+  file.write("BM", 0, "latin1");
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(offset, 10);
+  file.writeUInt32LE(headerSize, 14);
+  file.writeInt32LE(declared.width, 18);
+  file.writeInt32LE(topDown ? -declared.height : declared.height, 22);
+  file.writeUInt16LE(1, 26); // planes
+  file.writeUInt16LE(bitsPerPixel, 28);
+  file.writeUInt32LE(bitsPerPixel === 32 ? 3 : 0, 30); // BI_BITFIELDS or BI_RGB
+  file.writeUInt32LE(stride * height, 34);
+  file.writeUInt32LE(palette.length, 46);
+  if (bitsPerPixel === 32) {
+    // Red, green, blue and alpha masks, then the sRGB colour space ("sRGB" backwards).
+    [0x00ff0000, 0x0000ff00, 0x000000ff, 0xff000000].forEach((mask, i) => file.writeUInt32LE(mask >>> 0, 54 + i * 4));
+    file.write("BGRs", 70, "latin1");
+  }
+  palette.forEach((rgb, i) => file.writeUInt32LE(rgb, 14 + headerSize + i * 4)); // little-endian: B, G, R, 0
+  for (let y = 0; y < height; y++) {
+    const row = offset + (topDown ? y : height - 1 - y) * stride;
+    for (let x = 0; x < width; x++) {
+      const pixel = pixels[y * width + x];
+      if (bitsPerPixel === 8) file[row + x] = palette.indexOf(pixel >>> 8);
+      else if (bitsPerPixel === 24) file.writeUIntLE(pixel >>> 8, row + x * 3, 3);
+      else file.writeUInt32LE((((pixel & 0xff) << 24) | (pixel >>> 8)) >>> 0, row + x * 4); // B, G, R, A
+    }
+  }
+  return file;
+}
+
+/**
+ * An ICO (Windows icon) holding the given images: each a whole PNG file, or a
+ * 32-bit bitmap as Windows stores icons (no file header, the height doubled to
+ * count the 1-bit transparency mask that follows the pixels; left empty here,
+ * so the alpha channel decides).
+ */
+export function icoFile(images: ({ width: number; height: number } & ({ png: Buffer } | { rgba: Buffer }))[]): Buffer {
+  const bodies = images.map((image) => {
+    if ("png" in image) return image.png;
+    const bitmap = bmpFile(image.rgba, image.width, image.height, { bitsPerPixel: 32 });
+    const header = Buffer.alloc(40);
+    header.writeUInt32LE(40, 0);
+    header.writeInt32LE(image.width, 4);
+    header.writeInt32LE(image.height * 2, 8);
+    header.writeUInt16LE(1, 12);
+    header.writeUInt16LE(32, 14);
+    const maskStride = Math.ceil(image.width / 32) * 4;
+    return Buffer.concat([header, bitmap.subarray(bitmap.readUInt32LE(10)), Buffer.alloc(maskStride * image.height)]);
+  });
+  const directory = Buffer.alloc(6 + 16 * images.length);
+  directory.writeUInt16LE(1, 2); // type: icon
+  directory.writeUInt16LE(images.length, 4);
+  let offset = directory.length;
+  images.forEach((image, i) => {
+    const entry = 6 + 16 * i;
+    directory[entry] = image.width % 256; // 0 stands for 256
+    directory[entry + 1] = image.height % 256;
+    directory.writeUInt16LE(1, entry + 4); // planes
+    directory.writeUInt16LE(32, entry + 6); // bits per pixel
+    directory.writeUInt32LE(bodies[i].length, entry + 8);
+    directory.writeUInt32LE(offset, entry + 12);
+    offset += bodies[i].length;
+  });
+  return Buffer.concat([directory, ...bodies]);
 }
 
 function pngChunk(type: string, data: Buffer): Buffer {

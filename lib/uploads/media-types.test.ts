@@ -18,6 +18,9 @@ describe("type flags", () => {
   it("makes thumbnails of raster images only", () => {
     expect(isThumbnailable("image/jpeg")).toBe(true);
     expect(isThumbnailable("image/tiff")).toBe(true);
+    // BMP and ICO by every name libmagic has used for them (decoded in ./thumbnail.ts, not by sharp).
+    for (const type of ["image/bmp", "image/x-ms-bmp", "image/vnd.microsoft.icon", "image/x-icon"])
+      expect(isThumbnailable(type), type).toBe(true);
     expect(isThumbnailable("application/pdf")).toBe(false);
     expect(isThumbnailable("image/svg+xml")).toBe(false);
   });

@@ -4,10 +4,14 @@ export const EMPTY_FILE_TYPE = "inode/x-empty";
 export const TEXT_TYPE = "text/plain";
 export const BINARY_TYPE = "application/octet-stream";
 
-/** Raster types sharp makes thumbnails of; other files get no thumbnail step. */
-// Not HEIC: sharp's prebuilt libheif decodes AV1 (AVIF) only; its libvips reads no netpbm, BMP or ICO from a buffer.
-const THUMBNAIL_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/tiff"]);
-export const isThumbnailable = (type: string) => THUMBNAIL_TYPES.has(type);
+/** BMP and ICO (icons and cursors, as libmagic names both): sharp cannot read them, so ./thumbnail.ts decodes their pixels itself. */
+export const BMP_TYPE = "image/bmp";
+export const ICON_TYPE = "image/vnd.microsoft.icon";
+
+/** Raster types that get thumbnails; other files get no thumbnail step. */
+// Not HEIC: sharp's prebuilt libheif decodes AV1 (AVIF) only. Not netpbm: sharp's libvips reads it from files only.
+const THUMBNAIL_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/tiff", BMP_TYPE, ICON_TYPE]);
+export const isThumbnailable = (type: string) => THUMBNAIL_TYPES.has(canonicalType(type));
 
 // libmagic's names for types whose registered (or commonly declared) name differs.
 const SAME_TYPES: Record<string, string> = {
@@ -20,7 +24,7 @@ const SAME_TYPES: Record<string, string> = {
   "text/javascript": "application/javascript",
   "text/xml": "application/xml",
 };
-const canonicalType = (type: string) => {
+export const canonicalType = (type: string) => {
   const bare = type.split(";")[0].trim().toLowerCase();
   return SAME_TYPES[bare] ?? bare;
 };

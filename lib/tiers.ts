@@ -1,4 +1,5 @@
 import type { User } from "@/db/schema";
+import type { RequestDoor } from "./rate-limits";
 
 export type Tier = User["tier"];
 
@@ -6,13 +7,28 @@ export type Tier = User["tier"];
  * What each tier may do. Priority: graphile-worker runs smaller numbers first,
  * so pro work starts before free work; within a tier, each unfinished render a
  * person already has pushes their next one back (fairness between people).
+ * Requests a minute are per person and door (lib/rate-limits.ts), whatever
+ * token or session they come with; WebDAV's is ten times the API's, since a
+ * mounted drive sends a request per file.
  */
 export const TIER_LIMITS: Record<
   Tier,
-  { label: string; maxUnfinishedRenders: number; maxPixels: number; basePriority: number; apiRequestsPerMinute: number }
+  {
+    label: string;
+    maxUnfinishedRenders: number;
+    maxPixels: number;
+    basePriority: number;
+    requestsPerMinute: Record<RequestDoor, number>;
+  }
 > = {
-  free: { label: "free", maxUnfinishedRenders: 3, maxPixels: 4096 * 2048, basePriority: 100, apiRequestsPerMinute: 120 },
-  pro: { label: "pro", maxUnfinishedRenders: 20, maxPixels: 4096 * 4096, basePriority: 0, apiRequestsPerMinute: 1200 },
+  free: {
+    label: "free",
+    maxUnfinishedRenders: 3,
+    maxPixels: 4096 * 2048,
+    basePriority: 100,
+    requestsPerMinute: { api: 120, webdav: 1200 },
+  },
+  pro: { label: "pro", maxUnfinishedRenders: 20, maxPixels: 4096 * 4096, basePriority: 0, requestsPerMinute: { api: 1200, webdav: 12000 } },
 };
 
 /** Renders with more pixels than this go to the dedicated "large" queue (special hardware). */

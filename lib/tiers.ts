@@ -1,4 +1,5 @@
 import type { User } from "@/db/schema";
+import type { RequestDoor } from "./rate-limits";
 
 export type Tier = User["tier"];
 
@@ -9,6 +10,9 @@ const GiB = 1024 ** 3;
  * so pro work starts before free work; within a tier, each unfinished render a
  * person already has pushes their next one back (fairness between people).
  * Storage: what a person's files (uploads, however they came) may add up to.
+ * Requests a minute are per person and door (lib/rate-limits.ts), whatever
+ * token or session they come with; WebDAV's is ten times the API's, since a
+ * mounted drive sends a request per file.
  */
 export const TIER_LIMITS: Record<
   Tier,
@@ -17,7 +21,7 @@ export const TIER_LIMITS: Record<
     maxUnfinishedRenders: number;
     maxPixels: number;
     basePriority: number;
-    apiRequestsPerMinute: number;
+    requestsPerMinute: Record<RequestDoor, number>;
     maxStorageBytes: number;
     maxStorageFiles: number;
   }
@@ -27,7 +31,7 @@ export const TIER_LIMITS: Record<
     maxUnfinishedRenders: 3,
     maxPixels: 4096 * 2048,
     basePriority: 100,
-    apiRequestsPerMinute: 120,
+    requestsPerMinute: { api: 120, webdav: 1200 },
     maxStorageBytes: 1 * GiB,
     maxStorageFiles: 1_000,
   },
@@ -36,7 +40,7 @@ export const TIER_LIMITS: Record<
     maxUnfinishedRenders: 20,
     maxPixels: 4096 * 4096,
     basePriority: 0,
-    apiRequestsPerMinute: 1200,
+    requestsPerMinute: { api: 1200, webdav: 12000 },
     maxStorageBytes: 50 * GiB,
     maxStorageFiles: 100_000,
   },

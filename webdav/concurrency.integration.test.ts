@@ -313,12 +313,19 @@ async function reset() {
 
 beforeAll(async () => {
   test = await createTestDatabase();
-  server = createWebdavServer({ db: test.db, maxUploadBytes: MAX_UPLOAD_BYTES, log: (line) => faults.push(line) });
+  // A batch's requests all in flight at once (up to 16): the interleavings are the point here, not the limit.
+  server = createWebdavServer({
+    db: test.db,
+    maxUploadBytes: MAX_UPLOAD_BYTES,
+    maxRequestsInFlightPerPerson: 16,
+    log: (line) => faults.push(line),
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
   worker = await startWorker({ databaseUrl: test.url, concurrency: 3, renderThreads: 1, log: () => {} });
-  alice = await createPerson(test.db);
-  bob = await createPerson(test.db);
+  // Pro: the property sends more requests a minute than a free account may make.
+  alice = await createPerson(test.db, { tier: "pro" });
+  bob = await createPerson(test.db, { tier: "pro" });
   pngs = await Promise.all(
     [
       [8, 8, { r: 255, g: 0, b: 0 }],

@@ -25,6 +25,7 @@ import {
   type EntryPrecondition,
   type PropertyUpdate,
   type WebdavEntryView,
+  type WebdavPropertyName,
 } from "@/db/queries/webdav";
 import { readUploadBytes } from "@/db/storage";
 import { renderFileName } from "@/lib/download-name";
@@ -168,14 +169,18 @@ export class LongrunFileSystem extends webdav.FileSystem {
   }
 
   /**
-   * For the If header and the preconditions (webdav/server.ts): a path's version and the tokens of the
-   * person's locks that cover it (on it, or on a folder above it deep enough).
+   * For the If header and the preconditions (webdav/server.ts): a lookup of a path's version and the
+   * tokens of the person's locks that cover it (on it, or on a folder above it deep enough).
    */
-  async conditionState(ownerId: string, segments: string[]) {
-    const node = await this.nodeOf(ownerId, { nodes: new Map(), resultImages: new Map() }, segments);
-    if (!node) return null;
-    const locks = coveringLocks(segments, (key) => this.locks.forPath(ownerId, key));
-    return { ...versionOf(node), lockTokens: locks.map((lock) => lock.uuid) };
+  conditionStates(ownerId: string) {
+    // One memo for all the request's paths: the person's uploads are adopted once, not once per path.
+    const memo: RequestMemo = { nodes: new Map(), resultImages: new Map() };
+    return async (segments: string[]) => {
+      const node = await this.nodeOf(ownerId, memo, segments);
+      if (!node) return null;
+      const locks = coveringLocks(segments, (key) => this.locks.forPath(ownerId, key));
+      return { ...versionOf(node), lockTokens: locks.map((lock) => lock.uuid) };
+    };
   }
 
   /** The version of a path that this request serves (GET and HEAD: workarounds/webdav-server-preconditions.ts). */
@@ -545,9 +550,9 @@ export class LongrunFileSystem extends webdav.FileSystem {
     );
   }
 
-  /** Dead properties of entries, by entry id. */
-  propertiesOf(ctx: RequestContext, entryIds: string[]) {
-    return listWebdavProperties(this.db, { ownerId: ownerOf(ctx), entryIds });
+  /** Dead properties of entries (all, or those named), by entry id; null past maxBytes (listWebdavProperties). */
+  propertiesOf(ctx: RequestContext, entryIds: string[], options: { names?: WebdavPropertyName[]; maxBytes: number }) {
+    return listWebdavProperties(this.db, { ownerId: ownerOf(ctx), entryIds, ...options });
   }
 
   /**

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { v2 as webdav } from "webdav-server";
 import type { Database } from "@/db/client";
 import { authenticateApiToken } from "@/db/queries/api-tokens";
+import { countRequest } from "@/db/queries/rate-windows";
+import { decideRate } from "@/lib/rate-limits";
 import { LongrunFileSystem } from "./file-system";
 import { parseRequestPath, pathOfUrl } from "./paths";
 import {
@@ -36,11 +38,26 @@ import { FILE_RESPONSE_HEADERS } from "@/lib/http";
 export const WEBDAV_REALM = "Longrun";
 /** Bodies of methods other than PUT (PROPFIND, PROPPATCH, LOCK: small XML); webdav-server holds them in memory. */
 const MAX_XML_BODY_BYTES = 1024 * 1024;
+/**
+ * Conditions in an If header (so lists too: each has one or more). Each resource an If header names is
+ * looked up in the database before the request runs: 600 lists about other paths cost 1,200 queries.
+ * Clients send a list or two (a lock's token, an etag); litmus's locks tests pass well within 64.
+ */
+export const MAX_IF_CONDITIONS = 64;
+/**
+ * Requests one person may have in flight in this process (429 past it). Below the database pool's
+ * size (WEBDAV_DATABASE_POOL_MAX, 10 by default), so one person's requests waiting on their own tree's
+ * lock cannot hold every connection; above the parallelism clients use for transfers (rclone: 4, and
+ * it retries a 429). Counted in memory: per process, as the LOCKs are.
+ */
+export const MAX_REQUESTS_IN_FLIGHT_PER_PERSON = 8;
 
 export type WebdavServerOptions = {
   db: Database;
   /** Largest file a PUT or COPY may store (UPLOAD_MAX_BYTES, as for uploads on the page). */
   maxUploadBytes: number;
+  /** MAX_REQUESTS_IN_FLIGHT_PER_PERSON unless given (tests of interleavings send more at once). */
+  maxRequestsInFlightPerPerson?: number;
   log?: (line: string) => void;
 };
 
@@ -48,11 +65,15 @@ export type WebdavServerOptions = {
  * The WebDAV server: webdav-server (v2) over LongrunFileSystem, behind a small
  * front that refuses what should never reach it: requests without a valid API
  * token (401), paths with "..", encoded slashes or control characters (400),
- * and large XML bodies (413). Each person sees only their own tree.
+ * large XML bodies (413), If headers with too many conditions (400), and
+ * people past their requests a minute or their requests in flight (429).
+ * Each person sees only their own tree.
  */
 export function createWebdavServer(options: WebdavServerOptions): Server {
   const log = options.log ?? ((line) => console.log(line));
+  const maxInFlight = options.maxRequestsInFlightPerPerson ?? MAX_REQUESTS_IN_FLIGHT_PER_PERSON;
   const users = new WeakMap<IncomingMessage, webdav.IUser>();
+  const inFlight = new Map<string, number>();
   const fileSystem = new LongrunFileSystem(options.db, { maxUploadBytes: options.maxUploadBytes, log });
   const dav = new webdav.WebDAVServer({
     rootFileSystem: fileSystem,
@@ -96,11 +117,32 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     if (!paths.ok) return respond(response, 400, paths.problem);
 
     const token = basicPassword(request.headers.authorization);
-    const user = token ? await authenticateApiToken(options.db, token, { countRequest: false }) : null;
-    if (!user) {
+    const user = token ? await authenticateApiToken(options.db, token) : null;
+    const window = user && (await countRequest(options.db, { userId: user.id, door: "webdav" }));
+    if (!user || !window) {
       response.setHeader("WWW-Authenticate", `Basic realm="${WEBDAV_REALM}", charset="UTF-8"`);
       return respond(response, 401, "Sign in with any user name and an API token as the password (create one on the Tokens page)");
     }
+    const rate = decideRate("webdav", window);
+    for (const [name, value] of Object.entries(rate.headers)) response.setHeader(name, value);
+    if (!rate.isAllowed) {
+      response.setHeader("Retry-After", String(rate.resetSeconds));
+      return respond(response, 429, rate.message);
+    }
+    // The client went away while it was looked up: its "close" has been and gone, and nobody is left to answer.
+    if (response.closed) return;
+    const running = inFlight.get(user.id) ?? 0;
+    if (running >= maxInFlight) {
+      response.setHeader("Retry-After", "1");
+      return respond(response, 429, `At most ${maxInFlight} requests at once per person; try again in a moment`);
+    }
+    inFlight.set(user.id, running + 1);
+    // "close": the answer was sent, or the connection went away before.
+    response.once("close", () => {
+      const left = (inFlight.get(user.id) ?? 1) - 1;
+      if (left > 0) inFlight.set(user.id, left);
+      else inFlight.delete(user.id);
+    });
 
     const { source, destination } = paths;
     if (destination) {
@@ -118,6 +160,9 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
     const ifHeader = request.headers.if;
     const ifLists = ifHeader === undefined ? null : parseIfHeader(Array.isArray(ifHeader) ? ifHeader.join(" ") : ifHeader);
     if (ifHeader !== undefined && !ifLists) return respond(response, 400, "Malformed If header");
+    if (ifLists && ifLists.reduce((count, list) => count + list.conditions.length, 0) > MAX_IF_CONDITIONS) {
+      return respond(response, 400, `An If header may hold at most ${MAX_IF_CONDITIONS} conditions`);
+    }
     const preconditions = readPreconditions(request.headers);
     if (ifLists || preconditions) {
       const check = await requestCheck(user.id, source, ifLists, preconditions, request.method ?? "");
@@ -167,12 +212,13 @@ export function createWebdavServer(options: WebdavServerOptions): Server {
       return checked?.ok ? checked.segments : null;
     };
     const isRequestUri = (segments: string[]) => segments.length === source.length && segments.every((segment, i) => segment === source[i]);
-    const current = await fileSystem.conditionState(ownerId, source);
+    const conditionState = fileSystem.conditionStates(ownerId);
+    const current = await conditionState(source);
     const states = new Map<string | null, IfResourceState>();
     for (const { resource } of ifLists ?? []) {
       const segments = segmentsOf(resource);
       if (states.has(resource) || (segments && isRequestUri(segments))) continue;
-      states.set(resource, segments ? await fileSystem.conditionState(ownerId, segments) : null);
+      states.set(resource, segments ? await conditionState(segments) : null);
     }
     const ifHeaderHolds = (version: ResourceVersion) =>
       !ifLists ||

@@ -42,19 +42,6 @@ describe("personal API tokens", () => {
     expect(await revokeApiToken(test.db, { id: created.id, ownerId: owner.id })).toBe(false);
   });
 
-  it("counts each Jobs API request in the token's minute, but not WebDAV's", async () => {
-    const owner = await createTestUser(test.db);
-    const created = await createApiToken(test.db, { ownerId: owner.id, name: "counted" });
-    if (!created.ok) throw new Error("not created");
-    expect((await authenticateApiToken(test.db, created.token))?.requestsInWindow).toBe(1);
-    expect((await authenticateApiToken(test.db, created.token))?.requestsInWindow).toBe(2);
-    expect(await authenticateApiToken(test.db, created.token, { countRequest: false })).toMatchObject({
-      id: owner.id,
-      requestsInWindow: 2,
-    });
-    expect((await authenticateApiToken(test.db, created.token))?.requestsInWindow).toBe(3);
-  });
-
   it("limits how many active tokens a person holds, even when created at once", async () => {
     const owner = await createTestUser(test.db);
     const outcomes = await Promise.all(

@@ -65,34 +65,17 @@ export async function revokeApiToken(executor: Executor, args: { id: string; own
   return revoked.length > 0;
 }
 
-export const RATE_WINDOW_SECONDS = 60;
-
 /**
- * The user a token belongs to, if it exists and is not revoked. The same
- * statement notes its use and, for the Jobs API (`countRequest`), counts the
- * request in the token's rate window (a fixed minute from its first request),
- * so the count holds across every web instance without another round trip.
- * WebDAV does not count: a mounted drive sends a request per file and folder.
+ * The user a token belongs to, if it exists and is not revoked; the same
+ * statement notes the token's use. Requests are counted per person, not per
+ * token (countRequest in rate-windows.ts), so more tokens buy no more requests.
  */
-export async function authenticateApiToken(executor: Executor, token: string, options: { countRequest: boolean } = { countRequest: true }) {
-  const isWindowOpen = sql`${apiTokens.rateWindowStartedAt} > now() - make_interval(secs => ${RATE_WINDOW_SECONDS})`;
+export async function authenticateApiToken(executor: Executor, token: string) {
   const [row] = await executor
     .update(apiTokens)
-    .set({
-      lastUsedAt: sql`now()`,
-      ...(options.countRequest && {
-        rateWindowStartedAt: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowStartedAt} else now() end`,
-        rateWindowRequests: sql`case when ${isWindowOpen} then ${apiTokens.rateWindowRequests} + 1 else 1 end`,
-      }),
-    })
+    .set({ lastUsedAt: sql`now()` })
     .from(users)
     .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt), eq(users.id, apiTokens.ownerId)))
-    .returning({
-      id: users.id,
-      email: users.email,
-      tier: users.tier,
-      requestsInWindow: apiTokens.rateWindowRequests,
-      windowResetsAt: sql<string>`${apiTokens.rateWindowStartedAt} + make_interval(secs => ${RATE_WINDOW_SECONDS})`,
-    });
+    .returning({ id: users.id, email: users.email, tier: users.tier });
   return row ?? null;
 }

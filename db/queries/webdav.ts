@@ -144,48 +144,81 @@ export function pathSegmentFromName(name: string) {
   return cleaned === "" || cleaned === "." || cleaned === ".." ? "_" : cleaned;
 }
 
+/** "report.pdf" → "report"; a leading dot is part of the stem (".bashrc"). */
+function stemOf(segment: string) {
+  const dot = segment.lastIndexOf(".");
+  return dot > 0 ? segment.slice(0, dot) : segment;
+}
+
 /** "report.pdf" → "report (2).pdf" */
 function withNumber(segment: string, n: number) {
-  const dot = segment.lastIndexOf(".");
-  return dot > 0 ? `${segment.slice(0, dot)} (${n})${segment.slice(dot)}` : `${segment} (${n})`;
+  const stem = stemOf(segment);
+  return `${stem} (${n})${segment.slice(stem.length)}`;
 }
 
 /**
  * Uploads made elsewhere (the page, datasets, watched sources) get a place at
- * the top of /uploads under their name, numbered when the name is taken. One
- * cheap query when there is nothing to do.
+ * the top of /uploads under their name, numbered when the name is taken
+ * ("report (2).pdf"), oldest first. One cheap query when there is nothing to
+ * do; otherwise a fixed number of queries however many uploads share a name:
+ * the orphans and the names at the top of /uploads are read once, numbers are
+ * given in memory, and one INSERT places them all.
  */
 export async function adoptUploads(db: Database, ownerId: string) {
-  const orphans = await db
-    .select({ id: uploads.id, name: uploads.name, createdAt: uploads.createdAt })
+  const hasOrphans = await db
+    .select({ id: uploads.id })
     .from(uploads)
-    .where(and(eq(uploads.ownerId, ownerId), sql`not exists (select 1 from ${webdavEntries} e where e.upload_id = ${uploads.id})`))
-    .orderBy(asc(uploads.createdAt));
-  if (orphans.length === 0) return 0;
+    .where(and(eq(uploads.ownerId, ownerId), isOrphan))
+    .limit(1);
+  if (hasOrphans.length === 0) return 0;
   return db.transaction(async (tx) => {
     await lockOwnerTree(tx, ownerId);
-    let adopted = 0;
-    for (const upload of orphans) {
-      const segment = pathSegmentFromName(upload.name);
-      for (let n = 1; n < 10_000; n++) {
-        const path = n === 1 ? segment : withNumber(segment, n);
-        const inserted = await tx
-          .insert(webdavEntries)
-          .values({ ownerId, path, kind: "file", uploadId: upload.id, createdAt: upload.createdAt, modifiedAt: upload.createdAt })
-          .onConflictDoNothing()
-          .returning({ id: webdavEntries.id });
-        if (inserted.length > 0) {
-          adopted++;
-          break;
-        }
-        // Adopted meanwhile (a concurrent request), or the upload was deleted: nothing more to do.
-        const [taken] = await tx.select({ id: webdavEntries.id }).from(webdavEntries).where(eq(webdavEntries.uploadId, upload.id));
-        if (taken) break;
-        const [stillThere] = await tx.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, upload.id));
-        if (!stillThere) break;
-      }
-    }
-    return adopted;
+    // Read again under the lock: a concurrent request may have adopted them. "for key share" keeps
+    // them from being deleted (on the page) before the insert that refers to them.
+    const orphans = await tx
+      .select({ id: uploads.id, name: uploads.name })
+      .from(uploads)
+      .where(and(eq(uploads.ownerId, ownerId), isOrphan))
+      .orderBy(asc(uploads.createdAt), asc(uploads.id))
+      .for("key share");
+    if (orphans.length === 0) return 0;
+    // The names they could take are at the top of /uploads: one read of those, however many share a name.
+    const taken = await tx
+      .select({ path: webdavEntries.path })
+      .from(webdavEntries)
+      .where(and(eq(webdavEntries.ownerId, ownerId), sql`strpos(${webdavEntries.path}, '/') = 0`));
+    const paths = numberedPaths(
+      orphans.map((upload) => pathSegmentFromName(upload.name)),
+      new Set(taken.map((row) => row.path)),
+    );
+    // One statement for any number of rows (a VALUES list would run out of parameters past ~10,000).
+    const inserted = await tx.execute(sql`
+      insert into ${webdavEntries} (owner_id, path, kind, upload_id, created_at, modified_at)
+      select ${ownerId}, adopted.path, 'file', u.id, u.created_at, u.created_at
+      from unnest(${sql.param(paths)}::text[], ${sql.param(orphans.map((upload) => upload.id))}::uuid[]) as adopted(path, upload_id)
+      join ${uploads} u on u.id = adopted.upload_id
+      on conflict do nothing
+      returning 1`);
+    return inserted.length;
+  });
+}
+
+const isOrphan = sql`not exists (select 1 from ${webdavEntries} e where e.upload_id = ${uploads.id})`;
+
+/**
+ * The first free name for each segment in turn, each taking it: "a.txt", then "a (2).txt", … The
+ * taken names only grow, so a segment's next free number is never below the last one it got: each
+ * segment's search starts there, and the whole is linear, not quadratic, in same-named uploads.
+ */
+export function numberedPaths(segments: string[], taken: Set<string>) {
+  const nextNumber = new Map<string, number>();
+  return segments.map((segment) => {
+    let n = nextNumber.get(segment) ?? 1;
+    while (taken.has(n === 1 ? segment : withNumber(segment, n))) n++;
+    const path = n === 1 ? segment : withNumber(segment, n);
+    taken.add(path);
+    nextNumber.set(segment, n + 1);
+    return path;
   });
 }
 
@@ -390,24 +423,52 @@ export async function moveWebdavEntry(
 export type WebdavPropertyName = { namespace: string; name: string };
 export type WebdavPropertyValue = WebdavPropertyName & { value: string };
 
-/** The dead properties of several entries at once (a PROPFIND of a folder), by entry id. */
-export async function listWebdavProperties(executor: Executor, args: { ownerId: string; entryIds: string[] }) {
+/**
+ * The dead properties of several entries at once (a PROPFIND of a folder), by entry id: all of
+ * them, or those with the given names. Null when their names and values add up to more than
+ * maxBytes: they are summed in the query, so no more than that (and one property) is ever read
+ * into memory, however much a person has stored.
+ */
+export async function listWebdavProperties(
+  executor: Executor,
+  args: { ownerId: string; entryIds: string[]; names?: WebdavPropertyName[]; maxBytes: number },
+) {
   const byEntry = new Map<string, WebdavPropertyValue[]>();
-  if (args.entryIds.length === 0) return byEntry;
-  const rows = await executor
+  if (args.entryIds.length === 0 || args.names?.length === 0) return byEntry;
+  const size = sql`octet_length(${webdavProperties.namespace}) + octet_length(${webdavProperties.name}) + octet_length(${webdavProperties.value})`;
+  const listed = executor
     .select({
       entryId: webdavProperties.entryId,
       namespace: webdavProperties.namespace,
       name: webdavProperties.name,
       value: webdavProperties.value,
+      size: sql<number>`(${size})::float8`.as("size"),
+      // In the key's order, so each row's running total is the bytes up to and including it.
+      through:
+        sql<number>`(sum(${size}) over (order by ${webdavProperties.entryId}, ${webdavProperties.namespace}, ${webdavProperties.name}))::float8`.as(
+          "through",
+        ),
     })
     .from(webdavProperties)
     .innerJoin(webdavEntries, and(eq(webdavEntries.id, webdavProperties.entryId), eq(webdavEntries.ownerId, args.ownerId)))
-    .where(inArray(webdavProperties.entryId, args.entryIds))
-    .orderBy(asc(webdavProperties.namespace), asc(webdavProperties.name));
-  for (const { entryId, ...property } of rows) {
+    .where(
+      and(
+        sql`${webdavProperties.entryId} = any(${sql.param(args.entryIds)}::uuid[])`,
+        args.names &&
+          sql`(${webdavProperties.namespace}, ${webdavProperties.name}) in (select * from unnest(${sql.param(args.names.map((name) => name.namespace))}::text[], ${sql.param(args.names.map((name) => name.name))}::text[]))`,
+      ),
+    )
+    .as("listed");
+  // The rows that start within maxBytes: with the first row past it, if any, which says there is more.
+  const rows = await executor
+    .select()
+    .from(listed)
+    .where(sql`${listed.through} - ${listed.size} <= ${args.maxBytes}`)
+    .orderBy(asc(listed.entryId), asc(listed.namespace), asc(listed.name));
+  if ((rows.at(-1)?.through ?? 0) > args.maxBytes) return null;
+  for (const { entryId, namespace, name, value } of rows) {
     const list = byEntry.get(entryId) ?? [];
-    list.push(property);
+    list.push({ namespace, name, value });
     byEntry.set(entryId, list);
   }
   return byEntry;

@@ -20,9 +20,6 @@ export const apiTokens = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
-    /** Rate limit: a fixed one-minute window per token, counted in the statement that authenticates it. */
-    rateWindowStartedAt: timestamp("rate_window_started_at", { withTimezone: true }).notNull().defaultNow(),
-    rateWindowRequests: integer("rate_window_requests").notNull().default(0),
   },
   (table) => [index("api_tokens_owner_idx").on(table.ownerId)],
 );

@@ -154,8 +154,8 @@ export function buildOpenApiDocument() {
       version: "1.0.0",
       description:
         "Start, watch and stop computations. Authenticate with a personal API token (Tokens page) as `Authorization: Bearer <token>`. " +
-        "Errors are JSON `{ error: { code, message } }` with a stable code. Each token may make its tier's number of requests a minute " +
-        "(free 120, pro 1200; RateLimit-* headers, 429 with Retry-After past it).",
+        "Errors are JSON `{ error: { code, message } }` with a stable code. Each person may make their tier's number of requests a minute " +
+        "whichever of their tokens they use (free 120, pro 1200; RateLimit-* headers, 429 with Retry-After past it).",
     },
     servers: [{ url: "/api/v1" }],
     security: [{ bearer: [] }],

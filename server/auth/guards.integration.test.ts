@@ -7,8 +7,9 @@ import { eq } from "drizzle-orm";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApiToken } from "@/db/queries/api-tokens";
-import { users } from "@/db/schema";
+import { uploads, users } from "@/db/schema";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { TIER_LIMITS } from "@/lib/tiers";
 
 /** The web's own client (db/index.ts), kept on globalThis. */
 type WebDatabase = { $client: { end: (options: { timeout: number }) => Promise<void> } };
@@ -32,6 +33,12 @@ async function sessionCookie(user: { id: string; email: string }) {
 }
 
 const get = (path: string, headers: Record<string, string> = {}) => new Request(`http://127.0.0.1${path}`, { headers });
+
+async function tokenOf(ownerId: string, name: string) {
+  const created = await createApiToken(test.db, { ownerId, name });
+  if (!created.ok) throw new Error("no token");
+  return created.token;
+}
 const params = (value: Record<string, string>) => ({ params: Promise.resolve(value) });
 
 describe("withUser", () => {
@@ -79,6 +86,60 @@ describe("withApiToken", () => {
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ error: { code: "not_found", message: "No such render" } });
     expect(response.headers.get("RateLimit-Remaining")).toMatch(/^\d+$/);
+  });
+});
+
+describe("the per-person request budget (withApiToken and withRateLimitedUser)", () => {
+  it("is one per person across all their tokens and the page's upload route: then 429 with Retry-After, and nobody else is refused", async () => {
+    const { GET: me } = await import("@/app/api/v1/me/route");
+    const { POST: upload } = await import("@/app/api/uploads/route");
+    const person = await createTestUser(test.db);
+    const other = await createTestUser(test.db);
+    const tokens = await Promise.all([1, 2, 3].map((n) => tokenOf(person.id, `token ${n}`)));
+    const limit = TIER_LIMITS.free.requestsPerMinute.api;
+    const asToken = (token: string) => get("/api/v1/me", { authorization: `Bearer ${token}` });
+    const uploadAs = async (user: { id: string; email: string }) =>
+      upload(
+        new Request("http://127.0.0.1/api/uploads?name=budget.txt", {
+          method: "POST",
+          headers: { cookie: await sessionCookie(user), "content-type": "text/plain" },
+          body: "within budget",
+        }),
+        params({}),
+      );
+
+    // One upload on the page, then the rest of the minute's budget spread over three tokens.
+    const uploaded = await uploadAs(person);
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.headers.get("RateLimit-Remaining")).toBe(String(limit - 1));
+    for (let sent = 1; sent < limit; sent++) {
+      const response = await me(asToken(tokens[sent % tokens.length]), params({}));
+      expect(response.status).toBe(200);
+      expect(response.headers.get("RateLimit-Remaining")).toBe(String(limit - sent - 1));
+    }
+
+    // Twenty tokens would not be twenty budgets: every token, and the page's uploads, are refused now.
+    for (const token of tokens) {
+      const refused = await me(asToken(token), params({}));
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+      expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+      expect(Number(refused.headers.get("Retry-After"))).toBeLessThanOrEqual(60);
+      expect(refused.headers.get("RateLimit-Remaining")).toBe("0");
+    }
+    const refusedUpload = await uploadAs(person);
+    expect(refusedUpload.status).toBe(429);
+    expect(await refusedUpload.json()).toEqual({
+      error: {
+        code: "rate_limited",
+        message: expect.stringMatching(/^A free account may make 120 uploads and API requests a minute; try again in \d+ s$/),
+      },
+    });
+    expect(await test.db.select({ id: uploads.id }).from(uploads).where(eq(uploads.ownerId, person.id))).toHaveLength(1);
+
+    // Someone else's budget is their own.
+    expect((await me(asToken(await tokenOf(other.id, "other")), params({}))).status).toBe(200);
+    expect((await uploadAs(other)).status).toBe(201);
   });
 });
 

@@ -5,11 +5,12 @@ import { cache } from "react";
 import type { z } from "zod";
 import { db } from "@/db";
 import { authenticateApiToken } from "@/db/queries/api-tokens";
+import { countRequest } from "@/db/queries/rate-windows";
 import { getUserRole, type Role } from "@/db/queries/users";
 import { bearerToken } from "@/lib/api-tokens";
 import { getWebEnv } from "@/lib/env";
 import { errorResponse, isDatabaseUnavailable, notFound } from "@/lib/errors";
-import { TIER_LIMITS } from "@/lib/tiers";
+import { decideRate } from "@/lib/rate-limits";
 import { auth } from "./index";
 import { decodedSessions, isCurrentSession, SESSION_CACHE_MS } from "./sessions";
 
@@ -119,11 +120,23 @@ export const withAdmin = guard<SessionUser>(async (request) => {
 });
 
 /**
+ * A browser session, for routes that accept work (the page's upload route): each request counts
+ * against its person's requests a minute, the same budget as the Jobs API's (429 with Retry-After
+ * past it), so the page's routes are no way around the API's limit.
+ */
+export const withRateLimitedUser = guard<SessionUser>(async (request) => {
+  const user = await getRequestUser(request);
+  if (!user) return signInToContinue();
+  const counted = await countApiRequest(user.id, "uploads and API requests");
+  return counted instanceof Response ? counted : { user, headers: counted.headers };
+});
+
+/**
  * For the Jobs API (/api/v1): a personal API token as `Authorization: Bearer …`,
  * and nothing else. Browser sessions do not authorize the API (a page cannot be
  * tricked into calling it with the cookie), and tokens do not authorize the UI.
- * Each token may make its tier's number of requests a minute (429 with
- * Retry-After past it); every answer says how many are left.
+ * Each person may make their tier's number of requests a minute, whichever of
+ * their tokens they use (429 with Retry-After past it); every answer says how many are left.
  */
 export const withApiToken = guard<ApiUser>(async (request) => {
   const token = bearerToken(request);
@@ -138,24 +151,21 @@ export const withApiToken = guard<ApiUser>(async (request) => {
       headers: { "WWW-Authenticate": 'Bearer realm="Longrun", error="invalid_token"' },
     });
   }
-  const limit = TIER_LIMITS[user.tier].apiRequestsPerMinute;
-  const resetSeconds = Math.max(1, Math.ceil((new Date(user.windowResetsAt).getTime() - Date.now()) / 1000));
-  const headers = {
-    "RateLimit-Limit": String(limit),
-    "RateLimit-Remaining": String(Math.max(0, limit - user.requestsInWindow)),
-    "RateLimit-Reset": String(resetSeconds),
-  };
-  if (user.requestsInWindow > limit) {
-    return errorResponse(
-      "rate_limited",
-      `A ${TIER_LIMITS[user.tier].label} account may make ${limit} API requests a minute; try again in ${resetSeconds} s`,
-      {
-        headers: { ...headers, "Retry-After": String(resetSeconds) },
-      },
-    );
-  }
-  return { user, headers };
+  const counted = await countApiRequest(user.id, "API requests");
+  return counted instanceof Response ? counted : { user, headers: counted.headers };
 });
+
+/** Counts a request in its person's "api" window: the RateLimit headers for the answer, or the 429. */
+async function countApiRequest(userId: string, what: string): Promise<{ headers: Record<string, string> } | Response> {
+  const window = await countRequest(db, { userId, door: "api" });
+  // The account was deleted under a live session or token: nothing left to act on.
+  if (!window) return signInToContinue();
+  const decision = decideRate("api", window, what);
+  if (decision.isAllowed) return { headers: decision.headers };
+  return errorResponse("rate_limited", decision.message, {
+    headers: { ...decision.headers, "Retry-After": String(decision.resetSeconds) },
+  });
+}
 
 /**
  * For the Prometheus scraper: `Authorization: Bearer $METRICS_TOKEN`. Without the token

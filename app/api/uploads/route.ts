@@ -1,6 +1,6 @@
 import { db } from "@/db";
 import { listUploads } from "@/db/queries/uploads";
-import { withUser } from "@/server/auth/guards";
+import { withRateLimitedUser, withUser } from "@/server/auth/guards";
 import { jsonWithEtag } from "@/lib/http";
 import { receiveUpload } from "@/server/upload-request";
 
@@ -10,8 +10,8 @@ export const GET = withUser(async (request, { user }) => {
   return jsonWithEtag(request, { uploads });
 });
 
-/** Upload to the local store (see receiveUpload): answers 201 with the upload's id. */
-export const POST = withUser(async (request, { user }) =>
+/** Upload to the local store (see receiveUpload): answers 201 with the upload's id; counted like an API request. */
+export const POST = withRateLimitedUser(async (request, { user }) =>
   receiveUpload(request, {
     ownerId: user.id,
     key: null,

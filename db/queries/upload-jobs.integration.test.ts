@@ -77,7 +77,7 @@ describe("a step finishing while its upload is deleted", () => {
     const { id } = await store(user.id, Buffer.from("soon gone"), "doomed.txt");
     const job = { uploadId: id, step: "checksum" as const, jobId: "4242" };
     const claimed = await claimUploadStep(test.db, { ...job, workerId: "test" });
-    expect(claimed).not.toBeNull();
+    if (!claimed) throw new Error("the step was not claimed");
     const waitingOnLocks = async () =>
       (
         await test.db.execute<{ count: number }>(
@@ -92,7 +92,7 @@ describe("a step finishing while its upload is deleted", () => {
       completing = completeChecksum(test.db, {
         uploadId: id,
         jobId: job.jobId,
-        attempt: claimed!.attempts,
+        attempt: claimed.attempts,
         md5: "0".repeat(32),
         cost: { wallMs: 1, cpuMs: 1, bytesRead: 9, bytesWritten: 0 },
         log: { message: "Checksum: done" },

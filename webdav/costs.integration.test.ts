@@ -20,6 +20,7 @@ import { waitFor } from "@/db/test/wait-for";
 import { TIER_LIMITS } from "@/lib/tiers";
 import { MAX_IF_CONDITIONS, MAX_REQUESTS_IN_FLIGHT_PER_PERSON, createWebdavServer } from "./server";
 import { createPerson, type Person } from "./test/person";
+import { MAX_LOCK_OWNER_BYTES, MAX_LOCKS_PER_PERSON } from "./workarounds/webdav-server-lock-command";
 import { MAX_PROPERTIES_PER_REQUEST, MAX_PROPFIND_RESPONSE_BYTES } from "./workarounds/webdav-server-property-commands";
 
 let test: TestDatabase;
@@ -224,6 +225,31 @@ describe("the If header", () => {
     expect([one.status, most.status]).toEqual([412, 412]);
     // One query for each further resource named (the uploads are adopted once per request, not once per resource).
     expect(most.queries - one.queries).toBe(MAX_IF_CONDITIONS - 1);
+  });
+});
+
+describe("locks, kept in the server's memory", () => {
+  const lockBody = (owner: string) =>
+    `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>${owner}</D:owner></D:lockinfo>`;
+  const lock = (person: Person, path: string, owner = "me") =>
+    dav(person, "LOCK", path, { headers: { "Content-Type": "application/xml", Timeout: "Second-600" }, body: lockBody(owner) });
+
+  it("refuses an owner too large to keep, and holds at most so many locks per person (507 past it) while others still lock", async () => {
+    const person = await createPerson(test.db, { tier: "pro" });
+    const other = await createPerson(test.db);
+    expect((await lock(person, "/uploads/locked.txt")).status).toBe(201); // an unmapped URL: a new, empty file
+
+    const hugeOwner = await lock(person, "/uploads/locked.txt", "x".repeat(MAX_LOCK_OWNER_BYTES + 1));
+    expect(hugeOwner.status).toBe(413);
+    // Shared locks on one file, up to the limit (the first one above counts).
+    for (let held = 1; held < MAX_LOCKS_PER_PERSON; held++) expect((await lock(person, "/uploads/locked.txt")).status).toBe(200);
+    expect((await lock(person, "/uploads/locked.txt")).status).toBe(507);
+    const discovered = await dav(person, "PROPFIND", "/uploads/locked.txt", {
+      headers: { Depth: "0", "Content-Type": "application/xml" },
+      body: `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>`,
+    });
+    expect(discovered.text.match(/<D:activelock>/g)).toHaveLength(MAX_LOCKS_PER_PERSON);
+    expect((await lock(other, "/uploads/mine.txt")).status).toBe(201);
   });
 });
 

@@ -601,6 +601,11 @@ export class LongrunFileSystem extends webdav.FileSystem {
   }
 
   /** Holds a lock on a path (LOCK, once its conflicts are checked). */
+  /** How many unexpired locks the person holds in this process (LOCK caps it). */
+  lockCount(ctx: RequestContext) {
+    return this.locks.countFor(ownerOf(ctx));
+  }
+
   addLock(ctx: RequestContext, segments: string[], lock: webdav.Lock) {
     this.locks.forPath(ownerOf(ctx), `/${segments.join("/")}`).setLock(lock, () => {});
   }
@@ -627,6 +632,13 @@ class OwnerLocks {
       for (const lock of locks) if (!lock.expired()) held.push({ lock, root });
     }
     return held;
+  }
+
+  countFor(ownerId: string) {
+    const prefix = `${ownerId}\u0000`;
+    let count = 0;
+    for (const [key, locks] of this.byKey) if (key.startsWith(prefix)) count += locks.filter((lock) => !lock.expired()).length;
+    return count;
   }
 
   forPath(ownerId: string, path: string): webdav.ILockManager {

@@ -12,7 +12,8 @@
  *
  * What this does: LOCK is registered as our own command. A new lock (RFC 4918 §9.10) is refused with 423 when
  * a lock it would overlap is exclusive, or it is; on an unmapped URL it creates an empty file (201). Its
- * timeout is the first one the client asks for, at most MAX_LOCK_SECONDS (Infinite is that maximum). A refresh
+ * timeout is the first one the client asks for, at most MAX_LOCK_SECONDS (Infinite is that maximum). Each person
+ * holds at most MAX_LOCKS_PER_PERSON locks (507 past it), each <owner> at most MAX_LOCK_OWNER_BYTES (413). A refresh
  * (no body) finds the lock named in the If header that covers the request URL, wherever it is held.
  * UNLOCK stays webdav-server's (it is correct).
  *
@@ -27,6 +28,13 @@ import { DAV, elementsOf, findElement, isNamed, parseXml, serializeXml } from ".
 
 /** The longest lock granted, in seconds: a client that asks for more (or Infinite) gets this. */
 export const MAX_LOCK_SECONDS = 3600;
+/**
+ * Locks live in this process's memory, so one person's must not grow without bound: clients lock a file while they
+ * write it (a few at a time; Finder and Office a handful), so 1,000 is far above use, and past it LOCK is 507.
+ */
+export const MAX_LOCKS_PER_PERSON = 1_000;
+/** A lock's <owner> is kept and sent back in every lockdiscovery: clients put a name or a URL there. Past this, 413. */
+export const MAX_LOCK_OWNER_BYTES = 4 * 1024;
 
 export function replaceLockCommand(dav: webdav.WebDAVServer, fileSystem: LongrunFileSystem) {
   dav.method("LOCK", {
@@ -62,6 +70,8 @@ async function createLock(fileSystem: LongrunFileSystem, ctx: webdav.HTTPRequest
   const info = parseLockInfo(data);
   const depth = ctx.headers.depth ?? -1;
   if (!info || (depth !== 0 && depth !== -1)) return { status: 400 };
+  if (Buffer.byteLength(info.owner) > MAX_LOCK_OWNER_BYTES) return { status: 413 };
+  if (fileSystem.lockCount(ctx) >= MAX_LOCKS_PER_PERSON) return { status: 507 };
   const segments = ctx.requested.path.paths;
   const lock = new webdav.Lock(new webdav.LockKind(info.scope, webdav.LockType.Write, timeoutOf(ctx)), ctx.user.uid, info.owner, depth);
   if (isInConflict(fileSystem, ctx, segments, lock)) return { status: 423 };

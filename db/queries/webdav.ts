@@ -150,20 +150,26 @@ function withNumber(segment: string, n: number) {
   return dot > 0 ? `${segment.slice(0, dot)} (${n})${segment.slice(dot)}` : `${segment} (${n})`;
 }
 
+/** A person's uploads that have no place in /uploads yet, oldest first. */
+const selectOrphans = (executor: Executor, ownerId: string) =>
+  executor
+    .select({ id: uploads.id, name: uploads.name, createdAt: uploads.createdAt })
+    .from(uploads)
+    .where(and(eq(uploads.ownerId, ownerId), sql`not exists (select 1 from ${webdavEntries} e where e.upload_id = ${uploads.id})`))
+    .orderBy(asc(uploads.createdAt));
+
 /**
  * Uploads made elsewhere (the page, datasets, watched sources) get a place at
  * the top of /uploads under their name, numbered when the name is taken. One
  * cheap query when there is nothing to do.
  */
 export async function adoptUploads(db: Database, ownerId: string) {
-  const orphans = await db
-    .select({ id: uploads.id, name: uploads.name, createdAt: uploads.createdAt })
-    .from(uploads)
-    .where(and(eq(uploads.ownerId, ownerId), sql`not exists (select 1 from ${webdavEntries} e where e.upload_id = ${uploads.id})`))
-    .orderBy(asc(uploads.createdAt));
-  if (orphans.length === 0) return 0;
+  if ((await selectOrphans(db, ownerId)).length === 0) return 0;
   return db.transaction(async (tx) => {
     await lockOwnerTree(tx, ownerId);
+    // Read again under the tree's lock (another request may have adopted or deleted some since), and held
+    // against a delete from the page, which takes no tree lock: the entry's foreign key would fail (a 500).
+    const orphans = await selectOrphans(tx, ownerId).for("key share", { of: uploads });
     let adopted = 0;
     for (const upload of orphans) {
       const segment = pathSegmentFromName(upload.name);
@@ -178,11 +184,6 @@ export async function adoptUploads(db: Database, ownerId: string) {
           adopted++;
           break;
         }
-        // Adopted meanwhile (a concurrent request), or the upload was deleted: nothing more to do.
-        const [taken] = await tx.select({ id: webdavEntries.id }).from(webdavEntries).where(eq(webdavEntries.uploadId, upload.id));
-        if (taken) break;
-        const [stillThere] = await tx.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, upload.id));
-        if (!stillThere) break;
       }
     }
     return adopted;

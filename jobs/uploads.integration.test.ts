@@ -8,12 +8,13 @@ import { getDashboardOverview } from "@/db/queries/dashboard";
 import { getOwnedImage } from "@/db/queries/results";
 import { getMonthlyUsage } from "@/db/queries/usage";
 import { claimUploadStep, completeChecksum, completeTypeDetection, failUploadStep, isStaleStepAttempt } from "@/db/queries/upload-jobs";
-import { acceptUpload, deleteUpload, getUpload, reprocessUpload, storeUpload, type UploadView } from "@/db/queries/uploads";
+import { acceptUpload, deleteUpload, getUpload, queueSteps, reprocessUpload, storeUpload, type UploadView } from "@/db/queries/uploads";
 import { recoverLostWorkers } from "@/db/queries/workers";
 import { blobs, storedFileChunks, storedFiles, uploads, uploadSteps, workerHeartbeats } from "@/db/schema";
 import { CHUNK_BYTES, FileTooLargeError, readUploadBytes, writeStoredFile } from "@/db/storage";
 import { createDatabase } from "@/db/client";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { waitFor } from "@/db/test/wait-for";
 import { waitForProcessedUpload } from "./test/processed-upload";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 import { FIXTURE_NAMES, makeUploadFixtures, type UploadFixtures } from "./test/upload-fixtures";
@@ -257,6 +258,46 @@ describe("upload processing through a real worker", () => {
     // The thumbnail is no longer served to anyone (housekeeping deletes the unreferenced blob later).
     expect(await getOwnedImage(test.db, { sha256: first.thumbnailSha256!, ownerId: owner.id })).toBeNull();
     expect(await test.db.select({ sha256: blobs.sha256 }).from(blobs).where(eq(blobs.sha256, first.thumbnailSha256!))).toHaveLength(1);
+  });
+
+  it("a step that fails after its upload was deleted ends its job: no failed job is left behind", async () => {
+    // Found by webdav/concurrency.integration.test.ts under load (a job left over after every step had finished):
+    // a file deleted while its checksum read it. The read came back short, the step's failure found no step to
+    // write, and the job failed all the same; a running job whose key the delete removed then stays in
+    // graphile-worker's table, failed for good. Played here: a checksum that fails (the upload says one byte
+    // more than is stored) waits to record its failure (the upload's row locked) while the upload is deleted.
+    const user = await createTestUser(test.db);
+    const stored = await writeStoredFile(test.db, Readable.from([Buffer.from("one byte short")]), { maxBytes: 1024 });
+    const [row] = await test.db
+      .insert(uploads)
+      .values({
+        ownerId: user.id,
+        name: "deleted.txt",
+        size: stored.size + 1,
+        storage: "local",
+        storageKey: stored.key,
+        declaredType: null,
+      })
+      .returning();
+    const uploadJobs = sql`select count(*)::int as count from graphile_worker.jobs where task_identifier in ('upload_checksum', 'upload_type')`;
+    await test.db.transaction(async (tx) => {
+      // Locked as the steps lock it before writing their outcome, and only then queued.
+      await tx.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, row.id)).for("no key update");
+      await queueSteps(test.db, row.id, ["checksum", "type"]);
+      await waitFor(
+        () =>
+          test.db.execute<{ count: number }>(
+            sql`select count(distinct l.pid)::int as count from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.datname = current_database() and not l.granted`,
+          ),
+        ([waiting]) => waiting.count === 2,
+      );
+      expect(await deleteUpload(tx, { id: row.id, ownerId: user.id })).toMatchObject({ storage: "local" });
+    });
+    await waitFor(
+      () => test.db.execute<{ count: number }>(sql`${uploadJobs} and locked_at is not null`),
+      ([locked]) => locked.count === 0,
+    );
+    expect((await test.db.execute<{ count: number }>(uploadJobs))[0].count).toBe(0);
   });
 
   it("keeps a re-run's outcome when the job it replaced finishes late, and re-queues the steps of a lost worker", async () => {

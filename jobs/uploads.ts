@@ -132,7 +132,9 @@ function stepTask(
       const reason = finalFailure ? finalFailure.message : isFinal ? "Processing failed; process the file again" : "A temporary error";
       if (!finalFailure) helpers.logger.error(`upload ${uploadId}: ${step}: ${error instanceof Error ? error.stack : String(error)}`);
       const log = isFinal ? line(`failed: ${reason}`, "error") : line(`attempt ${upload.attempts} failed, will retry: ${reason}`, "warn");
-      if (!(await failUploadStep(db, { ...job, reason, isFinal, cost: meter.cost(), log }))) await refused();
+      // No step to fail (its upload deleted, or the step reset meanwhile): nothing to retry, the job is done.
+      // Failing it would leave it in graphile-worker's table for good: a delete removes a running job's key and attempts.
+      if (!(await failUploadStep(db, { ...job, reason, isFinal, cost: meter.cost(), log }))) return refused();
       if (!isFinal) throw error;
     }
   };

@@ -411,6 +411,51 @@ describe("concurrent WebDAV requests with a worker processing what they write", 
     await waitForIdleWorker();
   });
 
+  it("a listing that adopts an upload deleted on the page meanwhile leaves it out: not a 500", async () => {
+    // The interleaving the property found (seed -1606813522, under load): a PROPFIND of /uploads finds an
+    // upload made on the page, then waits for the tree's lock to give it a place; meanwhile a delete on the
+    // page (which takes no tree lock) removes it. The entry's insert then broke its foreign key: a 500. Played
+    // here by holding the tree's lock, and the delete uncommitted while the listing reads the upload again.
+    const upload = await storeUpload(
+      test.db,
+      Readable.from([Buffer.from("from the page")]),
+      { ownerId: alice.id, name: "page-only.txt", declaredType: null },
+      { maxBytes: MAX_UPLOAD_BYTES },
+    );
+    await waitForIdleWorker();
+    const waiting = (locktype: string) =>
+      waitFor(
+        () =>
+          test.db.execute<{ count: number }>(
+            sql`select count(*)::int as count from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.datname = current_database() and l.locktype = ${locktype} and not l.granted`,
+          ),
+        ([row]) => row.count > 0,
+      );
+    let listing: Promise<Answer> | undefined;
+    let commitDelete = () => {};
+    let deleted: Promise<unknown> | undefined;
+    await test.db.transaction(async (tree) => {
+      await tree.execute(sql`select pg_advisory_xact_lock(hashtextextended(${alice.id}::text, 5))`);
+      listing = dav("PROPFIND", "/uploads/", { headers: { Depth: "1" } });
+      await waiting("advisory");
+      await new Promise<void>((isDeleting) => {
+        deleted = test.db.transaction(async (page) => {
+          await deleteUpload(page, { id: upload.id, ownerId: alice.id });
+          isDeleting();
+          await new Promise<void>((resolve) => (commitDelete = resolve));
+        });
+      });
+    });
+    // The listing now waits for the delete's row lock; once the delete commits it has nothing to adopt.
+    await waiting("transactionid");
+    commitDelete();
+    await deleted;
+    const answer = await listing!;
+    expect(answer.status, answer.text).toBe(207);
+    expect(answer.text).not.toContain("page-only.txt");
+    expect(faults).toEqual([]);
+  });
+
   it("never answer 5xx, and leave the tree, the uploads and the jobs consistent", async () => {
     const bobBefore = await snapshot(bob);
     expect(bobBefore.files.every((file) => file.md5 !== null)).toBe(true);

@@ -432,6 +432,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
 
   protected _move(from: Path, to: Path, info: { context: RequestContext; overwrite: boolean }, callback: Callback<boolean>) {
     settle(callback, async () => {
+      if (holdsItsSource(from, to)) throw Errors.Forbidden;
       const ctx = info.context;
       const outcome = await moveWebdavEntry(this.db, {
         ownerId: ownerOf(ctx),
@@ -459,6 +460,7 @@ export class LongrunFileSystem extends webdav.FileSystem {
    */
   protected _copy(from: Path, to: Path, info: { context: RequestContext; overwrite: boolean; depth: number }, callback: Callback<boolean>) {
     settle(callback, async () => {
+      if (holdsItsSource(from, to)) throw Errors.Forbidden;
       const ctx = info.context;
       const ownerId = ownerOf(ctx);
       const target = writablePath(to);
@@ -678,6 +680,15 @@ class OwnerLocks {
 
 /** A lock and the path it is on. */
 export type HeldLock = { lock: webdav.Lock; root: string[] };
+
+/**
+ * A COPY or MOVE onto a folder above its source: with Overwrite, deleting the destination first would
+ * delete the source too (a COPY then found nothing to copy, a MOVE nothing to move). Refused (403), as
+ * Apache's mod_dav does; webdav-server has already answered 412 when Overwrite is F.
+ */
+function holdsItsSource(from: Path, to: Path) {
+  return to.paths.length < from.paths.length && to.paths.every((segment, index) => from.paths[index] === segment);
+}
 
 function isFolder(node: Node) {
   return node.kind === "fixed-folder" || node.kind === "result-folder" || (node.kind === "entry" && node.entry.kind === "folder");

@@ -892,6 +892,11 @@ const regressions = () => {
     // 502 Bad Gateway from webdav-server: a folder copied or moved into itself.
     plainRequest("MOVE", "/uploads/alice-private/", [["Destination", "/uploads/alice-private/inside/"]]),
     plainRequest("COPY", "/uploads/", [["Destination", "/uploads/evil://host/uploads/alice-ledger.txt"]]),
+    // A refused request that changed rows: onto the folder holding its source, with Overwrite, the folder went first (then a 404).
+    plainRequest("COPY", "/uploads/alice-private/alice-plans.md", [
+      ["Destination", "/uploads/alice-private/"],
+      ["Overwrite", "T"],
+    ]),
     // 500: a property value nested 100,000 deep overflowed the stack writing it back.
     plainRequest(
       "PROPPATCH",

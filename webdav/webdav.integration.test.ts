@@ -206,6 +206,27 @@ describe("files under /uploads", () => {
     );
   });
 
+  it("COPY or MOVE onto a folder above the source is refused (403) and deletes nothing", async () => {
+    // Found by webdav/fuzz.integration.test.ts: with Overwrite, the folder (and the source in it) was deleted
+    // first; the COPY then answered 404 having deleted both, the MOVE 204 having moved nothing.
+    expect((await dav("MKCOL", "/uploads/outer/")).status).toBe(201);
+    expect((await dav("MKCOL", "/uploads/outer/inner/")).status).toBe(201);
+    expect((await dav("PUT", "/uploads/outer/inner/kept.txt", { body: "kept" })).status).toBe(201);
+    const before = await test.db.select().from(webdavEntries).where(eq(webdavEntries.ownerId, alice.id));
+    for (const method of ["COPY", "MOVE"]) {
+      for (const destination of ["/uploads/outer/", "/uploads/outer/inner/"]) {
+        const answer = await dav(method, "/uploads/outer/inner/kept.txt", { headers: { Destination: destination, Overwrite: "T" } });
+        expect(answer.status, `${method} to ${destination}`).toBe(403);
+      }
+      // Without Overwrite the destination is there: 412, as for any other.
+      expect(
+        (await dav(method, "/uploads/outer/inner/kept.txt", { headers: { Destination: "/uploads/outer/", Overwrite: "F" } })).status,
+      ).toBe(412);
+    }
+    expect(await test.db.select().from(webdavEntries).where(eq(webdavEntries.ownerId, alice.id))).toEqual(before);
+    expect((await dav("GET", "/uploads/outer/inner/kept.txt")).text).toBe("kept");
+  });
+
   it("uploads made on the page appear in /uploads, numbered when names repeat, and are deleted from there", async () => {
     const bytes = async function* () {
       yield Buffer.from("from the page");

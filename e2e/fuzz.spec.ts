@@ -40,12 +40,12 @@ assertLocalDatabase(process.env.E2E_DATABASE_URL);
 const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1 });
 test.afterAll(() => sql.end());
 
-/** Everything of one person that a request could change, plus the queue's work for them. */
+/** Everything of one person that a request could change, plus the queue's work for them (not the rate windows: every request counts). */
 async function snapshot(email: string) {
   const [row] = await sql<{ snapshot: unknown }[]>`
     with person as (select id from users where email = ${email})
     select jsonb_build_object(
-      'user', (select to_jsonb(u) - 'updated_at' from users u where u.id = (select id from person)),
+      'user', (select to_jsonb(u) - 'updated_at' - 'api_window_started_at' - 'api_window_requests' - 'webdav_window_started_at' - 'webdav_window_requests' from users u where u.id = (select id from person)),
       'configurations', (select coalesce(jsonb_agg(to_jsonb(c) order by c.id), '[]') from configurations c where c.owner_id = (select id from person)),
       'results', (select coalesce(jsonb_agg(to_jsonb(r) order by r.id), '[]') from results r where r.owner_id = (select id from person)),
       'uploads', (select coalesce(jsonb_agg(to_jsonb(x) order by x.id), '[]') from uploads x where x.owner_id = (select id from person)),

@@ -5,32 +5,21 @@
  */
 import { randomBytes } from "node:crypto";
 import { encode } from "next-auth/jwt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiToken } from "@/db/queries/api-tokens";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestUser } from "@/db/test/database";
+import { useWebTestDatabase } from "@/server/test/web-test-database";
 import { expectWithinQuota, leaveStorageRoom } from "@/db/test/storage-quota";
 import { meSchema } from "@/lib/api/schemas";
 import { TIER_LIMITS } from "@/lib/tiers";
 
-/** The web's own client (db/index.ts), kept on globalThis. */
-type WebDatabase = { $client: { end: (options: { timeout: number }) => Promise<void> } };
-
-let test: TestDatabase;
-const AUTH_SECRET = randomBytes(32).toString("base64url");
 const KiB = 1024;
 
-beforeAll(async () => {
-  test = await createTestDatabase();
-  Object.assign(process.env, { DATABASE_URL: test.url, AUTH_SECRET });
-});
-afterAll(async () => {
-  await (globalThis as { longrunDb?: WebDatabase }).longrunDb?.$client.end({ timeout: 0 });
-  await test?.drop();
-});
+const web = useWebTestDatabase();
 
 async function newToken() {
-  const user = await createTestUser(test.db);
-  const created = await createApiToken(test.db, { ownerId: user.id, name: "quota" });
+  const user = await createTestUser(web.test.db);
+  const created = await createApiToken(web.test.db, { ownerId: user.id, name: "quota" });
   if (!created.ok) throw new Error("no token");
   return { user, token: created.token };
 }
@@ -71,28 +60,28 @@ async function expectQuotaRefusal(response: Response) {
 describe("the storage quota at the Jobs API and the page's upload route", () => {
   it("refuses an upload past the quota with 413 storage_quota_exceeded, declared or streamed, and keeps nothing", async () => {
     const { user, token } = await newToken();
-    const left = await leaveStorageRoom(test.db, user.id, { bytes: 10 * KiB, files: 100 });
+    const left = await leaveStorageRoom(web.test.db, user.id, { bytes: 10 * KiB, files: 100 });
 
     const declared = await expectQuotaRefusal(await apiUpload(token, "declared.bin", randomBytes(20 * KiB)));
     expect(declared).toContain("1024.0 MiB in 900 files are stored; a file of 20.0 KiB would not fit");
     const undeclared = await expectQuotaRefusal(await apiUpload(token, "streamed.bin", streamed(randomBytes(20 * KiB))));
     expect(undeclared).toContain("a file of more than 10.0 KiB would not fit");
     expect((await apiUpload(token, "fits.bin", randomBytes(10 * KiB))).status).toBe(202);
-    expect(await expectWithinQuota(test.db, left)).toEqual({ bytes: 10 * KiB, files: 1 });
+    expect(await expectWithinQuota(web.test.db, left)).toEqual({ bytes: 10 * KiB, files: 1 });
   });
 
   it("a concurrent burst of uploads stores no more than the quota", async () => {
     const { user, token } = await newToken();
-    const left = await leaveStorageRoom(test.db, user.id, { bytes: 5 * KiB, files: 100 });
+    const left = await leaveStorageRoom(web.test.db, user.id, { bytes: 5 * KiB, files: 100 });
     const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => apiUpload(token, `burst-${i}.bin`, randomBytes(KiB))));
 
     expect(responses.map((response) => response.status).sort()).toEqual([...Array(5).fill(202), ...Array(7).fill(413)]);
-    expect(await expectWithinQuota(test.db, left)).toEqual({ bytes: 5 * KiB, files: 5 });
+    expect(await expectWithinQuota(web.test.db, left)).toEqual({ bytes: 5 * KiB, files: 5 });
   });
 
   it("a deleted file's room is free again; GET /me shows the usage and the quota", async () => {
     const { user, token } = await newToken();
-    const left = await leaveStorageRoom(test.db, user.id, { bytes: 4 * KiB, files: 100 });
+    const left = await leaveStorageRoom(web.test.db, user.id, { bytes: 4 * KiB, files: 100 });
     const first = (await (await apiUpload(token, "first.bin", randomBytes(4 * KiB))).json()) as { id: string };
     await expectQuotaRefusal(await apiUpload(token, "second.bin", randomBytes(KiB)));
 
@@ -116,13 +105,13 @@ describe("the storage quota at the Jobs API and the page's upload route", () => 
       files: TIER_LIMITS.free.maxStorageFiles - 100 + 1,
       maxFiles: TIER_LIMITS.free.maxStorageFiles,
     });
-    await expectWithinQuota(test.db, left);
+    await expectWithinQuota(web.test.db, left);
   });
 
   it("the page's upload route refuses the same way", async () => {
-    const user = await createTestUser(test.db);
-    const left = await leaveStorageRoom(test.db, user.id, { bytes: KiB, files: 100 });
-    const session = await encode({ token: { sub: user.id, email: user.email }, secret: AUTH_SECRET, salt: "authjs.session-token" });
+    const user = await createTestUser(web.test.db);
+    const left = await leaveStorageRoom(web.test.db, user.id, { bytes: KiB, files: 100 });
+    const session = await encode({ token: { sub: user.id, email: user.email }, secret: web.authSecret, salt: "authjs.session-token" });
     const { POST } = await import("@/app/api/uploads/route");
     const upload = (bytes: Buffer) =>
       POST(
@@ -136,6 +125,6 @@ describe("the storage quota at the Jobs API and the page's upload route", () => 
 
     await expectQuotaRefusal(await upload(randomBytes(2 * KiB)));
     expect((await upload(randomBytes(KiB))).status).toBe(201);
-    expect(await expectWithinQuota(test.db, left)).toEqual({ bytes: KiB, files: 1 });
+    expect(await expectWithinQuota(web.test.db, left)).toEqual({ bytes: KiB, files: 1 });
   });
 });

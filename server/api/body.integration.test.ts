@@ -7,25 +7,15 @@
 import { randomBytes } from "node:crypto";
 import { count, eq } from "drizzle-orm";
 import { NextRequest } from "next/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiToken } from "@/db/queries/api-tokens";
 import { configurations, signInFailures } from "@/db/schema";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestUser } from "@/db/test/database";
+import { useWebTestDatabase } from "@/server/test/web-test-database";
 import { RENDER_REQUEST_MAX_BYTES } from "@/lib/api/schemas";
 import { readBodyWithin } from "./body";
 
-/** The web's own client (db/index.ts), kept on globalThis. */
-type WebDatabase = { $client: { end: (options: { timeout: number }) => Promise<void> } };
-
-let test: TestDatabase;
-beforeAll(async () => {
-  test = await createTestDatabase();
-  Object.assign(process.env, { DATABASE_URL: test.url, AUTH_SECRET: randomBytes(32).toString("base64url") });
-});
-afterAll(async () => {
-  await (globalThis as { longrunDb?: WebDatabase }).longrunDb?.$client.end({ timeout: 0 });
-  await test?.drop();
-});
+const web = useWebTestDatabase();
 
 /** A body that never ends (64 KiB chunks for as long as it is read), and whether its reader gave up on it. */
 function endlessBody(chunk: string) {
@@ -85,8 +75,8 @@ describe("readBodyWithin", () => {
 describe("POST /api/v1/renders", () => {
   it("answers 413 to a body past its limit, however it is sent, and creates nothing", async () => {
     const { POST } = await import("@/app/api/v1/renders/route");
-    const owner = await createTestUser(test.db);
-    const created = await createApiToken(test.db, { ownerId: owner.id, name: "bodies test" });
+    const owner = await createTestUser(web.test.db);
+    const created = await createApiToken(web.test.db, { ownerId: owner.id, name: "bodies test" });
     if (!created.ok) throw new Error("no token");
     const headers = { authorization: `Bearer ${created.token}`, "content-type": "application/json" };
     const context = { params: Promise.resolve({}) };
@@ -95,7 +85,7 @@ describe("POST /api/v1/renders", () => {
       await expectTooLarge(await POST(post("/api/v1/renders", sent, headers), context), RENDER_REQUEST_MAX_BYTES);
       if (typeof sent.body !== "string") expect(sent.body.state.isCancelled, sent.how).toBe(true);
     }
-    const [saved] = await test.db.select({ n: count() }).from(configurations).where(eq(configurations.ownerId, owner.id));
+    const [saved] = await web.test.db.select({ n: count() }).from(configurations).where(eq(configurations.ownerId, owner.id));
     expect(saved.n).toBe(0);
 
     // The same route takes a request of ordinary size.
@@ -116,7 +106,7 @@ describe("POST /api/auth/callback/credentials", () => {
       await expectTooLarge(await POST(post("/api/auth/callback/credentials", sent, headers)), limit);
       if (typeof sent.body !== "string") expect(sent.body.state.isCancelled, sent.how).toBe(true);
     }
-    const [attempts] = await test.db.select({ n: count() }).from(signInFailures);
+    const [attempts] = await web.test.db.select({ n: count() }).from(signInFailures);
     expect(attempts.n).toBe(0);
 
     // A form of ordinary size reaches next-auth (which redirects it: it carries no CSRF token).

@@ -10,31 +10,25 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "@/db/queries/api-tokens";
 import { getRender } from "@/db/queries/results";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestUser } from "@/db/test/database";
+import { useWebTestDatabase } from "@/server/test/web-test-database";
 import { waitFor } from "@/db/test/wait-for";
 import { waitForProcessedUpload } from "@/jobs/test/processed-upload";
 import { jobSchema, renderSchema, uploadSchema } from "@/lib/api/schemas";
 import { startWorker, type RunningWorker } from "@/worker/start-worker";
 
-/** The web's own client (db/index.ts), kept on globalThis. */
-type WebDatabase = { $client: { end: (options: { timeout: number }) => Promise<void> } };
 type RouteModule = Partial<
   Record<"GET" | "POST" | "DELETE", (request: Request, context: { params: Promise<unknown> }) => Promise<Response>>
 >;
 
-let test: TestDatabase;
+const web = useWebTestDatabase();
 let worker: RunningWorker;
 
+// After the database's hooks (Vitest runs afterAll hooks in reverse): the worker stops before the database goes.
 beforeAll(async () => {
-  test = await createTestDatabase();
-  Object.assign(process.env, { DATABASE_URL: test.url, AUTH_SECRET: randomBytes(32).toString("base64url") });
-  worker = await startWorker({ databaseUrl: test.url, concurrency: 4, renderThreads: 1, log: () => {} });
+  worker = await startWorker({ databaseUrl: web.test.url, concurrency: 4, renderThreads: 1, log: () => {} });
 });
-afterAll(async () => {
-  await worker?.stop();
-  await (globalThis as { longrunDb?: WebDatabase }).longrunDb?.$client.end({ timeout: 0 });
-  await test?.drop();
-});
+afterAll(() => worker?.stop());
 
 /** The route files under app/api/v1, as Next matches them: `[id]` is one path segment. */
 const API_DIR = path.join(process.cwd(), "app/api/v1");
@@ -86,8 +80,8 @@ function linksIn(value: unknown): Link[] {
 }
 
 async function newToken() {
-  const owner = await createTestUser(test.db);
-  const created = await createApiToken(test.db, { ownerId: owner.id, name: `links ${randomBytes(3).toString("hex")}` });
+  const owner = await createTestUser(web.test.db);
+  const created = await createApiToken(web.test.db, { ownerId: owner.id, name: `links ${randomBytes(3).toString("hex")}` });
   if (!created.ok) throw new Error("no token");
   return { owner, token: created.token };
 }
@@ -118,12 +112,12 @@ describe("the Jobs API's links", () => {
     const postResponses = [startedRender, image, notes];
 
     await waitFor(
-      () => getRender(test.db, { id: startedRender.id, ownerId: owner.id }),
+      () => getRender(web.test.db, { id: startedRender.id, ownerId: owner.id }),
       (render) => render?.status === "succeeded",
     );
-    const processedImage = await waitForProcessedUpload(test.db, owner.id, image.id);
+    const processedImage = await waitForProcessedUpload(web.test.db, owner.id, image.id);
     expect(processedImage.thumbnailSha256).not.toBeNull();
-    await waitForProcessedUpload(test.db, owner.id, notes.id);
+    await waitForProcessedUpload(web.test.db, owner.id, notes.id);
 
     const responses: unknown[] = [...postResponses];
     for (const url of [
@@ -173,8 +167,8 @@ describe("the Jobs API's links", () => {
       await call("POST", "/api/v1/uploads?name=notes.txt", { token, body: "words\n", headers: { "content-type": "text/plain" } }),
       202,
     )) as { id: string };
-    const processed = await waitForProcessedUpload(test.db, owner.id, image.id);
-    await waitForProcessedUpload(test.db, owner.id, notes.id);
+    const processed = await waitForProcessedUpload(web.test.db, owner.id, image.id);
+    await waitForProcessedUpload(web.test.db, owner.id, notes.id);
 
     const thumbnail = await call("GET", `/api/v1/uploads/${image.id}/thumbnail`, { token });
     expect(thumbnail.status).toBe(200);

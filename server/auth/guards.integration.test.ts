@@ -5,37 +5,26 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { encode } from "next-auth/jwt";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApiToken } from "@/db/queries/api-tokens";
 import { uploads, users } from "@/db/schema";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestUser } from "@/db/test/database";
+import { useWebTestDatabase, type WebDatabase } from "@/server/test/web-test-database";
 import { TIER_LIMITS } from "@/lib/tiers";
 
-/** The web's own client (db/index.ts), kept on globalThis. */
-type WebDatabase = { $client: { end: (options: { timeout: number }) => Promise<void> } };
-
-let test: TestDatabase;
-const AUTH_SECRET = randomBytes(32).toString("base64url");
 const METRICS_TOKEN = randomBytes(16).toString("hex");
 
-beforeAll(async () => {
-  test = await createTestDatabase();
-  Object.assign(process.env, { DATABASE_URL: test.url, AUTH_SECRET, METRICS_TOKEN });
-});
-afterAll(async () => {
-  await (globalThis as { longrunDb?: WebDatabase }).longrunDb?.$client.end({ timeout: 0 });
-  await test?.drop();
-});
+const web = useWebTestDatabase({ METRICS_TOKEN });
 
 async function sessionCookie(user: { id: string; email: string }) {
-  const token = await encode({ token: { sub: user.id, email: user.email }, secret: AUTH_SECRET, salt: "authjs.session-token" });
+  const token = await encode({ token: { sub: user.id, email: user.email }, secret: web.authSecret, salt: "authjs.session-token" });
   return `authjs.session-token=${token}`;
 }
 
 const get = (path: string, headers: Record<string, string> = {}) => new Request(`http://127.0.0.1${path}`, { headers });
 
 async function tokenOf(ownerId: string, name: string) {
-  const created = await createApiToken(test.db, { ownerId, name });
+  const created = await createApiToken(web.test.db, { ownerId, name });
   if (!created.ok) throw new Error("no token");
   return created.token;
 }
@@ -44,7 +33,7 @@ const params = (value: Record<string, string>) => ({ params: Promise.resolve(val
 describe("withUser", () => {
   it("answers 401 without a session, and the route's own 404 for an id that is not one, before any query", async () => {
     const { GET } = await import("@/app/api/results/[id]/log/route");
-    const user = await createTestUser(test.db);
+    const user = await createTestUser(web.test.db);
     const unsigned = await GET(get("/api/results/x/log"), params({ id: randomUUID() }));
     expect(unsigned.status).toBe(401);
     expect(await unsigned.json()).toEqual({ error: { code: "unauthorized", message: "Sign in to continue" } });
@@ -64,12 +53,12 @@ describe("withUser", () => {
 describe("withAdmin", () => {
   it("answers a signed-in non-admin with the 404 of a missing route, and an admin with the route", async () => {
     const { GET } = await import("@/app/api/admin/usage/route");
-    const person = await createTestUser(test.db);
+    const person = await createTestUser(web.test.db);
     const asPerson = await GET(get("/api/admin/usage", { cookie: await sessionCookie(person) }), params({}));
     expect(asPerson.status).toBe(404);
     expect(await asPerson.json()).toEqual({ error: { code: "not_found", message: "Not found" } });
 
-    await test.db.update(users).set({ role: "admin" }).where(eq(users.id, person.id));
+    await web.test.db.update(users).set({ role: "admin" }).where(eq(users.id, person.id));
     const asAdmin = await GET(get("/api/admin/usage", { cookie: await sessionCookie(person) }), params({}));
     expect(asAdmin.status).toBe(200);
     expect(asAdmin.headers.get("content-type")).toBe("text/csv; charset=utf-8");
@@ -79,8 +68,8 @@ describe("withAdmin", () => {
 describe("withApiToken", () => {
   it("answers an id that is not one with the route's 404, and still says how many requests are left", async () => {
     const { GET } = await import("@/app/api/v1/renders/[id]/route");
-    const owner = await createTestUser(test.db);
-    const created = await createApiToken(test.db, { ownerId: owner.id, name: "guards test" });
+    const owner = await createTestUser(web.test.db);
+    const created = await createApiToken(web.test.db, { ownerId: owner.id, name: "guards test" });
     if (!created.ok) throw new Error("no token");
     const response = await GET(get("/api/v1/renders/x", { authorization: `Bearer ${created.token}` }), params({ id: "42" }));
     expect(response.status).toBe(404);
@@ -93,8 +82,8 @@ describe("the per-person request budget (withApiToken and withRateLimitedUser)",
   it("is one per person across all their tokens and the page's upload route: then 429 with Retry-After, and nobody else is refused", async () => {
     const { GET: me } = await import("@/app/api/v1/me/route");
     const { POST: upload } = await import("@/app/api/uploads/route");
-    const person = await createTestUser(test.db);
-    const other = await createTestUser(test.db);
+    const person = await createTestUser(web.test.db);
+    const other = await createTestUser(web.test.db);
     const tokens = await Promise.all([1, 2, 3].map((n) => tokenOf(person.id, `token ${n}`)));
     const limit = TIER_LIMITS.free.requestsPerMinute.api;
     const asToken = (token: string) => get("/api/v1/me", { authorization: `Bearer ${token}` });
@@ -135,7 +124,7 @@ describe("the per-person request budget (withApiToken and withRateLimitedUser)",
         message: expect.stringMatching(/^A free account may make 120 uploads and API requests a minute; try again in \d+ s$/),
       },
     });
-    expect(await test.db.select({ id: uploads.id }).from(uploads).where(eq(uploads.ownerId, person.id))).toHaveLength(1);
+    expect(await web.test.db.select({ id: uploads.id }).from(uploads).where(eq(uploads.ownerId, person.id))).toHaveLength(1);
 
     // Someone else's budget is their own.
     expect((await me(asToken(await tokenOf(other.id, "other")), params({}))).status).toBe(200);

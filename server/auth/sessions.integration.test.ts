@@ -3,34 +3,22 @@
  * is refused by route handlers and by next-auth's own session read (what pages use), through
  * the real next-auth routes against a real Postgres.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { encode } from "next-auth/jwt";
 import { NextRequest } from "next/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { users } from "@/db/schema";
-import { createTestDatabase, createTestUser, type TestDatabase } from "@/db/test/database";
+import { createTestUser } from "@/db/test/database";
+import { useWebTestDatabase } from "@/server/test/web-test-database";
 
-/** The web's own client (db/index.ts), kept on globalThis. */
-type WebDatabase = { $client: { end: (options: { timeout: number }) => Promise<void> } };
-
-let test: TestDatabase;
-const AUTH_SECRET = randomBytes(32).toString("base64url");
-
-beforeAll(async () => {
-  test = await createTestDatabase();
-  Object.assign(process.env, { DATABASE_URL: test.url, AUTH_SECRET });
-});
-afterAll(async () => {
-  await (globalThis as { longrunDb?: WebDatabase }).longrunDb?.$client.end({ timeout: 0 });
-  await test?.drop();
-});
+const web = useWebTestDatabase();
 
 /** A session cookie as next-auth issues one at sign-in, with the person's session generation then. */
 async function sessionCookie(user: { id: string; email: string }, sessionGeneration: number) {
   const token = await encode({
     token: { sub: user.id, email: user.email, sessionGeneration },
-    secret: AUTH_SECRET,
+    secret: web.authSecret,
     salt: "authjs.session-token",
   });
   return `authjs.session-token=${token}`;
@@ -74,7 +62,7 @@ async function signOut(cookie: string) {
 
 describe("sign-out", () => {
   it("ends the session: its cookie copied before, replayed after, is refused everywhere; a new sign-in works", async () => {
-    const person = await createTestUser(test.db);
+    const person = await createTestUser(web.test.db);
     const copied = await sessionCookie(person, 0);
     const otherDevice = await sessionCookie(person, 0);
     expect(await routeHandlerStatus(copied)).toBe(404);
@@ -86,7 +74,7 @@ describe("sign-out", () => {
     expect(await sessionEmail(copied)).toBeNull();
     // Every session of the person ends, not only the one that signed out.
     expect(await routeHandlerStatus(otherDevice)).toBe(401);
-    const [row] = await test.db.select({ sessionGeneration: users.sessionGeneration }).from(users).where(eq(users.id, person.id));
+    const [row] = await web.test.db.select({ sessionGeneration: users.sessionGeneration }).from(users).where(eq(users.id, person.id));
     expect(row.sessionGeneration).toBe(1);
 
     const signedInAgain = await sessionCookie(person, 1);
@@ -95,7 +83,7 @@ describe("sign-out", () => {
   });
 
   it("of one person leaves everyone else's sessions alone", async () => {
-    const [leaving, staying] = [await createTestUser(test.db), await createTestUser(test.db)];
+    const [leaving, staying] = [await createTestUser(web.test.db), await createTestUser(web.test.db)];
     const stayingCookie = await sessionCookie(staying, 0);
     await signOut(await sessionCookie(leaving, 0));
     expect(await routeHandlerStatus(stayingCookie)).toBe(404);

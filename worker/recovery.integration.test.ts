@@ -57,6 +57,9 @@ async function startRender(overrides: Partial<ConfigurationInput>) {
   return { user, ...saved };
 }
 
+// Render threads run at nice 19: beside other work (npm run test:stress) a second's render takes a minute or more.
+const RENDER_WAIT_MS = 240_000;
+
 /** Waits until `lines` has a line containing `text`. */
 const untilLogged = (lines: string[], text: string, timeoutMs?: number) =>
   waitFor(
@@ -69,7 +72,7 @@ async function expectRerunBy(render: Awaited<ReturnType<typeof startRender>>, lo
   const done = await waitFor(
     () => readResult(render.resultId),
     (row) => row.status === "succeeded",
-    50_000,
+    RENDER_WAIT_MS,
   );
   expect(done).toMatchObject({ workerId: survivorId, attempts: 2, progress: 1 });
   const log = await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id });
@@ -94,7 +97,7 @@ const SECOND_LONG_RENDER = { re: 0, im: 0, width: 1024, height: 1024, depth: 150
 // So long that only a lease can make these workers take each other for lost.
 const NEVER_STALE = { WORKER_STALE_AFTER_MS: "600000" };
 
-describe("workers that recover", () => {
+describe("workers that recover", { timeout: 2 * RENDER_WAIT_MS }, () => {
   it("a worker killed with SIGKILL is found by its free lease, not its heartbeat: a survivor re-runs its render, which leaves one result", async () => {
     const victim = spawnWorker(NEVER_STALE);
     const victimBeat = await waitFor(() => heartbeatOf(victim.child.pid!), Boolean);
@@ -102,6 +105,7 @@ describe("workers that recover", () => {
     await waitFor(
       () => readResult(render.resultId),
       (row) => row.status === "running" && row.progress > 0,
+      RENDER_WAIT_MS,
     );
     expect((await readResult(render.resultId)).workerId).toBe(victimBeat.id);
 
@@ -128,6 +132,7 @@ describe("workers that recover", () => {
     await waitFor(
       () => readResult(render.resultId),
       (row) => row.status === "running" && row.progress > 0,
+      RENDER_WAIT_MS,
     );
 
     victim.child.kill("SIGSTOP"); // connected (its lease is held) but silent
@@ -137,7 +142,7 @@ describe("workers that recover", () => {
 
     victim.child.kill("SIGCONT");
     // Its next progress write is refused: the render is attempt 2's now.
-    await untilLogged(victim.output, `attempt 1 stopped: result ${render.resultId}: attempt 1 was taken over`);
+    await untilLogged(victim.output, `attempt 1 stopped: result ${render.resultId}: attempt 1 was taken over`, RENDER_WAIT_MS);
     await untilLogged(victim.output, "this worker was taken for lost");
     expect(await readResult(render.resultId)).toEqual(done); // not a byte changed
     expect(await listJobLog(test.db, { resultId: render.resultId, ownerId: render.user.id })).toHaveLength(4);
@@ -157,6 +162,7 @@ describe("workers that recover", () => {
     await waitFor(
       () => readResult(render.resultId),
       (row) => row.status === "running" && row.progress > 0,
+      RENDER_WAIT_MS,
     );
 
     // A network blip on the lease's connection, and a sweeper that wins the race for the freed lock: this
@@ -182,7 +188,7 @@ describe("workers that recover", () => {
     const survivor = await startWorker({ databaseUrl: test.url, concurrency: 1, staleAfterMs: 600_000, log: () => {} });
     inProcess.push(survivor);
     await expectRerunBy(render, victim.id, survivor.id);
-    await untilLogged(victimLog, `attempt 1 stopped: result ${render.resultId}`);
+    await untilLogged(victimLog, `attempt 1 stopped: result ${render.resultId}`, RENDER_WAIT_MS);
     await untilLogged(victimLog, "this worker was taken for lost");
     await waitFor(
       () => test.db.select().from(workerHeartbeats).where(eq(workerHeartbeats.id, victim.id)),
@@ -198,6 +204,7 @@ describe("workers that recover", () => {
     await waitFor(
       () => readResult(render.resultId),
       (row) => row.status === "running" && row.progress > 0,
+      RENDER_WAIT_MS,
     );
 
     leaving.child.kill("SIGTERM");
